@@ -1,0 +1,33 @@
+# The two commands of the README, and a few more for developers.
+#   make demo   install what is needed, build, run tunelens on the bundled samples
+#   make test   install what is needed, build, run every test
+PRESET ?= release
+BUILD  := build/$(PRESET)
+JOBS   ?= $(shell nproc)
+DEMO   ?= demo-out
+
+.PHONY: all deps build demo test bench format clean
+
+all: build
+
+deps:
+	./scripts/install-deps.sh
+
+build: deps
+	cmake --preset $(PRESET)
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	./scripts/demo.sh $(BUILD)/src/tunelens $(DEMO)
+
+test: build
+	ctest --preset $(PRESET) -j $(JOBS)
+
+bench: build
+	./scripts/bench.sh $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+clean:
+	rm -rf build $(DEMO)

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs every Debian package tunelens needs to build, test and run its demo.
+# Idempotent and non-interactive; safe to run on a machine that already has them.
+set -euo pipefail
+
+packages=(
+  # build
+  cmake ninja-build pkg-config g++ make
+  # audio decoding and resampling (src/audio)
+  libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libsoxr-dev ffmpeg
+  # features (src/features)
+  libfftw3-dev
+  # catalog, command line, formatting
+  libsqlite3-dev libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev
+  # models (src/model): libtorch on OpenBLAS
+  libtorch-dev libopenblas0-pthread
+  # recommendation index and HTTP service
+  libhnswlib-dev libcpp-httplib-dev
+  # generated music for tests and the demo: a real synthesizer and a sound font of recorded instruments
+  libfluidsynth-dev fluid-soundfont-gm
+  # tests and benchmarks
+  googletest libgtest-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,77 @@
+// Audio: decode any music file with FFmpeg and resample it with soxr, as librosa.load does.
+//
+// load_audio(path) == librosa.load(path, sr=22050, mono=True, res_type='soxr_hq'): float32 samples in [-1, 1],
+// channels averaged to mono, resampled with SOXR_HQ to the target rate and cut or zero-padded to
+// ceil(n * target / native) samples.
+#pragma once
+
+#include <filesystem>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace tunelens {
+
+// Why a file could not be decoded. Every AudioError names the file and the reason in what().
+enum class AudioErrorKind {
+  NotFound,       // no such file, or it cannot be opened for reading
+  Empty,          // the file has zero bytes
+  NotAudio,       // FFmpeg recognises no audio/media format in it
+  NoAudioStream,  // a media file without an audio stream (a video-only or image file)
+  Corrupt,        // the stream is damaged so badly that nothing decodes
+  Unsupported,    // the codec is not available in this FFmpeg build
+  BadOptions,     // an offset beyond the end, a negative duration, ...
+};
+
+class AudioError : public std::runtime_error {
+ public:
+  AudioError(AudioErrorKind kind, const std::filesystem::path& path, const std::string& reason);
+  AudioErrorKind kind() const { return kind_; }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  AudioErrorKind kind_;
+  std::filesystem::path path_;
+};
+
+struct LoadOptions {
+  int sample_rate = 22050;  // target rate in Hz; 0 keeps the file's native rate
+  bool mono = true;         // average the channels (librosa's mono=True); false keeps them interleaved
+  double offset = 0.0;      // seconds to skip from the start (only that part is decoded)
+  double duration = -1.0;   // seconds to read after offset; < 0 reads to the end
+};
+
+struct Audio {
+  std::vector<float> samples;  // interleaved when channels > 1
+  int sample_rate = 0;         // rate of `samples`
+  int channels = 0;            // channels in `samples` (1 when mono)
+  int native_sample_rate = 0;  // the file's own rate
+  int native_channels = 0;     // the file's own channel count
+  std::string codec;           // FFmpeg's codec name, e.g. "mp3", "vorbis", "pcm_s16le"
+  // Damage found while decoding a partly corrupt or truncated file: what was decoded is returned, and these say
+  // how much is missing (compared to the duration the container declares) and how many packets failed.
+  double lost_seconds = 0.0;
+  int bad_packets = 0;
+
+  std::size_t frames() const { return channels > 0 ? samples.size() / static_cast<std::size_t>(channels) : 0; }
+  double seconds() const { return sample_rate > 0 ? static_cast<double>(frames()) / sample_rate : 0.0; }
+  bool damaged() const { return lost_seconds > 0.0 || bad_packets > 0; }
+};
+
+// Decodes (and resamples) a file. Throws AudioError.
+Audio load_audio(const std::filesystem::path& path, const LoadOptions& options = {});
+
+// Resamples with soxr at SOXR_HQ quality over float32, exactly as librosa.resample(res_type='soxr_hq'): the output
+// has ceil(n * to_rate / from_rate) frames (zero-padded or cut). `samples` holds `channels` interleaved channels.
+// Returns a copy of the input when the rates match.
+std::vector<float> resample(std::span<const float> samples, int from_rate, int to_rate, int channels = 1);
+
+// True for file names with an extension of a format tunelens decodes (wav, flac, mp3, ogg, opus, m4a, ...).
+bool has_audio_extension(const std::filesystem::path& path);
+
+// The audio files (by extension) in a folder, and in its subfolders when `recursive`, sorted by path.
+// Hidden files and folders (names starting with '.') are skipped.
+std::vector<std::filesystem::path> find_audio_files(const std::filesystem::path& folder, bool recursive);
+
+}  // namespace tunelens

@@ -1,0 +1,17 @@
+// The subcommands of the tunelens program; each lives in its own file and registers itself on the app.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace tunelens::cli {
+
+// Exit statuses shared by every command.
+enum ExitStatus : int {
+  kSuccess = 0,
+  kSomeFailed = 1,  // the run finished but some inputs failed (each was named)
+  kUsageError = 2,  // bad arguments or nothing to do
+};
+
+void add_features_command(CLI::App& app);
+
+}  // namespace tunelens::cli

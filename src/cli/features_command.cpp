@@ -1,0 +1,221 @@
+// tunelens features: audio files → mel spectrograms as .npy, the way librosa computes them.
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "audio/audio.h"
+#include "cli/commands.h"
+#include "cli/progress.h"
+#include "features/features.h"
+#include "store/npy.h"
+
+namespace tunelens::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct FeaturesArgs {
+  std::vector<std::string> inputs;
+  std::string out;
+  MelOptions mel;
+  std::string db = "ref-max";
+  double top_db = 80.0;
+  int mfcc = 0;
+  double offset = 0.0;
+  double duration = -1.0;
+  unsigned threads = 0;
+  bool recursive = false;
+  bool force = false;
+  bool quiet = false;
+};
+
+// One file to do: where it is and where its spectrogram goes.
+struct Job {
+  fs::path input;
+  fs::path output;  // .npy of the mel spectrogram
+};
+
+// Settings that decide the numbers in the output; a rerun into the same folder must use the same ones.
+nlohmann::json settings_json(const FeaturesArgs& args) {
+  return {{"sample_rate", args.mel.sample_rate}, {"n_fft", args.mel.n_fft},  {"hop_length", args.mel.hop_length},
+          {"n_mels", args.mel.n_mels},           {"fmin", args.mel.fmin},     {"fmax", args.mel.fmax},
+          {"power", args.mel.power},             {"db", args.db},             {"top_db", args.top_db},
+          {"mfcc", args.mfcc},                   {"offset", args.offset},     {"duration", args.duration},
+          {"center", args.mel.center},           {"window", "hann"},          {"amin", 1e-10}};
+}
+
+// Files given by name are taken as they are; folders are walked for audio files, and their outputs keep the
+// folder structure under --out so that equal names in different folders do not collide. Inputs that differ only
+// in their extension (song.mp3, song.wav) each keep it: song.mp3.npy, song.wav.npy.
+std::vector<Job> plan_jobs(const FeaturesArgs& args, std::vector<std::string>& problems) {
+  std::vector<Job> jobs;
+  const fs::path out(args.out);
+  for (const auto& input : args.inputs) {
+    const fs::path path(input);
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+      const auto files = find_audio_files(path, args.recursive);
+      if (files.empty()) problems.push_back(fmt::format("{}: no audio files in this folder{}", input,
+                                                        args.recursive ? "" : " (use --recursive for subfolders)"));
+      for (const auto& file : files) {
+        fs::path relative = fs::relative(file, path);
+        jobs.push_back({file, out / relative.replace_extension(".npy")});
+      }
+    } else {
+      jobs.push_back({path, out / path.filename().replace_extension(".npy")});
+    }
+  }
+  std::map<fs::path, int> uses;
+  for (const auto& job : jobs) ++uses[job.output];
+  for (auto& job : jobs)
+    if (uses[job.output] > 1 && job.input.has_extension()) job.output.replace_filename(job.input.filename().string() + ".npy");
+  return jobs;
+}
+
+int run_features(const FeaturesArgs& args) {
+  DbOptions db;
+  if (args.db == "ref-max") db.reference = DbReference::Max;
+  else if (args.db == "ref-one") db.reference = DbReference::Value;
+  else if (args.db != "none") throw CLI::ValidationError("--db", "must be ref-max, ref-one or none");
+  db.top_db = args.top_db;
+  const bool to_db = args.db != "none";
+  const MelSpectrogram mel(args.mel);  // validates the options and makes the FFT plan, once for all threads
+  LoadOptions load;
+  load.sample_rate = args.mel.sample_rate;
+  load.offset = args.offset;
+  load.duration = args.duration;
+
+  const fs::path out(args.out);
+  fs::create_directories(out);
+  const fs::path settings_file = out / "features.json";
+  const nlohmann::json settings = settings_json(args);
+  if (fs::exists(settings_file) && !args.force) {
+    nlohmann::json previous;
+    try {
+      std::ifstream(settings_file) >> previous;
+    } catch (const nlohmann::json::exception&) {
+    }
+    if (previous != settings) {
+      std::cerr << fmt::format("tunelens features: error: {} holds features made with other settings ({}); use "
+                               "--force to recompute them, or another --out\n",
+                               out.string(), settings_file.string());
+      return kUsageError;
+    }
+  }
+  std::ofstream(settings_file) << settings.dump(2) << "\n";
+
+  std::vector<std::string> problems;
+  std::vector<Job> jobs = plan_jobs(args, problems);
+  for (const auto& problem : problems) std::cerr << "tunelens features: " << problem << "\n";
+  if (jobs.empty()) {
+    std::cerr << "tunelens features: error: nothing to do\n";
+    return kUsageError;
+  }
+
+  const unsigned threads = std::max(1u, std::min<unsigned>(args.threads ? args.threads : std::thread::hardware_concurrency(),
+                                                           static_cast<unsigned>(jobs.size())));
+  Progress progress("features", jobs.size(), args.quiet);
+  std::map<fs::path, fs::path> first_input_of;  // output → input, to catch two inputs with one output name
+  std::vector<bool> duplicate(jobs.size(), false);
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    auto [it, fresh] = first_input_of.emplace(jobs[i].output, jobs[i].input);
+    duplicate[i] = !fresh;
+  }
+
+  std::atomic<std::size_t> next{0}, written{0}, skipped{0}, failed{0};
+  std::atomic<long long> audio_microseconds{0};
+  auto work = [&] {
+    for (std::size_t i = next++; i < jobs.size(); i = next++) {
+      const Job& job = jobs[i];
+      if (duplicate[i]) {
+        progress.message(fmt::format("error: {}: skipped: its output {} is also the output of {}", job.input.string(),
+                                     job.output.string(), first_input_of[job.output].string()));
+        ++failed;
+      } else if (!args.force && fs::exists(job.output)) {
+        ++skipped;  // done by an earlier run
+      } else {
+        try {
+          const Audio audio = load_audio(job.input, load);
+          if (audio.damaged())
+            progress.message(fmt::format("warning: {}: damaged stream: {:.2f} s of audio lost, {} bad packets; "
+                                         "features cover what decoded",
+                                         job.input.string(), audio.lost_seconds, audio.bad_packets));
+          Spectrogram spectrogram = mel.compute(audio.samples);
+          if (to_db) power_to_db(spectrogram, db);
+          fs::create_directories(job.output.parent_path());
+          if (args.mfcc > 0) {
+            const Spectrogram coefficients = mfcc(spectrogram, args.mfcc);
+            fs::path mfcc_path = job.output;
+            mfcc_path.replace_extension(".mfcc.npy");
+            write_npy(mfcc_path, {coefficients.rows, coefficients.frames}, coefficients.values.data());
+          }
+          // The mel file is written last: its presence marks the file as done for a rerun.
+          write_npy(job.output, {spectrogram.rows, spectrogram.frames}, spectrogram.values.data());
+          audio_microseconds += static_cast<long long>(audio.seconds() * 1e6);
+          ++written;
+        } catch (const std::exception& error) {  // AudioError, NpyError, filesystem errors: name the file, go on
+          const std::string what = error.what();
+          progress.message("error: " + (what.starts_with(job.input.string()) ? what : job.input.string() + ": " + what));
+          ++failed;
+        }
+      }
+      progress.advance(job.input.filename().string());
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& thread : pool) thread.join();
+  progress.finish();
+
+  const double seconds = progress.elapsed_seconds();
+  const double audio_seconds = static_cast<double>(audio_microseconds.load()) / 1e6;
+  std::cout << fmt::format("features: {} files: {} written, {} skipped (already done), {} failed; {:.1f} s of audio in "
+                           "{:.2f} s ({:.0f}x realtime, {} threads) -> {}\n",
+                           jobs.size(), written.load(), skipped.load(), failed.load(), audio_seconds, seconds,
+                           seconds > 0 ? audio_seconds / seconds : 0.0, threads, out.string());
+  return failed > 0 || !problems.empty() ? kSomeFailed : kSuccess;
+}
+
+}  // namespace
+
+void add_features_command(CLI::App& app) {
+  auto args = std::make_shared<FeaturesArgs>();
+  CLI::App* command = app.add_subcommand(
+      "features", "Compute mel spectrograms (as librosa does) of audio files and write them as .npy [n_mels, frames]");
+  command->add_option("inputs", args->inputs, "Audio files and folders of audio files")->required();
+  command->add_option("--out,-o", args->out, "Folder for the .npy files (one per input, folder structure kept)")
+      ->required();
+  command->add_option("--sr", args->mel.sample_rate, "Sample rate to resample to, Hz")->capture_default_str();
+  command->add_option("--n-fft", args->mel.n_fft, "FFT length (and Hann window length)")->capture_default_str();
+  command->add_option("--hop", args->mel.hop_length, "Samples between frames")->capture_default_str();
+  command->add_option("--n-mels", args->mel.n_mels, "Number of mel bands")->capture_default_str();
+  command->add_option("--fmin", args->mel.fmin, "Lowest mel band edge, Hz")->capture_default_str();
+  command->add_option("--fmax", args->mel.fmax, "Highest mel band edge, Hz (default: sr / 2)");
+  command->add_option("--power", args->mel.power, "Exponent of the magnitude (1 magnitude, 2 power)")
+      ->capture_default_str();
+  command->add_option("--db", args->db, "Decibel scaling: ref-max (relative to the loudest bin), ref-one, none")
+      ->capture_default_str();
+  command->add_option("--top-db", args->top_db, "Floor the decibels this far below the peak (0 disables)")
+      ->capture_default_str();
+  command->add_option("--mfcc", args->mfcc, "Also write N MFCCs per frame as <name>.mfcc.npy (0: off)")
+      ->capture_default_str();
+  command->add_option("--offset", args->offset, "Start this many seconds into each file")->capture_default_str();
+  command->add_option("--duration", args->duration, "Use at most this many seconds of each file (default: all)");
+  command->add_option("--threads,-j", args->threads, "Files processed at once (default: all cores)");
+  command->add_flag("--recursive,-r", args->recursive, "Walk subfolders of folder inputs");
+  command->add_flag("--force", args->force, "Recompute files that already have output");
+  command->add_flag("--quiet,-q", args->quiet, "No progress line");
+  command->callback([args] {
+    const int status = run_features(*args);
+    if (status != kSuccess) throw CLI::RuntimeError(status);
+  });
+}
+
+}  // namespace tunelens::cli

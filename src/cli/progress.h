@@ -1,0 +1,38 @@
+// Progress of a long batch on a terminal: count, rate and time left on one line that redraws itself. Quiet when
+// stderr is not a terminal (a pipe, a log file) or when asked. Messages about single items go above the line.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <mutex>
+#include <string>
+
+namespace tunelens::cli {
+
+class Progress {
+ public:
+  Progress(std::string label, std::size_t total, bool quiet);
+  ~Progress();
+
+  // One item finished (thread-safe).
+  void advance(const std::string& item);
+  // A line about one item (an error or a warning), printed above the progress line; always shown.
+  void message(const std::string& line);
+  // Clears the progress line (also done by the destructor).
+  void finish();
+  double elapsed_seconds() const;
+
+ private:
+  void draw_locked(const std::string& item);
+
+  std::string label_;
+  std::size_t total_;
+  std::size_t done_ = 0;
+  bool live_;  // drawing on a terminal
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_draw_;
+  std::mutex mutex_;
+};
+
+}  // namespace tunelens::cli

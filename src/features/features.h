@@ -1,0 +1,132 @@
+// Features: librosa's mel-spectrogram, decibels, MFCC, and fixed-size windows for the models.
+//
+// Defaults are librosa 0.11's: melspectrogram(sr=22050, n_fft=2048, hop_length=512, window='hann' (periodic),
+// center=True, pad_mode='constant', power=2.0, n_mels=128, fmin=0, fmax=sr/2, htk=False, norm='slaney') and
+// power_to_db(ref=np.max, amin=1e-10, top_db=80).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <vector>
+
+namespace tunelens {
+
+// A parameter out of range (n_fft < 2, fmax above Nyquist, ...).
+class FeatureError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// A 2-D float32 matrix stored row-major: rows are frequency bands (or coefficients), columns are frames.
+struct Spectrogram {
+  std::size_t rows = 0;
+  std::size_t frames = 0;
+  std::vector<float> values;  // rows * frames, values[r * frames + t]
+
+  Spectrogram() = default;
+  Spectrogram(std::size_t rows, std::size_t frames) : rows(rows), frames(frames), values(rows * frames, 0.0f) {}
+  float& at(std::size_t r, std::size_t t) { return values[r * frames + t]; }
+  float at(std::size_t r, std::size_t t) const { return values[r * frames + t]; }
+};
+
+struct MelOptions {
+  int sample_rate = 22050;  // rate of the signal, Hz
+  int n_fft = 2048;         // FFT length; the window is a periodic Hann of this length
+  int hop_length = 512;     // samples between frame starts
+  bool center = true;       // pad n_fft/2 zeros on both sides so frame t is centred on sample t*hop
+  double power = 2.0;       // exponent of the magnitude: 1 = magnitude, 2 = power
+  int n_mels = 128;         // number of mel bands
+  double fmin = 0.0;        // lowest band edge, Hz
+  double fmax = -1.0;       // highest band edge, Hz; <= 0 means sample_rate / 2
+};
+
+// Slaney-style mel filterbank (librosa.filters.mel with htk=False, norm='slaney'), stored sparsely: each band
+// keeps only its non-zero run of FFT bins.
+class MelFilterbank {
+ public:
+  MelFilterbank(int sample_rate, int n_fft, int n_mels, double fmin = 0.0, double fmax = -1.0);
+
+  int n_mels() const { return n_mels_; }
+  int n_bins() const { return n_bins_; }
+  // The dense [n_mels, 1 + n_fft/2] matrix, as librosa returns it.
+  Spectrogram dense() const;
+  // mel[m] = sum_k weights[m][k] * spectrum[k] for one frame.
+  void apply(const float* spectrum, float* mel) const;
+  // The same for `count` frames at once, stored bin-major: spectra[k * spectra_stride + f] is bin k of frame f
+  // (count <= spectra_stride). Writes mel[m * mel_stride + f] for f < count. Bin-major order lets the inner loop
+  // run over frames, so it vectorises whatever the length of a band.
+  void apply_frames(const float* spectra, std::size_t spectra_stride, std::size_t count, float* mel,
+                    std::size_t mel_stride) const;
+
+ private:
+  int n_mels_ = 0;
+  int n_bins_ = 0;
+  std::vector<int> first_bin_;      // per band: first non-zero bin
+  std::vector<int> offset_;         // per band: start of its weights in weights_
+  std::vector<int> length_;         // per band: number of non-zero bins
+  std::vector<float> weights_;
+};
+
+// Computes mel power spectrograms. Construction makes the FFT plan once; compute() is const and may be called
+// from many threads at once on one shared object.
+class MelSpectrogram {
+ public:
+  explicit MelSpectrogram(const MelOptions& options = {});
+  ~MelSpectrogram();
+  MelSpectrogram(const MelSpectrogram&) = delete;
+  MelSpectrogram& operator=(const MelSpectrogram&) = delete;
+
+  const MelOptions& options() const { return options_; }
+  const MelFilterbank& filterbank() const { return filterbank_; }
+  // Number of frames for a signal of n samples.
+  std::size_t frame_count(std::size_t n_samples) const;
+  // Mel spectrogram [n_mels, frames] of a mono signal at options().sample_rate.
+  Spectrogram compute(std::span<const float> signal) const;
+
+ private:
+  struct Plan;
+  MelOptions options_;
+  MelFilterbank filterbank_;
+  std::unique_ptr<Plan> plan_;
+};
+
+// How power_to_db chooses its reference level.
+enum class DbReference {
+  Max,    // ref = the largest value of the spectrogram (librosa ref=np.max; the original study)
+  Value,  // ref = DbOptions::ref (librosa's default ref=1.0)
+};
+
+struct DbOptions {
+  DbReference reference = DbReference::Max;
+  double ref = 1.0;     // used when reference == Value
+  double amin = 1e-10;  // floor applied to values and ref before the logarithm
+  double top_db = 80.0; // clip to (max - top_db); <= 0 disables clipping
+};
+
+// In place: S = 10*log10(max(amin, S)) - 10*log10(max(amin, ref)), then floored at max(S) - top_db.
+void power_to_db(Spectrogram& spectrogram, const DbOptions& options = {});
+
+// MFCC from a dB mel spectrogram: DCT-II with orthonormal scaling along the bands, first n_mfcc rows
+// (librosa.feature.mfcc(S=..., n_mfcc=20, dct_type=2, norm='ortho', lifter=0)).
+Spectrogram mfcc(const Spectrogram& db_mel, int n_mfcc = 20);
+
+// What to do with a spectrogram shorter than one window.
+enum class ShortClip { Pad, Reject };
+
+struct WindowOptions {
+  std::size_t frames = 1024;             // frames per window (1024 ≈ 23.8 s at 22050 Hz, hop 512)
+  std::size_t hop = 0;                   // frames between window starts; 0 means `frames` (no overlap)
+  ShortClip short_clip = ShortClip::Pad; // pad with the spectrogram's minimum, or reject (no windows)
+};
+
+// Cuts [rows, frames] into consecutive windows of options.frames frames; the tail that does not fill a window
+// is dropped (as the original study did).
+std::vector<Spectrogram> cut_windows(const Spectrogram& spectrogram, const WindowOptions& options = {});
+
+// In place: scale the whole matrix linearly to [0, 1] (the original study's min-max scaling of each window).
+// A constant matrix becomes all zeros.
+void minmax_scale(Spectrogram& window);
+
+}  // namespace tunelens

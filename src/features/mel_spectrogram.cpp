@@ -1,0 +1,190 @@
+// Mel power spectrogram: librosa.feature.melspectrogram's STFT (periodic Hann, zero padding when centred), then
+// the sparse Slaney filterbank.
+//
+// Speed comes from three things: one FFTW plan made in the constructor and reused by every call (and every
+// thread) through the new-array execute function; no allocation per frame; and frames processed in blocks of
+// kBlockFrames, with the power spectra of a block stored bin-major, so the filterbank's inner loop runs over the
+// block's frames (vectorised) and writes straight into the [mel][frame] output rows.
+#include <fftw3.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <numbers>
+#include <string>
+
+#include "features/features.h"
+
+namespace tunelens {
+namespace {
+
+constexpr std::size_t kBlockFrames = 16;
+// Strides between the FFT outputs of a block are rounded to this many bytes so that every frame's buffer has
+// the alignment the plan was made with (fftwf_execute_dft_r2c requires it).
+constexpr std::size_t kAlignBytes = 64;
+
+// The FFTW planner (plan creation and destruction) is not thread-safe; execution is. One lock for the process.
+std::mutex& planner_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+struct FftwFree {
+  void operator()(void* p) const { fftwf_free(p); }
+};
+template <typename T>
+using FftwBuffer = std::unique_ptr<T[], FftwFree>;
+
+template <typename T>
+FftwBuffer<T> fftw_buffer(std::size_t count) {
+  auto* p = static_cast<T*>(fftwf_malloc(sizeof(T) * std::max<std::size_t>(count, 1)));
+  if (p == nullptr) throw std::bad_alloc();
+  return FftwBuffer<T>(p);
+}
+
+MelOptions validated(MelOptions options) {
+  const auto fail = [](const std::string& reason) { throw FeatureError("mel spectrogram: " + reason); };
+  if (options.sample_rate <= 0) fail("sample_rate must be positive, got " + std::to_string(options.sample_rate));
+  if (options.n_fft < 2) fail("n_fft must be at least 2, got " + std::to_string(options.n_fft));
+  if (options.hop_length < 1) fail("hop_length must be at least 1, got " + std::to_string(options.hop_length));
+  if (options.n_mels < 1) fail("n_mels must be at least 1, got " + std::to_string(options.n_mels));
+  if (!(options.power > 0.0) || !std::isfinite(options.power)) {
+    fail("power must be positive, got " + std::to_string(options.power));
+  }
+  const double nyquist = options.sample_rate / 2.0;
+  if (options.fmax <= 0.0) options.fmax = nyquist;
+  if (options.fmax > nyquist) {
+    fail("fmax " + std::to_string(options.fmax) + " Hz is above the Nyquist frequency " + std::to_string(nyquist) +
+         " Hz");
+  }
+  if (!(options.fmin >= 0.0) || options.fmin >= options.fmax) {
+    fail("need 0 <= fmin < fmax, got fmin " + std::to_string(options.fmin) + " Hz, fmax " +
+         std::to_string(options.fmax) + " Hz");
+  }
+  return options;
+}
+
+}  // namespace
+
+struct MelSpectrogram::Plan {
+  fftwf_plan fft = nullptr;
+  std::vector<float> window;    // periodic Hann, n_fft values
+  std::size_t n_bins = 0;       // 1 + n_fft / 2
+  std::size_t out_stride = 0;   // complex values between the FFT outputs of consecutive frames in a block
+
+  ~Plan() {
+    if (fft != nullptr) {
+      const std::lock_guard lock(planner_mutex());
+      fftwf_destroy_plan(fft);
+    }
+  }
+};
+
+MelSpectrogram::MelSpectrogram(const MelOptions& options)
+    : options_(validated(options)),
+      filterbank_(options_.sample_rate, options_.n_fft, options_.n_mels, options_.fmin, options_.fmax),
+      plan_(std::make_unique<Plan>()) {
+  const auto n_fft = static_cast<std::size_t>(options_.n_fft);
+  plan_->n_bins = n_fft / 2 + 1;
+  constexpr std::size_t kComplexPerAlign = kAlignBytes / sizeof(fftwf_complex);
+  plan_->out_stride = (plan_->n_bins + kComplexPerAlign - 1) / kComplexPerAlign * kComplexPerAlign;
+
+  // scipy.signal.get_window('hann', n_fft, fftbins=True), in double, stored as float.
+  plan_->window.resize(n_fft);
+  for (std::size_t i = 0; i < n_fft; ++i) {
+    plan_->window[i] =
+        static_cast<float>(0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * static_cast<double>(i) / options_.n_fft));
+  }
+
+  // Planned on scratch buffers from fftwf_malloc; compute() executes the plan on its own buffers, also from
+  // fftwf_malloc, so their alignment matches. FFTW_MEASURE takes ~0.15 s the first time a size is planned in a
+  // process (FFTW keeps the result as wisdom) and gives a ~25 % faster transform than FFTW_ESTIMATE.
+  auto in = fftw_buffer<float>(n_fft);
+  auto out = fftw_buffer<fftwf_complex>(plan_->n_bins);
+  {
+    const std::lock_guard lock(planner_mutex());
+    plan_->fft = fftwf_plan_dft_r2c_1d(options_.n_fft, in.get(), out.get(), FFTW_MEASURE | FFTW_DESTROY_INPUT);
+  }
+  if (plan_->fft == nullptr) throw FeatureError("mel spectrogram: FFTW could not plan n_fft " + std::to_string(n_fft));
+}
+
+MelSpectrogram::~MelSpectrogram() = default;
+
+std::size_t MelSpectrogram::frame_count(std::size_t n_samples) const {
+  // An empty signal has no frames (librosa would pad it to one all-zero frame when centred; we return none).
+  if (n_samples == 0) return 0;
+  const auto n_fft = static_cast<std::size_t>(options_.n_fft);
+  const std::size_t padded = options_.center ? n_samples + 2 * (n_fft / 2) : n_samples;
+  if (padded < n_fft) return 0;
+  return 1 + (padded - n_fft) / static_cast<std::size_t>(options_.hop_length);
+}
+
+Spectrogram MelSpectrogram::compute(std::span<const float> signal) const {
+  const std::size_t frames = frame_count(signal.size());
+  Spectrogram mel(static_cast<std::size_t>(options_.n_mels), frames);
+  if (frames == 0) return mel;
+
+  const auto n_fft = static_cast<std::ptrdiff_t>(options_.n_fft);
+  const auto hop = static_cast<std::ptrdiff_t>(options_.hop_length);
+  const auto n = static_cast<std::ptrdiff_t>(signal.size());
+  const std::ptrdiff_t pad = options_.center ? n_fft / 2 : 0;
+  const std::size_t n_bins = plan_->n_bins;
+  const std::size_t out_stride = plan_->out_stride;
+  const float* window = plan_->window.data();
+  const float* samples = signal.data();
+
+  // Per-call buffers: this is what makes compute() safe to run from many threads on one object.
+  auto frame = fftw_buffer<float>(static_cast<std::size_t>(n_fft));
+  auto spectra = fftw_buffer<fftwf_complex>(kBlockFrames * out_stride);
+  auto power = fftw_buffer<float>(n_bins * kBlockFrames);  // bin-major: power[k * kBlockFrames + f]
+
+  for (std::size_t t0 = 0; t0 < frames; t0 += kBlockFrames) {
+    const std::size_t count = std::min(kBlockFrames, frames - t0);
+
+    for (std::size_t f = 0; f < count; ++f) {
+      // Frame t covers samples [t*hop - pad, t*hop - pad + n_fft) of the signal; outside it, zeros.
+      const std::ptrdiff_t start = static_cast<std::ptrdiff_t>(t0 + f) * hop - pad;
+      float* in = frame.get();
+      if (start >= 0 && start + n_fft <= n) {
+        const float* x = samples + start;
+        for (std::ptrdiff_t i = 0; i < n_fft; ++i) in[i] = x[i] * window[i];
+      } else {
+        const std::ptrdiff_t lo = std::clamp<std::ptrdiff_t>(-start, 0, n_fft);
+        const std::ptrdiff_t hi = std::clamp<std::ptrdiff_t>(n - start, lo, n_fft);
+        std::fill(in, in + lo, 0.0f);
+        for (std::ptrdiff_t i = lo; i < hi; ++i) in[i] = samples[start + i] * window[i];
+        std::fill(in + hi, in + n_fft, 0.0f);
+      }
+      fftwf_execute_dft_r2c(plan_->fft, in, spectra.get() + f * out_stride);
+    }
+
+    // |X|^power, transposed to bin-major. Bins outer, frames inner: the writes are sequential and the reads are
+    // count sequential streams, which is much faster than the other order's scattered writes.
+    float* p = power.get();
+    const fftwf_complex* x = spectra.get();
+    if (options_.power == 2.0) {  // the default: no square root
+      for (std::size_t k = 0; k < n_bins; ++k) {
+        for (std::size_t f = 0; f < count; ++f) {
+          const fftwf_complex& z = x[f * out_stride + k];
+          p[k * kBlockFrames + f] = z[0] * z[0] + z[1] * z[1];
+        }
+      }
+    } else {
+      const auto exponent = static_cast<float>(options_.power);
+      for (std::size_t k = 0; k < n_bins; ++k) {
+        for (std::size_t f = 0; f < count; ++f) {
+          const fftwf_complex& z = x[f * out_stride + k];
+          const float magnitude = std::sqrt(z[0] * z[0] + z[1] * z[1]);
+          p[k * kBlockFrames + f] = options_.power == 1.0 ? magnitude : std::pow(magnitude, exponent);
+        }
+      }
+    }
+
+    filterbank_.apply_frames(p, kBlockFrames, count, mel.values.data() + t0, frames);
+  }
+  return mel;
+}
+
+}  // namespace tunelens

@@ -1,0 +1,155 @@
+#include "store/npy.h"
+
+#include <bit>
+#include <cstring>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+
+namespace tunelens {
+namespace {
+
+constexpr char kMagic[] = "\x93NUMPY";
+constexpr std::size_t kMagicSize = 6;
+
+[[noreturn]] void fail(const std::filesystem::path& path, const std::string& reason) {
+  throw NpyError(path.string() + ": " + reason);
+}
+
+// Returns the text of a Python dict entry such as 'descr': '<f4' or 'shape': (128, 517).
+std::string dict_value(const std::string& header, const std::string& key) {
+  const auto at = header.find("'" + key + "'");
+  if (at == std::string::npos) return {};
+  auto colon = header.find(':', at);
+  if (colon == std::string::npos) return {};
+  auto begin = header.find_first_not_of(' ', colon + 1);
+  if (begin == std::string::npos) return {};
+  char open = header[begin];
+  std::size_t end;
+  if (open == '\'') {
+    end = header.find('\'', begin + 1);
+    return end == std::string::npos ? std::string{} : header.substr(begin + 1, end - begin - 1);
+  }
+  if (open == '(') {
+    end = header.find(')', begin);
+    return end == std::string::npos ? std::string{} : header.substr(begin, end - begin + 1);
+  }
+  end = header.find_first_of(",}", begin);
+  return header.substr(begin, end - begin);
+}
+
+std::vector<std::size_t> parse_shape(const std::string& tuple) {
+  std::vector<std::size_t> shape;
+  std::string inner = tuple.substr(1, tuple.size() - 2);
+  std::stringstream parts(inner);
+  std::string item;
+  while (std::getline(parts, item, ',')) {
+    if (item.find_first_not_of(' ') == std::string::npos) continue;
+    shape.push_back(static_cast<std::size_t>(std::stoull(item)));
+  }
+  return shape;
+}
+
+template <typename T>
+void convert(const std::vector<char>& raw, std::vector<float>& out) {
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    T v;
+    std::memcpy(&v, raw.data() + i * sizeof(T), sizeof(T));
+    out[i] = static_cast<float>(v);
+  }
+}
+
+}  // namespace
+
+std::size_t NpyArray::size() const {
+  return std::accumulate(shape.begin(), shape.end(), std::size_t{1}, std::multiplies<>());
+}
+
+NpyArray read_npy(const std::filesystem::path& path) {
+  static_assert(std::endian::native == std::endian::little, "tunelens assumes a little-endian machine");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "cannot open file");
+  char magic[kMagicSize];
+  unsigned char version[2];
+  if (!in.read(magic, kMagicSize) || std::memcmp(magic, kMagic, kMagicSize) != 0) fail(path, "not an .npy file");
+  if (!in.read(reinterpret_cast<char*>(version), 2)) fail(path, "truncated header");
+  std::size_t header_len = 0;
+  if (version[0] == 1) {
+    unsigned char len[2];
+    if (!in.read(reinterpret_cast<char*>(len), 2)) fail(path, "truncated header");
+    header_len = len[0] | (len[1] << 8);
+  } else if (version[0] == 2 || version[0] == 3) {
+    unsigned char len[4];
+    if (!in.read(reinterpret_cast<char*>(len), 4)) fail(path, "truncated header");
+    header_len = len[0] | (len[1] << 8) | (len[2] << 16) | (static_cast<std::size_t>(len[3]) << 24);
+  } else {
+    fail(path, "unsupported .npy version " + std::to_string(version[0]));
+  }
+  std::string header(header_len, '\0');
+  if (!in.read(header.data(), static_cast<std::streamsize>(header_len))) fail(path, "truncated header");
+
+  const std::string descr = dict_value(header, "descr");
+  const std::string order = dict_value(header, "fortran_order");
+  const std::string shape_text = dict_value(header, "shape");
+  if (descr.empty() || order.empty() || shape_text.empty()) fail(path, "malformed header");
+  if (order.find("True") != std::string::npos) fail(path, "Fortran-ordered arrays are not supported");
+
+  NpyArray array;
+  array.shape = parse_shape(shape_text);
+  array.values.resize(array.size());
+  std::size_t item = 0;
+  if (descr == "<f4" || descr == "<i4") item = 4;
+  else if (descr == "<f8" || descr == "<i8") item = 8;
+  else if (descr == "<i2") item = 2;
+  else fail(path, "unsupported element type '" + descr + "'");
+
+  std::vector<char> raw(array.values.size() * item);
+  if (!in.read(raw.data(), static_cast<std::streamsize>(raw.size()))) fail(path, "truncated data");
+  if (descr == "<f4") std::memcpy(array.values.data(), raw.data(), raw.size());
+  else if (descr == "<f8") convert<double>(raw, array.values);
+  else if (descr == "<i4") convert<std::int32_t>(raw, array.values);
+  else if (descr == "<i8") convert<std::int64_t>(raw, array.values);
+  else convert<std::int16_t>(raw, array.values);
+  return array;
+}
+
+void write_npy(const std::filesystem::path& path, const std::vector<std::size_t>& shape, const float* values) {
+  std::string shape_text = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i) shape_text += std::to_string(shape[i]) + (shape.size() == 1 || i + 1 < shape.size() ? "," : "");
+  shape_text += ")";
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape_text + ", }";
+  // The header (with magic, version and length) is padded with spaces to a multiple of 64 bytes, ending in '\n'.
+  const bool v2 = header.size() + 11 > 65535;
+  const std::size_t prefix = kMagicSize + 2 + (v2 ? 4 : 2);
+  const std::size_t total = (prefix + header.size() + 1 + 63) / 64 * 64;
+  header.append(total - prefix - header.size() - 1, ' ');
+  header.push_back('\n');
+
+  const std::size_t count = std::accumulate(shape.begin(), shape.end(), std::size_t{1}, std::multiplies<>());
+  std::filesystem::path partial = path;
+  partial += ".partial";
+  {
+    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+    if (!out) fail(path, "cannot create file");
+    out.write(kMagic, kMagicSize);
+    const char version[2] = {static_cast<char>(v2 ? 2 : 1), 0};
+    out.write(version, 2);
+    const std::size_t n = header.size();
+    const char len[4] = {static_cast<char>(n & 0xff), static_cast<char>((n >> 8) & 0xff),
+                         static_cast<char>((n >> 16) & 0xff), static_cast<char>((n >> 24) & 0xff)};
+    out.write(len, v2 ? 4 : 2);
+    out.write(header.data(), static_cast<std::streamsize>(header.size()));
+    out.write(reinterpret_cast<const char*>(values), static_cast<std::streamsize>(count * sizeof(float)));
+    out.close();
+    if (!out) {
+      std::error_code ignored;
+      std::filesystem::remove(partial, ignored);
+      fail(path, "write failed (disk full?)");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(partial, path, ec);
+  if (ec) fail(path, "cannot rename into place: " + ec.message());
+}
+
+}  // namespace tunelens

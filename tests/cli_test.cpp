@@ -1,0 +1,172 @@
+// The tunelens program end to end: `tunelens features` on real files, as a user runs it.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "store/npy.h"
+#include "test_support.h"
+
+namespace tunelens {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::data_path;
+using testing::relative_error;
+using testing::ScratchDir;
+
+struct ProgramRun {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs the tunelens program with `arguments` (already shell-quoted as needed), capturing its output.
+ProgramRun tunelens(const std::string& arguments, const ScratchDir& scratch) {
+  const fs::path out = scratch / "stdout.txt", err = scratch / "stderr.txt";
+  const std::string command = std::string(TUNELENS_BINARY) + " " + arguments + " >" + out.string() + " 2>" + err.string();
+  const int raw = std::system(command.c_str());
+  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, testing::read_bytes(out), testing::read_bytes(err)};
+}
+
+std::size_t count(const std::string& text, const std::string& part) {
+  std::size_t n = 0;
+  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+  return n;
+}
+
+// The whole pipeline through the program (decode, resample, mel, dB) against librosa, for every fixture.
+struct PipelineCase {
+  std::string input;
+  std::string stem;          // of the reference files
+  double power_tolerance;    // relative error of the mel power
+};
+
+void PrintTo(const PipelineCase& c, std::ostream* os) { *os << c.input; }
+
+const PipelineCase kPipelineCases[] = {
+    {"sweep.wav", "sweep", 1e-5},
+    {"noise.wav", "noise", 1e-5},
+    {"impulse.wav", "impulse", 1e-5},
+    {"short.wav", "short", 1e-5},
+    {"silence.wav", "silence", 1e-5},
+    {"music_48k_stereo.flac", "music_48k_stereo_flac", 1e-3},
+    {"music_48k_stereo.ogg", "music_48k_stereo_ogg", 1e-3},
+    {"music_44k_stereo.wav", "music_44k_stereo_wav", 1e-3},
+    {"music_44k_stereo.mp3", "music_44k_stereo_mp3", 1e-3},
+    {"music_22k_mono.au", "music_22k_mono_au", 1e-3},
+};
+
+class Pipeline : public ::testing::TestWithParam<PipelineCase> {};
+
+TEST_P(Pipeline, MatchesLibrosaMelPowerAndDecibels) {
+  const PipelineCase& c = GetParam();
+  ScratchDir scratch;
+  const std::string input = data_path("librosa/" + c.input).string();
+  const ProgramRun power = tunelens("features -q --db none --out " + (scratch / "power").string() + " " + input, scratch);
+  ASSERT_EQ(power.status, 0) << power.err;
+  const ProgramRun db = tunelens("features -q --out " + (scratch / "db").string() + " " + input, scratch);
+  ASSERT_EQ(db.status, 0) << db.err;
+  const std::string name = fs::path(c.input).stem().string() + ".npy";
+
+  const NpyArray ours_power = read_npy(scratch / "power" / name);
+  const NpyArray ref_power = read_npy(data_path("librosa/" + c.stem + ".mel_power.npy"));
+  ASSERT_EQ(ours_power.shape, ref_power.shape);
+  EXPECT_LE(relative_error(ours_power.values, ref_power.values), c.power_tolerance);
+
+  const NpyArray ours_db = read_npy(scratch / "db" / name);
+  const NpyArray ref_db = read_npy(data_path("librosa/" + c.stem + ".mel_db_refmax.npy"));
+  ASSERT_EQ(ours_db.shape, ref_db.shape);
+  double worst = 0.0;
+  for (std::size_t i = 0; i < ref_db.values.size(); ++i)
+    if (ref_db.values[i] > -60.0f) worst = std::max(worst, std::abs(static_cast<double>(ours_db.values[i]) - ref_db.values[i]));
+  EXPECT_LE(worst, 0.01) << "dB error on bins above -60 dB";
+}
+
+INSTANTIATE_TEST_SUITE_P(Librosa, Pipeline, ::testing::ValuesIn(kPipelineCases),
+                         testing::ParamName(&PipelineCase::stem));
+
+TEST(Pipeline, NonDefaultSettingsMatchLibrosa) {
+  ScratchDir scratch;
+  const ProgramRun run = tunelens("features -q --sr 16000 --n-fft 512 --hop 256 --n-mels 96 --fmax 8000 --db none --out " +
+                               scratch.path().string() + " " + data_path("librosa/music_44k_stereo.wav").string(),
+                           scratch);
+  ASSERT_EQ(run.status, 0) << run.err;
+  const NpyArray ours = read_npy(scratch / "music_44k_stereo.npy");
+  const NpyArray ref = read_npy(data_path("librosa/music_44k_stereo_wav.sr16000_nfft512_hop256_mels96.mel_power.npy"));
+  ASSERT_EQ(ours.shape, ref.shape);
+  EXPECT_LE(relative_error(ours.values, ref.values), 1e-3);
+}
+
+// A folder mixing good and bad files: every good file is written, every bad one is named once, the exit status
+// says that some failed, and a rerun skips what is done.
+TEST(FeaturesCommand, MixedFolderWritesTheGoodAndNamesTheBad) {
+  ScratchDir scratch;
+  const fs::path music = scratch / "music";
+  fs::create_directories(music / "album");
+  for (const char* good : {"wav_s16.wav", "flac_s16.flac", "mp3_lame.mp3", "ogg_vorbis.ogg"})
+    fs::copy_file(data_path(std::string("formats/") + good), music / "album" / good);
+  testing::write_bytes(music / "album" / "empty.wav", "");
+  testing::write_bytes(music / "album" / "notes.mp3", "not music at all, just text with an mp3 name\n");
+  testing::write_bytes(music / "album" / "header_only.wav", testing::read_bytes(data_path("formats/wav_s16.wav")).substr(0, 44));
+  fs::copy_file(data_path("formats/video_only.mp4"), music / "album" / "video_only.mp4");
+  testing::write_bytes(music / "album" / "cover.jpg", "not audio and not named like audio: ignored");
+
+  const std::string args = "features --recursive -q --out " + (scratch / "out").string() + " " + music.string();
+  const ProgramRun first = tunelens(args, scratch);
+  EXPECT_EQ(first.status, 1) << first.err;
+  EXPECT_NE(first.out.find("8 files: 4 written, 0 skipped (already done), 4 failed"), std::string::npos) << first.out;
+  for (const char* bad : {"empty.wav: empty file", "notes.mp3: not an audio file", "header_only.wav: corrupt audio",
+                          "video_only.mp4: no audio stream"})
+    EXPECT_EQ(count(first.err, bad), 1u) << bad << " in:\n" << first.err;
+  EXPECT_EQ(count(first.err, "error: "), 4u) << first.err;
+  EXPECT_EQ(count(first.err, "cover.jpg"), 0u);
+  for (const char* good : {"wav_s16.npy", "flac_s16.npy", "mp3_lame.npy", "ogg_vorbis.npy"}) {
+    const NpyArray mel = read_npy(scratch / "out" / "album" / good);
+    EXPECT_EQ(mel.shape, (std::vector<std::size_t>{128, 44})) << good;  // 1 s at 22050 Hz: 1 + 22050 / 512 frames
+  }
+
+  const ProgramRun again = tunelens(args, scratch);
+  EXPECT_EQ(again.status, 1);
+  EXPECT_NE(again.out.find("8 files: 0 written, 4 skipped (already done), 4 failed"), std::string::npos) << again.out;
+
+  const ProgramRun forced = tunelens(args + " --force", scratch);
+  EXPECT_NE(forced.out.find("4 written, 0 skipped"), std::string::npos) << forced.out;
+}
+
+TEST(FeaturesCommand, RefusesToMixSettingsInOneFolder) {
+  ScratchDir scratch;
+  const std::string input = data_path("formats/wav_s16.wav").string();
+  const std::string out = (scratch / "out").string();
+  ASSERT_EQ(tunelens("features -q --out " + out + " " + input, scratch).status, 0);
+  const ProgramRun other = tunelens("features -q --n-mels 64 --out " + out + " " + input, scratch);
+  EXPECT_EQ(other.status, 2);
+  EXPECT_NE(other.err.find("other settings"), std::string::npos) << other.err;
+  const ProgramRun forced = tunelens("features -q --force --n-mels 64 --out " + out + " " + input, scratch);
+  EXPECT_EQ(forced.status, 0) << forced.err;
+  EXPECT_EQ(read_npy(scratch / "out" / "wav_s16.npy").shape, (std::vector<std::size_t>{64, 44}));
+}
+
+TEST(FeaturesCommand, MfccAndOffsetDuration) {
+  ScratchDir scratch;
+  const ProgramRun run = tunelens("features -q --mfcc 13 --offset 1 --duration 2 --out " + scratch.path().string() + " " +
+                               data_path("librosa/music_48k_stereo.flac").string(),
+                           scratch);
+  ASSERT_EQ(run.status, 0) << run.err;
+  EXPECT_EQ(read_npy(scratch / "music_48k_stereo.npy").shape, (std::vector<std::size_t>{128, 87}));  // 1 + 44100/512
+  EXPECT_EQ(read_npy(scratch / "music_48k_stereo.mfcc.npy").shape, (std::vector<std::size_t>{13, 87}));
+}
+
+TEST(FeaturesCommand, UsageErrorsExitWithTwoAndSayWhy) {
+  ScratchDir scratch;
+  const std::string input = data_path("formats/wav_s16.wav").string();
+  EXPECT_EQ(tunelens("features " + input, scratch).status, 2);  // no --out
+  const ProgramRun bad_fft = tunelens("features --n-fft 1 --out " + scratch.path().string() + " " + input, scratch);
+  EXPECT_EQ(bad_fft.status, 2);
+  EXPECT_NE(bad_fft.err.find("n_fft"), std::string::npos) << bad_fft.err;
+  const ProgramRun bad_db = tunelens("features --db loud --out " + scratch.path().string() + " " + input, scratch);
+  EXPECT_EQ(bad_db.status, 2);
+  EXPECT_NE(bad_db.err.find("--db"), std::string::npos) << bad_db.err;
+}
+
+}  // namespace
+}  // namespace tunelens

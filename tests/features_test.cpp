@@ -1,0 +1,518 @@
+// Features against librosa 0.11's own outputs (tests/data/librosa, see its manifest.json), and the behaviour a
+// user relies on: frame counts, dB options, MFCC, windows, scaling, parameter checks, concurrent use.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <numbers>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "features/features.h"
+#include "store/npy.h"
+
+namespace tunelens {
+namespace {
+
+const std::filesystem::path kLibrosa = std::filesystem::path(TUNELENS_TEST_DATA) / "librosa";
+
+NpyArray fixture(const std::string& name) { return read_npy(kLibrosa / name); }
+
+std::vector<float> signal_of(const std::string& name) { return fixture(name).values; }
+
+double norm(const std::vector<float>& v) {
+  double sum = 0.0;
+  for (float x : v) sum += static_cast<double>(x) * x;
+  return std::sqrt(sum);
+}
+
+// ||ours - ref|| / ||ref||, or ||ours|| when the reference is all zero.
+double relative_error(const std::vector<float>& ours, const std::vector<float>& ref) {
+  double diff = 0.0;
+  for (std::size_t i = 0; i < ours.size(); ++i) {
+    const double d = static_cast<double>(ours[i]) - ref[i];
+    diff += d * d;
+  }
+  const double ref_norm = norm(ref);
+  return ref_norm > 0.0 ? std::sqrt(diff) / ref_norm : std::sqrt(diff);
+}
+
+void expect_shape(const Spectrogram& ours, const NpyArray& ref) {
+  ASSERT_EQ(ref.shape.size(), 2u);
+  ASSERT_EQ(ours.rows, ref.shape[0]);
+  ASSERT_EQ(ours.frames, ref.shape[1]);
+  ASSERT_EQ(ours.values.size(), ref.values.size());
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// librosa parity
+
+TEST(MelFilterbank, MatchesLibrosaFilters) {
+  const MelFilterbank bank(22050, 2048, 128);
+  const Spectrogram dense = bank.dense();
+  const NpyArray ref = fixture("mel_filters_sr22050_nfft2048_n128.npy");
+  expect_shape(dense, ref);
+  double max_diff = 0.0;
+  for (std::size_t i = 0; i < ref.values.size(); ++i) {
+    max_diff = std::max(max_diff, std::abs(static_cast<double>(dense.values[i]) - ref.values[i]));
+  }
+  std::printf("[ parity   ] filterbank max abs diff %.3g\n", max_diff);
+  EXPECT_LE(max_diff, 1e-6);
+}
+
+TEST(MelFilterbank, SparseApplyMatchesDenseProduct) {
+  const MelFilterbank bank(22050, 2048, 128);
+  const Spectrogram dense = bank.dense();
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+  std::vector<float> spectrum(static_cast<std::size_t>(bank.n_bins()));
+  for (float& x : spectrum) x = uniform(rng);
+  std::vector<float> mel(128);
+  bank.apply(spectrum.data(), mel.data());
+  for (std::size_t m = 0; m < 128; ++m) {
+    double expected = 0.0;
+    for (std::size_t k = 0; k < spectrum.size(); ++k) expected += static_cast<double>(dense.at(m, k)) * spectrum[k];
+    EXPECT_NEAR(mel[m], expected, 1e-5 * std::max(1.0, expected)) << "band " << m;
+  }
+}
+
+class LibrosaCase : public testing::TestWithParam<std::string> {};
+
+TEST_P(LibrosaCase, MelPowerMatches) {
+  const std::string name = GetParam();
+  const MelSpectrogram mel_spectrogram;
+  const Spectrogram ours = mel_spectrogram.compute(signal_of(name + ".signal.npy"));
+  const NpyArray ref = fixture(name + ".mel_power.npy");
+  expect_shape(ours, ref);
+  const double error = relative_error(ours.values, ref.values);
+  std::printf("[ parity   ] %-24s mel power relative error %.3g\n", name.c_str(), error);
+  if (norm(ref.values) == 0.0) {
+    EXPECT_LE(error, 1e-20);  // silence: all zero, or tiny
+  } else {
+    EXPECT_LE(error, 1e-5);
+  }
+}
+
+TEST_P(LibrosaCase, DecibelsMatch) {
+  const std::string name = GetParam();
+  const MelSpectrogram mel_spectrogram;
+  Spectrogram ours = mel_spectrogram.compute(signal_of(name + ".signal.npy"));
+  power_to_db(ours);
+  const NpyArray ref = fixture(name + ".mel_db_refmax.npy");
+  expect_shape(ours, ref);
+  double max_diff = 0.0;
+  std::size_t compared = 0;
+  for (std::size_t i = 0; i < ref.values.size(); ++i) {
+    if (ref.values[i] <= -60.0f) continue;
+    max_diff = std::max(max_diff, std::abs(static_cast<double>(ours.values[i]) - ref.values[i]));
+    ++compared;
+  }
+  std::printf("[ parity   ] %-24s dB max abs diff %.3g over %zu bins > -60 dB\n", name.c_str(), max_diff, compared);
+  EXPECT_GT(compared, 0u);
+  EXPECT_LE(max_diff, 0.01);
+}
+
+INSTANTIATE_TEST_SUITE_P(Librosa, LibrosaCase,
+                         testing::Values("sweep", "noise", "silence", "short", "impulse", "music_48k_stereo_flac",
+                                         "music_48k_stereo_ogg", "music_44k_stereo_wav", "music_44k_stereo_mp3",
+                                         "music_22k_mono_au"));
+
+TEST(MelSpectrogram, NonDefaultOptionsMatchLibrosa) {
+  MelOptions options;
+  options.sample_rate = 16000;
+  options.n_fft = 512;
+  options.hop_length = 256;
+  options.n_mels = 96;
+  options.fmax = 8000;
+  const MelSpectrogram mel_spectrogram(options);
+  const Spectrogram ours = mel_spectrogram.compute(signal_of("music_44k_stereo_wav.sr16000.signal.npy"));
+  const NpyArray ref = fixture("music_44k_stereo_wav.sr16000_nfft512_hop256_mels96.mel_power.npy");
+  expect_shape(ours, ref);
+  const double error = relative_error(ours.values, ref.values);
+  std::printf("[ parity   ] sr16000 nfft512 hop256 mels96 mel power relative error %.3g\n", error);
+  EXPECT_LE(error, 1e-5);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// STFT framing and power
+
+TEST(MelSpectrogram, FrameCount) {
+  const MelSpectrogram centred;
+  EXPECT_EQ(centred.frame_count(22050), 1u + 22050 / 512);  // 44, as librosa
+  EXPECT_EQ(centred.frame_count(264600), 517u);
+  EXPECT_EQ(centred.frame_count(1000), 2u);
+  EXPECT_EQ(centred.frame_count(1), 1u);
+  EXPECT_EQ(centred.frame_count(0), 0u);  // documented: an empty signal has no frames
+
+  MelOptions options;
+  options.center = false;
+  const MelSpectrogram uncentred(options);
+  EXPECT_EQ(uncentred.frame_count(2047), 0u);
+  EXPECT_EQ(uncentred.frame_count(2048), 1u);
+  EXPECT_EQ(uncentred.frame_count(2048 + 511), 1u);
+  EXPECT_EQ(uncentred.frame_count(2048 + 512), 2u);
+}
+
+TEST(MelSpectrogram, ShortAndEmptySignals) {
+  const MelSpectrogram mel_spectrogram;
+  std::vector<float> short_signal(1000);
+  for (std::size_t i = 0; i < short_signal.size(); ++i) short_signal[i] = std::sin(0.05f * static_cast<float>(i));
+  const Spectrogram mel = mel_spectrogram.compute(short_signal);
+  EXPECT_EQ(mel.rows, 128u);
+  EXPECT_EQ(mel.frames, 2u);
+  EXPECT_GT(*std::max_element(mel.values.begin(), mel.values.end()), 0.0f);
+
+  const Spectrogram empty = mel_spectrogram.compute({});
+  EXPECT_EQ(empty.rows, 128u);
+  EXPECT_EQ(empty.frames, 0u);
+  EXPECT_TRUE(empty.values.empty());
+}
+
+// One frame's mel, computed the slow way in double: zero-padded frame, periodic Hann, O(n^2) DFT, |X|^power,
+// dense filterbank.
+std::vector<double> direct_mel_frame(const std::vector<float>& signal, const MelSpectrogram& mel_spectrogram,
+                                     std::size_t t) {
+  const MelOptions& o = mel_spectrogram.options();
+  const auto n_fft = static_cast<std::size_t>(o.n_fft);
+  const std::size_t n_bins = n_fft / 2 + 1;
+  std::vector<double> frame(n_fft, 0.0);
+  for (std::size_t i = 0; i < n_fft; ++i) {
+    const auto at = static_cast<std::ptrdiff_t>(t * static_cast<std::size_t>(o.hop_length) + i) -
+                    static_cast<std::ptrdiff_t>(n_fft / 2);
+    if (at >= 0 && at < static_cast<std::ptrdiff_t>(signal.size())) {
+      const double hann = 0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * static_cast<double>(i) / o.n_fft);
+      frame[i] = signal[static_cast<std::size_t>(at)] * hann;
+    }
+  }
+  std::vector<double> spectrum(n_bins);
+  for (std::size_t k = 0; k < n_bins; ++k) {
+    double re = 0.0;
+    double im = 0.0;
+    for (std::size_t i = 0; i < n_fft; ++i) {
+      const double angle = 2.0 * std::numbers::pi * static_cast<double>((k * i) % n_fft) / o.n_fft;
+      re += frame[i] * std::cos(angle);
+      im -= frame[i] * std::sin(angle);
+    }
+    spectrum[k] = std::pow(std::hypot(re, im), o.power);
+  }
+  const Spectrogram dense = mel_spectrogram.filterbank().dense();
+  std::vector<double> mel(dense.rows, 0.0);
+  for (std::size_t m = 0; m < dense.rows; ++m) {
+    for (std::size_t k = 0; k < n_bins; ++k) mel[m] += dense.at(m, k) * spectrum[k];
+  }
+  return mel;
+}
+
+TEST(MelSpectrogram, PowerOneTwoAndOtherAgainstDirectDft) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> noise(0.0f, 0.1f);
+  std::vector<float> signal(4000);
+  for (std::size_t i = 0; i < signal.size(); ++i) {
+    signal[i] = 0.5f * std::sin(0.3f * static_cast<float>(i)) + noise(rng);
+  }
+  for (double power : {1.0, 2.0, 1.5}) {
+    MelOptions options;
+    options.sample_rate = 8000;
+    options.n_fft = 256;
+    options.hop_length = 64;
+    options.n_mels = 20;
+    options.power = power;
+    const MelSpectrogram mel_spectrogram(options);
+    const Spectrogram mel = mel_spectrogram.compute(signal);
+    for (std::size_t t : {std::size_t{0}, std::size_t{17}, mel.frames - 1}) {
+      const std::vector<double> expected = direct_mel_frame(signal, mel_spectrogram, t);
+      for (std::size_t m = 0; m < expected.size(); ++m) {
+        EXPECT_NEAR(mel.at(m, t), expected[m], 1e-4 * std::max(1.0, std::abs(expected[m])))
+            << "power " << power << " frame " << t << " band " << m;
+      }
+    }
+  }
+}
+
+TEST(MelSpectrogram, ScalesWithThePowerOfTheAmplitude) {
+  std::vector<float> signal = signal_of("music_22k_mono_au.signal.npy");
+  signal.resize(22050);
+  std::vector<float> doubled(signal);
+  for (float& x : doubled) x *= 2.0f;
+  for (double power : {1.0, 2.0}) {
+    MelOptions options;
+    options.power = power;
+    const MelSpectrogram mel_spectrogram(options);
+    const Spectrogram a = mel_spectrogram.compute(signal);
+    const Spectrogram b = mel_spectrogram.compute(doubled);
+    const double factor = std::pow(2.0, power);
+    for (std::size_t i = 0; i < a.values.size(); ++i) {
+      ASSERT_NEAR(b.values[i], factor * a.values[i], 1e-5 * factor * a.values[i] + 1e-12) << "power " << power;
+    }
+  }
+}
+
+TEST(MelSpectrogram, ConcurrentComputeMatchesSerial) {
+  const MelSpectrogram mel_spectrogram;
+  const std::vector<float> signal = signal_of("music_22k_mono_au.signal.npy");
+  const Spectrogram serial = mel_spectrogram.compute(signal);
+  constexpr int kThreads = 6;
+  std::vector<Spectrogram> results(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      for (int repeat = 0; repeat < 3; ++repeat) results[static_cast<std::size_t>(i)] = mel_spectrogram.compute(signal);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (const Spectrogram& result : results) {
+    ASSERT_EQ(result.rows, serial.rows);
+    ASSERT_EQ(result.frames, serial.frames);
+    EXPECT_TRUE(result.values == serial.values);  // bit for bit
+  }
+}
+
+TEST(MelSpectrogram, ObjectsCanBeBuiltFromManyThreads) {
+  // Planning goes through FFTW's planner, which is not thread-safe; the constructor must serialise it.
+  std::vector<std::thread> threads;
+  std::vector<std::size_t> frames(4);
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&frames, i] {
+      MelOptions options;
+      options.n_fft = 256 << i;
+      options.hop_length = 64;
+      const MelSpectrogram mel_spectrogram(options);
+      frames[static_cast<std::size_t>(i)] = mel_spectrogram.compute(std::vector<float>(4096, 0.25f)).frames;
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (std::size_t f : frames) EXPECT_EQ(f, 1u + 4096 / 64);
+}
+
+TEST(MelSpectrogram, BadParametersThrow) {
+  const auto with = [](auto change) {
+    MelOptions options;
+    change(options);
+    return options;
+  };
+  EXPECT_THROW(MelSpectrogram(with([](MelOptions& o) { o.n_fft = 1; })), FeatureError);
+  EXPECT_THROW(MelSpectrogram(with([](MelOptions& o) { o.hop_length = 0; })), FeatureError);
+  EXPECT_THROW(MelSpectrogram(with([](MelOptions& o) { o.n_mels = 0; })), FeatureError);
+  EXPECT_THROW(MelSpectrogram(with([](MelOptions& o) { o.fmax = 11025.5; })), FeatureError);
+  EXPECT_THROW(MelSpectrogram(with([](MelOptions& o) { o.fmin = 11025.0; })), FeatureError);
+  EXPECT_THROW(MelSpectrogram(with([](MelOptions& o) {
+                 o.fmin = 5000.0;
+                 o.fmax = 4000.0;
+               })),
+               FeatureError);
+  EXPECT_THROW(MelSpectrogram(with([](MelOptions& o) { o.fmin = -1.0; })), FeatureError);
+  EXPECT_THROW(MelSpectrogram(with([](MelOptions& o) { o.sample_rate = 0; })), FeatureError);
+  EXPECT_THROW(MelSpectrogram(with([](MelOptions& o) { o.power = 0.0; })), FeatureError);
+  EXPECT_NO_THROW(MelSpectrogram(with([](MelOptions& o) { o.fmax = 11025.0; })));
+
+  EXPECT_THROW(MelFilterbank(22050, 1, 128), FeatureError);
+  EXPECT_THROW(MelFilterbank(22050, 2048, 0), FeatureError);
+  EXPECT_THROW(MelFilterbank(22050, 2048, 128, 0.0, 12000.0), FeatureError);
+  EXPECT_THROW(MelFilterbank(22050, 2048, 128, 3000.0, 3000.0), FeatureError);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Decibels
+
+Spectrogram row_of(std::vector<float> values) {
+  Spectrogram s(1, values.size());
+  s.values = std::move(values);
+  return s;
+}
+
+TEST(PowerToDb, ReferenceMax) {
+  Spectrogram s = row_of({4.0f, 0.4f, 0.04f, 0.0f});
+  power_to_db(s);
+  EXPECT_NEAR(s.values[0], 0.0f, 1e-5);
+  EXPECT_NEAR(s.values[1], -10.0f, 1e-5);
+  EXPECT_NEAR(s.values[2], -20.0f, 1e-5);
+  EXPECT_NEAR(s.values[3], -80.0f, 1e-5);  // floored at max - top_db
+}
+
+TEST(PowerToDb, ReferenceValue) {
+  DbOptions options;
+  options.reference = DbReference::Value;
+  options.ref = 1.0;
+  options.top_db = 0.0;
+  Spectrogram s = row_of({1.0f, 100.0f, 0.01f, 0.0f});
+  power_to_db(s, options);
+  EXPECT_NEAR(s.values[0], 0.0f, 1e-5);
+  EXPECT_NEAR(s.values[1], 20.0f, 1e-5);
+  EXPECT_NEAR(s.values[2], -20.0f, 1e-5);
+  EXPECT_NEAR(s.values[3], -100.0f, 1e-4);  // amin = 1e-10
+
+  options.ref = 10.0;
+  Spectrogram t = row_of({1.0f, 100.0f});
+  power_to_db(t, options);
+  EXPECT_NEAR(t.values[0], -10.0f, 1e-5);
+  EXPECT_NEAR(t.values[1], 10.0f, 1e-5);
+}
+
+TEST(PowerToDb, TopDbClipsAndNonPositiveDisables) {
+  const std::vector<float> values = {1.0f, 1e-3f, 1e-9f};
+  for (double top_db : {0.0, -5.0}) {
+    DbOptions options;
+    options.top_db = top_db;
+    Spectrogram s = row_of(values);
+    power_to_db(s, options);
+    EXPECT_NEAR(s.values[2], -90.0f, 1e-4) << "top_db " << top_db;
+  }
+  DbOptions clip;
+  clip.top_db = 25.0;
+  Spectrogram s = row_of(values);
+  power_to_db(s, clip);
+  EXPECT_NEAR(s.values[0], 0.0f, 1e-5);
+  EXPECT_NEAR(s.values[1], -25.0f, 1e-5);
+  EXPECT_NEAR(s.values[2], -25.0f, 1e-5);
+}
+
+TEST(PowerToDb, SilenceIsZeroDbAndBadAminThrows) {
+  Spectrogram s(3, 4);
+  power_to_db(s);
+  for (float v : s.values) EXPECT_NEAR(v, 0.0f, 1e-4);
+  DbOptions options;
+  options.amin = 0.0;
+  EXPECT_THROW(power_to_db(s, options), FeatureError);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// MFCC
+
+// scipy.fftpack.dct(x, type=2, norm='ortho'), term by term in double.
+std::vector<double> dct_ortho(const std::vector<double>& x) {
+  const std::size_t n = x.size();
+  std::vector<double> out(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    double sum = 0.0;
+    for (std::size_t j = 0; j < n; ++j) {
+      sum += x[j] * std::cos(std::numbers::pi * static_cast<double>(k) * (2.0 * static_cast<double>(j) + 1.0) /
+                             (2.0 * static_cast<double>(n)));
+    }
+    out[k] = sum * std::sqrt((k == 0 ? 1.0 : 2.0) / static_cast<double>(n));
+  }
+  return out;
+}
+
+TEST(Mfcc, MatchesDirectDct) {
+  const MelSpectrogram mel_spectrogram;
+  std::vector<float> signal = signal_of("music_22k_mono_au.signal.npy");
+  signal.resize(22050 * 2);
+  Spectrogram db = mel_spectrogram.compute(signal);
+  power_to_db(db);
+  const Spectrogram coefficients = mfcc(db, 20);
+  ASSERT_EQ(coefficients.rows, 20u);
+  ASSERT_EQ(coefficients.frames, db.frames);
+  for (std::size_t t = 0; t < db.frames; ++t) {
+    std::vector<double> column(db.rows);
+    for (std::size_t m = 0; m < db.rows; ++m) column[m] = db.at(m, t);
+    const std::vector<double> expected = dct_ortho(column);
+    for (std::size_t k = 0; k < 20; ++k) {
+      ASSERT_NEAR(coefficients.at(k, t), expected[k], 1e-4 * std::max(1.0, std::abs(expected[k])))
+          << "coefficient " << k << " frame " << t;
+    }
+  }
+}
+
+TEST(Mfcc, CosineAndConstantInputs) {
+  // Column 0 is the DCT-II basis vector of index 3, column 1 a constant: their transforms are single spikes.
+  constexpr std::size_t kBands = 40;
+  Spectrogram s(kBands, 2);
+  for (std::size_t j = 0; j < kBands; ++j) {
+    s.at(j, 0) = static_cast<float>(std::cos(std::numbers::pi * 3.0 * (2.0 * j + 1.0) / (2.0 * kBands)));
+    s.at(j, 1) = -5.0f;
+  }
+  const Spectrogram c = mfcc(s, 13);
+  ASSERT_EQ(c.rows, 13u);
+  for (std::size_t k = 0; k < 13; ++k) {
+    EXPECT_NEAR(c.at(k, 0), k == 3 ? std::sqrt(kBands / 2.0) : 0.0, 1e-5) << k;
+    EXPECT_NEAR(c.at(k, 1), k == 0 ? -5.0 * std::sqrt(double{kBands}) : 0.0, 1e-5) << k;
+  }
+  EXPECT_THROW(mfcc(s, 0), FeatureError);
+  EXPECT_THROW(mfcc(s, 41), FeatureError);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Windows and scaling
+
+Spectrogram ramp(std::size_t rows, std::size_t frames) {
+  Spectrogram s(rows, frames);
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t t = 0; t < frames; ++t) s.at(r, t) = static_cast<float>(100 * r + t);
+  }
+  return s;
+}
+
+TEST(CutWindows, ConsecutiveWindowsDropTheTail) {
+  const Spectrogram s = ramp(2, 10);
+  WindowOptions options;
+  options.frames = 4;
+  const std::vector<Spectrogram> windows = cut_windows(s, options);
+  ASSERT_EQ(windows.size(), 2u);  // frames 0-3 and 4-7; 8-9 dropped
+  for (std::size_t w = 0; w < 2; ++w) {
+    ASSERT_EQ(windows[w].rows, 2u);
+    ASSERT_EQ(windows[w].frames, 4u);
+    for (std::size_t r = 0; r < 2; ++r) {
+      for (std::size_t t = 0; t < 4; ++t) EXPECT_EQ(windows[w].at(r, t), s.at(r, 4 * w + t));
+    }
+  }
+  options.frames = 5;
+  EXPECT_EQ(cut_windows(s, options).size(), 2u);  // exact fit
+  options.frames = 10;
+  EXPECT_EQ(cut_windows(s, options).size(), 1u);
+}
+
+TEST(CutWindows, Hop) {
+  const Spectrogram s = ramp(3, 10);
+  WindowOptions options;
+  options.frames = 4;
+  options.hop = 3;
+  const std::vector<Spectrogram> windows = cut_windows(s, options);
+  ASSERT_EQ(windows.size(), 3u);  // starts 0, 3, 6
+  for (std::size_t w = 0; w < 3; ++w) EXPECT_EQ(windows[w].at(2, 0), s.at(2, 3 * w));
+}
+
+TEST(CutWindows, ShortClipPaddedOrRejected) {
+  const Spectrogram s = ramp(2, 3);
+  WindowOptions options;
+  options.frames = 5;
+  const std::vector<Spectrogram> padded = cut_windows(s, options);
+  ASSERT_EQ(padded.size(), 1u);
+  ASSERT_EQ(padded[0].frames, 5u);
+  for (std::size_t r = 0; r < 2; ++r) {
+    for (std::size_t t = 0; t < 3; ++t) EXPECT_EQ(padded[0].at(r, t), s.at(r, t));
+    for (std::size_t t = 3; t < 5; ++t) EXPECT_EQ(padded[0].at(r, t), 0.0f);  // the clip's minimum
+  }
+  options.short_clip = ShortClip::Reject;
+  EXPECT_TRUE(cut_windows(s, options).empty());
+  EXPECT_TRUE(cut_windows(Spectrogram(2, 0), WindowOptions{}).empty());
+  options.frames = 0;
+  EXPECT_THROW(cut_windows(s, options), FeatureError);
+}
+
+TEST(MinmaxScale, RangeIsZeroToOne) {
+  Spectrogram s = row_of({-80.0f, -40.0f, 0.0f, -79.9f, -0.1f});
+  minmax_scale(s);
+  EXPECT_EQ(*std::min_element(s.values.begin(), s.values.end()), 0.0f);
+  EXPECT_EQ(*std::max_element(s.values.begin(), s.values.end()), 1.0f);
+  EXPECT_NEAR(s.values[1], 0.5f, 1e-6);
+  for (float v : s.values) {
+    EXPECT_GE(v, 0.0f);
+    EXPECT_LE(v, 1.0f);
+  }
+}
+
+TEST(MinmaxScale, ConstantBecomesZeros) {
+  Spectrogram s = row_of({-80.0f, -80.0f, -80.0f});
+  minmax_scale(s);
+  for (float v : s.values) EXPECT_EQ(v, 0.0f);
+  Spectrogram empty;
+  minmax_scale(empty);
+  EXPECT_TRUE(empty.values.empty());
+}
+
+}  // namespace
+}  // namespace tunelens

@@ -1,0 +1,78 @@
+// Helpers shared by the tests: fixture paths, error measures, scratch folders.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace tunelens::testing {
+
+inline std::filesystem::path data_path(const std::string& relative) {
+  return std::filesystem::path(TUNELENS_TEST_DATA) / relative;
+}
+
+// ||ours - ref|| / ||ref|| over the common length; +inf when the lengths differ.
+inline double relative_error(std::span<const float> ours, std::span<const float> ref) {
+  if (ours.size() != ref.size()) return INFINITY;
+  double diff = 0.0, norm = 0.0;
+  for (std::size_t i = 0; i < ref.size(); ++i) {
+    const double d = static_cast<double>(ours[i]) - ref[i];
+    diff += d * d;
+    norm += static_cast<double>(ref[i]) * ref[i];
+  }
+  return norm == 0.0 ? std::sqrt(diff) : std::sqrt(diff / norm);
+}
+
+// A fresh empty folder under the system's temporary directory, removed when the object goes away.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::random_device seed;
+    path_ = std::filesystem::temp_directory_path() / ("tunelens-test-" + std::to_string(seed()));
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline std::string read_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+inline void write_bytes(const std::filesystem::path& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// Names parameterised tests after a string parameter (or a string member of it), with non-alphanumerics as '_'.
+template <typename Member = std::nullptr_t>
+struct ParamName {
+  Member member{};
+  ParamName() = default;
+  explicit ParamName(Member m) : member(m) {}
+  template <typename Info>
+  std::string operator()(const Info& info) const {
+    std::string name;
+    if constexpr (std::is_same_v<Member, std::nullptr_t>) name = info.param;
+    else name = info.param.*member;
+    for (auto& c : name)
+      if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+    return name;
+  }
+};
+
+}  // namespace tunelens::testing
