@@ -3,10 +3,12 @@
 //
 //   build/release/bench/bench_features
 //
-// Each benchmark reports x_realtime (seconds of audio per second of wall time); the program ends with a summary
-// line "features: tunelens N x realtime, baseline M x realtime, ratio R" taken from the median of the repetitions.
+// Each benchmark reports x_realtime (seconds of audio per second of wall time); the program ends with a
+// summary line "features: tunelens N x realtime, baseline M x realtime, ratio R" taken from the median of the
+// repetitions.
 #include <benchmark/benchmark.h>
 #include <fftw3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -29,15 +31,15 @@ constexpr int kSampleRate = 22050;
 constexpr double kClipSeconds = 30.0;
 constexpr int kRepetitions = 5;
 
-// A deterministic music-like 30 s signal: a chord progression of harmonic tones with note envelopes, a kick-like
-// low thump on every beat, and a little noise, all from a fixed seed.
+// A deterministic music-like 30 s signal: a chord progression of harmonic tones with note envelopes, a
+// kick-like low thump on every beat, and a little noise, all from a fixed seed.
 std::vector<float> synthetic_music() {
   const auto n = static_cast<std::size_t>(kClipSeconds * kSampleRate);
   std::vector<float> signal(n);
   std::mt19937 rng(2024);
   std::normal_distribution<float> noise(0.0f, 0.01f);
-  const double chords[4][3] = {{220.0, 277.18, 329.63}, {196.0, 246.94, 293.66}, {174.61, 220.0, 261.63},
-                               {164.81, 207.65, 246.94}};
+  const double chords[4][3] = {
+      {220.0, 277.18, 329.63}, {196.0, 246.94, 293.66}, {174.61, 220.0, 261.63}, {164.81, 207.65, 246.94}};
   const double beat = 0.5;  // seconds
   for (std::size_t i = 0; i < n; ++i) {
     const double t = static_cast<double>(i) / kSampleRate;
@@ -64,7 +66,7 @@ void set_rate(benchmark::State& state) {
       benchmark::Counter(kClipSeconds * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
-// --- tunelens ------------------------------------------------------------------------------------------------
+// --- tunelens ----------------------------------------------------------------------------------------------
 
 void BM_TunelensMelDb(benchmark::State& state) {
   const tunelens::MelSpectrogram mel_spectrogram;  // the FFT plan is made once, as a program would
@@ -142,7 +144,8 @@ Spectrogram baseline_mel_db(const std::vector<float>& y) {
 
   // frames * window, float64
   std::vector<double> window(n_fft);
-  for (std::size_t i = 0; i < n_fft; ++i) window[i] = 0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * i / n_fft);
+  for (std::size_t i = 0; i < n_fft; ++i)
+    window[i] = 0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * i / n_fft);
   std::vector<double> framed(frames * n_fft);
   for (std::size_t t = 0; t < frames; ++t) {
     for (std::size_t i = 0; i < n_fft; ++i) framed[t * n_fft + i] = padded[t * hop + i] * window[i];
@@ -151,8 +154,8 @@ Spectrogram baseline_mel_db(const std::vector<float>& y) {
   // np.fft.rfft over every frame, in float64
   auto* spectrum = fftw_alloc_complex(frames * n_bins);
   const int n = o.n_fft;
-  fftw_plan plan = fftw_plan_many_dft_r2c(1, &n, static_cast<int>(frames), framed.data(), nullptr, 1, n, spectrum,
-                                          nullptr, 1, static_cast<int>(n_bins), FFTW_ESTIMATE);
+  fftw_plan plan = fftw_plan_many_dft_r2c(1, &n, static_cast<int>(frames), framed.data(), nullptr, 1, n,
+                                          spectrum, nullptr, 1, static_cast<int>(n_bins), FFTW_ESTIMATE);
   fftw_execute(plan);
   fftw_destroy_plan(plan);
   // stft_matrix.astype(complex64), laid out [bins, frames] as librosa returns it
@@ -186,7 +189,8 @@ Spectrogram baseline_mel_db(const std::vector<float>& y) {
   // power_to_db(S, ref=np.max, amin=1e-10, top_db=80)
   const float ref = *std::max_element(mel.values.begin(), mel.values.end());
   Spectrogram db(mel.rows, mel.frames);
-  for (std::size_t i = 0; i < mel.values.size(); ++i) db.values[i] = 10.0f * std::log10(std::max(1e-10f, mel.values[i]));
+  for (std::size_t i = 0; i < mel.values.size(); ++i)
+    db.values[i] = 10.0f * std::log10(std::max(1e-10f, mel.values[i]));
   const float ref_db = 10.0f * std::log10(std::max(1e-10f, ref));
   for (float& v : db.values) v -= ref_db;
   const float floor = *std::max_element(db.values.begin(), db.values.end()) - 80.0f;
@@ -216,8 +220,12 @@ void check_baseline_agrees() {
               ours.frames, static_cast<double>(max_diff));
 }
 
-#define FEATURE_BENCHMARK(fn) \
-  BENCHMARK(fn)->Unit(benchmark::kMillisecond)->UseRealTime()->Repetitions(kRepetitions)->DisplayAggregatesOnly()
+#define FEATURE_BENCHMARK(fn)         \
+  BENCHMARK(fn)                       \
+      ->Unit(benchmark::kMillisecond) \
+      ->UseRealTime()                 \
+      ->Repetitions(kRepetitions)     \
+      ->DisplayAggregatesOnly()
 
 FEATURE_BENCHMARK(BM_TunelensMelDb);
 FEATURE_BENCHMARK(BM_BaselineMelDb);
@@ -229,6 +237,9 @@ FEATURE_BENCHMARK(BM_TunelensWindowsMinmax);
 // Console output as usual, and the median wall time of each benchmark kept for the summary line.
 class SummaryReporter : public benchmark::ConsoleReporter {
  public:
+  // Colours only on a terminal, as the library's own console reporter does with --benchmark_color=auto.
+  SummaryReporter() : ConsoleReporter(isatty(fileno(stdout)) ? OO_ColorTabular : OO_Tabular) {}
+
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& run : runs) {
       const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";

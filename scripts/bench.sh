@@ -1,6 +1,26 @@
 #!/usr/bin/env bash
 # Runs the benchmarks; each prints tunelens beside its baseline, measured in the same run, and the ratio.
+#   scripts/bench.sh [BUILD_DIR]
 set -euo pipefail
 build=${1:-build/release}
+
+echo "== features alone (STFT + mel + dB of 30 s at 22050 Hz), one thread =="
 "$build/bench/bench_features"
-if [ -x "$build/bench/bench_pipeline" ]; then "$build/bench/bench_pipeline"; fi
+
+# Compressed input as a catalog receives it: 48 kHz stereo Ogg Vorbis and MP3, 30 s each, made from the samples.
+data="$build/bench-data"
+if [ ! -f "$data/.done" ]; then
+  mkdir -p "$data"
+  i=0
+  for src in samples/*.ogg; do
+    for start in 0 30; do
+      i=$((i + 1))
+      ffmpeg -nostdin -v error -y -ss $start -t 30 -stream_loop -1 -i "$src" -ar 48000 -ac 2 -c:a libvorbis -q:a 5 "$data/track$i.ogg"
+      ffmpeg -nostdin -v error -y -ss $start -t 30 -stream_loop -1 -i "$src" -ar 48000 -ac 2 -c:a libmp3lame -b:a 192k "$data/track$i.mp3"
+    done
+  done
+  touch "$data/.done"
+fi
+echo
+echo "== whole pipeline on compressed files (decode + resample + features) =="
+"$build/bench/bench_pipeline" "$data" "${REPEATS:-5}"

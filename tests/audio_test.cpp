@@ -227,6 +227,8 @@ TEST(BadInput, Directory) {
   expect_error(dir.path(), AudioErrorKind::NotFound, "directory");
 }
 
+TEST(BadInput, DeviceThatNeverEnds) { expect_error("/dev/zero", AudioErrorKind::NotAudio, "not a regular file"); }
+
 TEST(BadInput, ZeroLengthFile) {
   ScratchDir dir;
   testing::write_bytes(dir / "empty.mp3", "");
@@ -336,6 +338,27 @@ TEST(AudioExtensions, RecognisesCommonFormatsCaseInsensitively) {
   EXPECT_TRUE(has_audio_extension("x.opus"));
   EXPECT_FALSE(has_audio_extension("cover.jpg"));
   EXPECT_FALSE(has_audio_extension("README"));
+}
+
+}  // namespace
+}  // namespace tunelens
+
+namespace tunelens {
+namespace {
+
+TEST(WriteWav, RoundTripsThroughTheDecoder) {
+  testing::ScratchDir dir;
+  std::vector<float> stereo(2 * 8000);
+  for (std::size_t i = 0; i < stereo.size(); ++i) stereo[i] = static_cast<float>(0.5 * std::sin(0.01 * static_cast<double>(i)));
+  write_wav(dir / "out.wav", stereo, 8000, 2);
+  LoadOptions options;
+  options.sample_rate = 0;
+  options.mono = false;
+  const Audio audio = load_audio(dir / "out.wav", options);
+  EXPECT_EQ(audio.sample_rate, 8000);
+  EXPECT_EQ(audio.channels, 2);
+  ASSERT_EQ(audio.samples.size(), stereo.size());
+  for (std::size_t i = 0; i < stereo.size(); ++i) ASSERT_NEAR(audio.samples[i], stereo[i], 1.0 / 32767) << i;
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
-// Features against librosa 0.11's own outputs (tests/data/librosa, see its manifest.json), and the behaviour a
-// user relies on: frame counts, dB options, MFCC, windows, scaling, parameter checks, concurrent use.
+// Features against librosa 0.11's own outputs (tests/data/librosa, see its manifest.json), and the behaviour
+// a user relies on: frame counts, dB options, MFCC, windows, scaling, parameter checks, concurrent use.
+#include "features/features.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,7 +14,6 @@
 #include <thread>
 #include <vector>
 
-#include "features/features.h"
 #include "store/npy.h"
 
 namespace tunelens {
@@ -20,9 +21,13 @@ namespace {
 
 const std::filesystem::path kLibrosa = std::filesystem::path(TUNELENS_TEST_DATA) / "librosa";
 
-NpyArray fixture(const std::string& name) { return read_npy(kLibrosa / name); }
+NpyArray fixture(const std::string& name) {
+  return read_npy(kLibrosa / name);
+}
 
-std::vector<float> signal_of(const std::string& name) { return fixture(name).values; }
+std::vector<float> signal_of(const std::string& name) {
+  return fixture(name).values;
+}
 
 double norm(const std::vector<float>& v) {
   double sum = 0.0;
@@ -48,7 +53,7 @@ void expect_shape(const Spectrogram& ours, const NpyArray& ref) {
   ASSERT_EQ(ours.values.size(), ref.values.size());
 }
 
-// ---------------------------------------------------------------------------------------------------------------
+// -----------------------------------------------------------------------------------------------------------
 // librosa parity
 
 TEST(MelFilterbank, MatchesLibrosaFilters) {
@@ -75,7 +80,8 @@ TEST(MelFilterbank, SparseApplyMatchesDenseProduct) {
   bank.apply(spectrum.data(), mel.data());
   for (std::size_t m = 0; m < 128; ++m) {
     double expected = 0.0;
-    for (std::size_t k = 0; k < spectrum.size(); ++k) expected += static_cast<double>(dense.at(m, k)) * spectrum[k];
+    for (std::size_t k = 0; k < spectrum.size(); ++k)
+      expected += static_cast<double>(dense.at(m, k)) * spectrum[k];
     EXPECT_NEAR(mel[m], expected, 1e-5 * std::max(1.0, expected)) << "band " << m;
   }
 }
@@ -111,14 +117,16 @@ TEST_P(LibrosaCase, DecibelsMatch) {
     max_diff = std::max(max_diff, std::abs(static_cast<double>(ours.values[i]) - ref.values[i]));
     ++compared;
   }
-  std::printf("[ parity   ] %-24s dB max abs diff %.3g over %zu bins > -60 dB\n", name.c_str(), max_diff, compared);
+  std::printf("[ parity   ] %-24s dB max abs diff %.3g over %zu bins > -60 dB\n", name.c_str(), max_diff,
+              compared);
   EXPECT_GT(compared, 0u);
   EXPECT_LE(max_diff, 0.01);
 }
 
 INSTANTIATE_TEST_SUITE_P(Librosa, LibrosaCase,
-                         testing::Values("sweep", "noise", "silence", "short", "impulse", "music_48k_stereo_flac",
-                                         "music_48k_stereo_ogg", "music_44k_stereo_wav", "music_44k_stereo_mp3",
+                         testing::Values("sweep", "noise", "silence", "short", "impulse",
+                                         "music_48k_stereo_flac", "music_48k_stereo_ogg",
+                                         "music_44k_stereo_wav", "music_44k_stereo_mp3",
                                          "music_22k_mono_au"));
 
 TEST(MelSpectrogram, NonDefaultOptionsMatchLibrosa) {
@@ -137,7 +145,7 @@ TEST(MelSpectrogram, NonDefaultOptionsMatchLibrosa) {
   EXPECT_LE(error, 1e-5);
 }
 
-// ---------------------------------------------------------------------------------------------------------------
+// -----------------------------------------------------------------------------------------------------------
 // STFT framing and power
 
 TEST(MelSpectrogram, FrameCount) {
@@ -160,7 +168,8 @@ TEST(MelSpectrogram, FrameCount) {
 TEST(MelSpectrogram, ShortAndEmptySignals) {
   const MelSpectrogram mel_spectrogram;
   std::vector<float> short_signal(1000);
-  for (std::size_t i = 0; i < short_signal.size(); ++i) short_signal[i] = std::sin(0.05f * static_cast<float>(i));
+  for (std::size_t i = 0; i < short_signal.size(); ++i)
+    short_signal[i] = std::sin(0.05f * static_cast<float>(i));
   const Spectrogram mel = mel_spectrogram.compute(short_signal);
   EXPECT_EQ(mel.rows, 128u);
   EXPECT_EQ(mel.frames, 2u);
@@ -246,7 +255,8 @@ TEST(MelSpectrogram, ScalesWithThePowerOfTheAmplitude) {
     const Spectrogram b = mel_spectrogram.compute(doubled);
     const double factor = std::pow(2.0, power);
     for (std::size_t i = 0; i < a.values.size(); ++i) {
-      ASSERT_NEAR(b.values[i], factor * a.values[i], 1e-5 * factor * a.values[i] + 1e-12) << "power " << power;
+      ASSERT_NEAR(b.values[i], factor * a.values[i], 1e-5 * factor * a.values[i] + 1e-12)
+          << "power " << power;
     }
   }
 }
@@ -258,9 +268,11 @@ TEST(MelSpectrogram, ConcurrentComputeMatchesSerial) {
   constexpr int kThreads = 6;
   std::vector<Spectrogram> results(kThreads);
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {
-      for (int repeat = 0; repeat < 3; ++repeat) results[static_cast<std::size_t>(i)] = mel_spectrogram.compute(signal);
+      for (int repeat = 0; repeat < 3; ++repeat)
+        results[static_cast<std::size_t>(i)] = mel_spectrogram.compute(signal);
     });
   }
   for (std::thread& thread : threads) thread.join();
@@ -274,6 +286,7 @@ TEST(MelSpectrogram, ConcurrentComputeMatchesSerial) {
 TEST(MelSpectrogram, ObjectsCanBeBuiltFromManyThreads) {
   // Planning goes through FFTW's planner, which is not thread-safe; the constructor must serialise it.
   std::vector<std::thread> threads;
+  threads.reserve(4);
   std::vector<std::size_t> frames(4);
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&frames, i] {
@@ -315,7 +328,7 @@ TEST(MelSpectrogram, BadParametersThrow) {
   EXPECT_THROW(MelFilterbank(22050, 2048, 128, 3000.0, 3000.0), FeatureError);
 }
 
-// ---------------------------------------------------------------------------------------------------------------
+// -----------------------------------------------------------------------------------------------------------
 // Decibels
 
 Spectrogram row_of(std::vector<float> values) {
@@ -379,7 +392,7 @@ TEST(PowerToDb, SilenceIsZeroDbAndBadAminThrows) {
   EXPECT_THROW(power_to_db(s, options), FeatureError);
 }
 
-// ---------------------------------------------------------------------------------------------------------------
+// -----------------------------------------------------------------------------------------------------------
 // MFCC
 
 // scipy.fftpack.dct(x, type=2, norm='ortho'), term by term in double.
@@ -389,8 +402,8 @@ std::vector<double> dct_ortho(const std::vector<double>& x) {
   for (std::size_t k = 0; k < n; ++k) {
     double sum = 0.0;
     for (std::size_t j = 0; j < n; ++j) {
-      sum += x[j] * std::cos(std::numbers::pi * static_cast<double>(k) * (2.0 * static_cast<double>(j) + 1.0) /
-                             (2.0 * static_cast<double>(n)));
+      sum += x[j] * std::cos(std::numbers::pi * static_cast<double>(k) *
+                             (2.0 * static_cast<double>(j) + 1.0) / (2.0 * static_cast<double>(n)));
     }
     out[k] = sum * std::sqrt((k == 0 ? 1.0 : 2.0) / static_cast<double>(n));
   }
@@ -400,7 +413,7 @@ std::vector<double> dct_ortho(const std::vector<double>& x) {
 TEST(Mfcc, MatchesDirectDct) {
   const MelSpectrogram mel_spectrogram;
   std::vector<float> signal = signal_of("music_22k_mono_au.signal.npy");
-  signal.resize(22050 * 2);
+  signal.resize(std::size_t{22050} * 2);
   Spectrogram db = mel_spectrogram.compute(signal);
   power_to_db(db);
   const Spectrogram coefficients = mfcc(db, 20);
@@ -435,7 +448,7 @@ TEST(Mfcc, CosineAndConstantInputs) {
   EXPECT_THROW(mfcc(s, 41), FeatureError);
 }
 
-// ---------------------------------------------------------------------------------------------------------------
+// -----------------------------------------------------------------------------------------------------------
 // Windows and scaling
 
 Spectrogram ramp(std::size_t rows, std::size_t frames) {

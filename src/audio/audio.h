@@ -67,6 +67,10 @@ Audio load_audio(const std::filesystem::path& path, const LoadOptions& options =
 // Returns a copy of the input when the rates match.
 std::vector<float> resample(std::span<const float> samples, int from_rate, int to_rate, int channels = 1);
 
+// Writes 16-bit PCM WAV (samples clipped to [-1, 1], rounded to the nearest step, interleaved when channels > 1),
+// under a temporary name renamed into place. Throws std::runtime_error naming the file when it cannot be written.
+void write_wav(const std::filesystem::path& path, std::span<const float> samples, int sample_rate, int channels = 1);
+
 // True for file names with an extension of a format tunelens decodes (wav, flac, mp3, ogg, opus, m4a, ...).
 bool has_audio_extension(const std::filesystem::path& path);
 

@@ -372,6 +372,8 @@ Audio load_audio(const std::filesystem::path& path, const LoadOptions& options) 
   const auto status = fs::status(path, ec);
   if (ec || !fs::exists(status)) throw AudioError(AudioErrorKind::NotFound, path, "no such file");
   if (fs::is_directory(status)) throw AudioError(AudioErrorKind::NotFound, path, "is a directory, not a file");
+  // Devices and pipes could stream forever; only regular files (or links to them) are read.
+  if (!fs::is_regular_file(status)) throw AudioError(AudioErrorKind::NotAudio, path, "not a regular file");
   if (fs::file_size(path, ec) == 0 && !ec) throw AudioError(AudioErrorKind::Empty, path, "the file has zero bytes");
   if (options.sample_rate < 0) throw AudioError(AudioErrorKind::BadOptions, path, "sample rate must be positive");
 

@@ -9,7 +9,8 @@
 namespace tunelens {
 
 void power_to_db(Spectrogram& spectrogram, const DbOptions& options) {
-  if (!(options.amin > 0.0)) throw FeatureError("power_to_db: amin must be positive, got " + std::to_string(options.amin));
+  if (!(options.amin > 0.0))
+    throw FeatureError("power_to_db: amin must be positive, got " + std::to_string(options.amin));
   std::vector<float>& values = spectrogram.values;
   if (values.empty()) return;
 
@@ -36,8 +37,8 @@ void power_to_db(Spectrogram& spectrogram, const DbOptions& options) {
 Spectrogram mfcc(const Spectrogram& db_mel, int n_mfcc) {
   const std::size_t n = db_mel.rows;
   if (n_mfcc < 1 || static_cast<std::size_t>(n_mfcc) > n) {
-    throw FeatureError("mfcc: n_mfcc must be between 1 and the number of bands (" + std::to_string(n) + "), got " +
-                       std::to_string(n_mfcc));
+    throw FeatureError("mfcc: n_mfcc must be between 1 and the number of bands (" + std::to_string(n) +
+                       "), got " + std::to_string(n_mfcc));
   }
   const auto n_out = static_cast<std::size_t>(n_mfcc);
   const std::size_t frames = db_mel.frames;
@@ -48,12 +49,13 @@ Spectrogram mfcc(const Spectrogram& db_mel, int n_mfcc) {
   for (std::size_t k = 0; k < n_out; ++k) {
     const double scale = std::sqrt((k == 0 ? 1.0 : 2.0) / static_cast<double>(n));
     for (std::size_t j = 0; j < n; ++j) {
-      dct[k * n + j] =
-          scale * std::cos(std::numbers::pi * static_cast<double>(k * (2 * j + 1)) / (2.0 * static_cast<double>(n)));
+      dct[k * n + j] = scale * std::cos(std::numbers::pi * static_cast<double>(k * (2 * j + 1)) /
+                                        (2.0 * static_cast<double>(n)));
     }
   }
 
-  // Row by row (coefficient k = sum over bands j of D[k][j] * band row j), so the inner loop runs along frames.
+  // Row by row (coefficient k = sum over bands j of D[k][j] * band row j), so the inner loop runs along
+  // frames.
   Spectrogram out(n_out, frames);
   std::vector<double> row(frames);
   for (std::size_t k = 0; k < n_out; ++k) {

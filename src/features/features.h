@@ -54,9 +54,9 @@ class MelFilterbank {
   Spectrogram dense() const;
   // mel[m] = sum_k weights[m][k] * spectrum[k] for one frame.
   void apply(const float* spectrum, float* mel) const;
-  // The same for `count` frames at once, stored bin-major: spectra[k * spectra_stride + f] is bin k of frame f
-  // (count <= spectra_stride). Writes mel[m * mel_stride + f] for f < count. Bin-major order lets the inner loop
-  // run over frames, so it vectorises whatever the length of a band.
+  // The same for `count` frames at once, stored bin-major: spectra[k * spectra_stride + f] is bin k of
+  // frame f (count <= spectra_stride). Writes mel[m * mel_stride + f] for f < count. Bin-major order lets
+  // the inner loop run over frames, so it vectorises whatever the length of a band.
   void apply_frames(const float* spectra, std::size_t spectra_stride, std::size_t count, float* mel,
                     std::size_t mel_stride) const;
 
@@ -80,7 +80,8 @@ class MelSpectrogram {
 
   const MelOptions& options() const { return options_; }
   const MelFilterbank& filterbank() const { return filterbank_; }
-  // Number of frames for a signal of n samples.
+  // Number of frames for a signal of n samples; an empty signal has none (librosa would give one of
+  // zeros).
   std::size_t frame_count(std::size_t n_samples) const;
   // Mel spectrogram [n_mels, frames] of a mono signal at options().sample_rate.
   Spectrogram compute(std::span<const float> signal) const;

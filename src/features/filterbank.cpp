@@ -1,5 +1,6 @@
-// Slaney mel filterbank, computed exactly as librosa.filters.mel(htk=False, norm='slaney') does: every step in
-// double, with the two float32 roundings librosa makes (the triangle weights, then the normalised weights).
+// Slaney mel filterbank, computed exactly as librosa.filters.mel(htk=False, norm='slaney') does: every step
+// in double, with the two float32 roundings librosa makes (the triangle weights, then the normalised
+// weights).
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -39,19 +40,20 @@ std::vector<double> linspace(double start, double stop, int num) {
 }  // namespace
 
 MelFilterbank::MelFilterbank(int sample_rate, int n_fft, int n_mels, double fmin, double fmax) {
-  if (sample_rate <= 0) throw FeatureError("mel filterbank: sample rate must be positive, got " +
-                                           std::to_string(sample_rate));
+  if (sample_rate <= 0)
+    throw FeatureError("mel filterbank: sample rate must be positive, got " + std::to_string(sample_rate));
   if (n_fft < 2) throw FeatureError("mel filterbank: n_fft must be at least 2, got " + std::to_string(n_fft));
-  if (n_mels < 1) throw FeatureError("mel filterbank: n_mels must be at least 1, got " + std::to_string(n_mels));
+  if (n_mels < 1)
+    throw FeatureError("mel filterbank: n_mels must be at least 1, got " + std::to_string(n_mels));
   const double nyquist = sample_rate / 2.0;
   if (fmax <= 0.0) fmax = nyquist;
   if (fmax > nyquist) {
-    throw FeatureError("mel filterbank: fmax " + std::to_string(fmax) + " Hz is above the Nyquist frequency " +
-                       std::to_string(nyquist) + " Hz");
+    throw FeatureError("mel filterbank: fmax " + std::to_string(fmax) +
+                       " Hz is above the Nyquist frequency " + std::to_string(nyquist) + " Hz");
   }
   if (fmin < 0.0 || fmin >= fmax) {
-    throw FeatureError("mel filterbank: need 0 <= fmin < fmax, got fmin " + std::to_string(fmin) + " Hz, fmax " +
-                       std::to_string(fmax) + " Hz");
+    throw FeatureError("mel filterbank: need 0 <= fmin < fmax, got fmin " + std::to_string(fmin) +
+                       " Hz, fmax " + std::to_string(fmax) + " Hz");
   }
 
   n_mels_ = n_mels;
@@ -62,7 +64,8 @@ MelFilterbank::MelFilterbank(int sample_rate, int n_fft, int n_mels, double fmin
   for (double& f : mel_f) f = mel_to_hz(f);
 
   std::vector<double> fft_freqs(static_cast<std::size_t>(n_bins_));
-  for (int k = 0; k < n_bins_; ++k) fft_freqs[static_cast<std::size_t>(k)] = k * static_cast<double>(sample_rate) / n_fft;
+  for (int k = 0; k < n_bins_; ++k)
+    fft_freqs[static_cast<std::size_t>(k)] = k * static_cast<double>(sample_rate) / n_fft;
 
   first_bin_.assign(static_cast<std::size_t>(n_mels), 0);
   offset_.assign(static_cast<std::size_t>(n_mels), 0);
@@ -102,9 +105,9 @@ Spectrogram MelFilterbank::dense() const {
   Spectrogram matrix(static_cast<std::size_t>(n_mels_), static_cast<std::size_t>(n_bins_));
   for (int m = 0; m < n_mels_; ++m) {
     const auto i = static_cast<std::size_t>(m);
-    for (int j = 0; j < length_[i]; ++j) {
-      matrix.at(i, static_cast<std::size_t>(first_bin_[i] + j)) = weights_[static_cast<std::size_t>(offset_[i] + j)];
-    }
+    const float* w = weights_.data() + offset_[i];
+    float* row = matrix.values.data() + i * matrix.frames + first_bin_[i];
+    std::copy(w, w + length_[i], row);
   }
   return matrix;
 }
@@ -120,8 +123,8 @@ void MelFilterbank::apply(const float* spectrum, float* mel) const {
   }
 }
 
-void MelFilterbank::apply_frames(const float* spectra, std::size_t spectra_stride, std::size_t count, float* mel,
-                                 std::size_t mel_stride) const {
+void MelFilterbank::apply_frames(const float* spectra, std::size_t spectra_stride, std::size_t count,
+                                 float* mel, std::size_t mel_stride) const {
   for (int m = 0; m < n_mels_; ++m) {
     const auto i = static_cast<std::size_t>(m);
     float* __restrict out = mel + i * mel_stride;

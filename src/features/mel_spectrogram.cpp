@@ -1,17 +1,17 @@
-// Mel power spectrogram: librosa.feature.melspectrogram's STFT (periodic Hann, zero padding when centred), then
-// the sparse Slaney filterbank.
+// Mel power spectrogram: librosa.feature.melspectrogram's STFT (periodic Hann, zero padding when centred),
+// then the sparse Slaney filterbank.
 //
 // Speed comes from three things: one FFTW plan made in the constructor and reused by every call (and every
 // thread) through the new-array execute function; no allocation per frame; and frames processed in blocks of
-// kBlockFrames, with the power spectra of a block stored bin-major, so the filterbank's inner loop runs over the
-// block's frames (vectorised) and writes straight into the [mel][frame] output rows.
+// kBlockFrames, with the power spectra of a block stored bin-major, so the filterbank's inner loop runs over
+// the block's frames (vectorised) and writes straight into the [mel][frame] output rows.
 #include <fftw3.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <numbers>
 #include <string>
 
@@ -25,7 +25,8 @@ constexpr std::size_t kBlockFrames = 16;
 // the alignment the plan was made with (fftwf_execute_dft_r2c requires it).
 constexpr std::size_t kAlignBytes = 64;
 
-// The FFTW planner (plan creation and destruction) is not thread-safe; execution is. One lock for the process.
+// The FFTW planner (plan creation and destruction) is not thread-safe; execution is. One lock for the
+// process.
 std::mutex& planner_mutex() {
   static std::mutex mutex;
   return mutex;
@@ -46,9 +47,11 @@ FftwBuffer<T> fftw_buffer(std::size_t count) {
 
 MelOptions validated(MelOptions options) {
   const auto fail = [](const std::string& reason) { throw FeatureError("mel spectrogram: " + reason); };
-  if (options.sample_rate <= 0) fail("sample_rate must be positive, got " + std::to_string(options.sample_rate));
+  if (options.sample_rate <= 0)
+    fail("sample_rate must be positive, got " + std::to_string(options.sample_rate));
   if (options.n_fft < 2) fail("n_fft must be at least 2, got " + std::to_string(options.n_fft));
-  if (options.hop_length < 1) fail("hop_length must be at least 1, got " + std::to_string(options.hop_length));
+  if (options.hop_length < 1)
+    fail("hop_length must be at least 1, got " + std::to_string(options.hop_length));
   if (options.n_mels < 1) fail("n_mels must be at least 1, got " + std::to_string(options.n_mels));
   if (!(options.power > 0.0) || !std::isfinite(options.power)) {
     fail("power must be positive, got " + std::to_string(options.power));
@@ -56,8 +59,8 @@ MelOptions validated(MelOptions options) {
   const double nyquist = options.sample_rate / 2.0;
   if (options.fmax <= 0.0) options.fmax = nyquist;
   if (options.fmax > nyquist) {
-    fail("fmax " + std::to_string(options.fmax) + " Hz is above the Nyquist frequency " + std::to_string(nyquist) +
-         " Hz");
+    fail("fmax " + std::to_string(options.fmax) + " Hz is above the Nyquist frequency " +
+         std::to_string(nyquist) + " Hz");
   }
   if (!(options.fmin >= 0.0) || options.fmin >= options.fmax) {
     fail("need 0 <= fmin < fmax, got fmin " + std::to_string(options.fmin) + " Hz, fmax " +
@@ -70,9 +73,9 @@ MelOptions validated(MelOptions options) {
 
 struct MelSpectrogram::Plan {
   fftwf_plan fft = nullptr;
-  std::vector<float> window;    // periodic Hann, n_fft values
-  std::size_t n_bins = 0;       // 1 + n_fft / 2
-  std::size_t out_stride = 0;   // complex values between the FFT outputs of consecutive frames in a block
+  std::vector<float> window;   // periodic Hann, n_fft values
+  std::size_t n_bins = 0;      // 1 + n_fft / 2
+  std::size_t out_stride = 0;  // complex values between the FFT outputs of consecutive frames in a block
 
   ~Plan() {
     if (fft != nullptr) {
@@ -94,20 +97,22 @@ MelSpectrogram::MelSpectrogram(const MelOptions& options)
   // scipy.signal.get_window('hann', n_fft, fftbins=True), in double, stored as float.
   plan_->window.resize(n_fft);
   for (std::size_t i = 0; i < n_fft; ++i) {
-    plan_->window[i] =
-        static_cast<float>(0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * static_cast<double>(i) / options_.n_fft));
+    plan_->window[i] = static_cast<float>(
+        0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * static_cast<double>(i) / options_.n_fft));
   }
 
   // Planned on scratch buffers from fftwf_malloc; compute() executes the plan on its own buffers, also from
-  // fftwf_malloc, so their alignment matches. FFTW_MEASURE takes ~0.15 s the first time a size is planned in a
-  // process (FFTW keeps the result as wisdom) and gives a ~25 % faster transform than FFTW_ESTIMATE.
+  // fftwf_malloc, so their alignment matches. FFTW_MEASURE takes ~0.15 s the first time a size is planned in
+  // a process (FFTW keeps the result as wisdom) and gives a ~25 % faster transform than FFTW_ESTIMATE.
   auto in = fftw_buffer<float>(n_fft);
   auto out = fftw_buffer<fftwf_complex>(plan_->n_bins);
   {
     const std::lock_guard lock(planner_mutex());
-    plan_->fft = fftwf_plan_dft_r2c_1d(options_.n_fft, in.get(), out.get(), FFTW_MEASURE | FFTW_DESTROY_INPUT);
+    plan_->fft =
+        fftwf_plan_dft_r2c_1d(options_.n_fft, in.get(), out.get(), FFTW_MEASURE | FFTW_DESTROY_INPUT);
   }
-  if (plan_->fft == nullptr) throw FeatureError("mel spectrogram: FFTW could not plan n_fft " + std::to_string(n_fft));
+  if (plan_->fft == nullptr)
+    throw FeatureError("mel spectrogram: FFTW could not plan n_fft " + std::to_string(n_fft));
 }
 
 MelSpectrogram::~MelSpectrogram() = default;
@@ -160,8 +165,8 @@ Spectrogram MelSpectrogram::compute(std::span<const float> signal) const {
       fftwf_execute_dft_r2c(plan_->fft, in, spectra.get() + f * out_stride);
     }
 
-    // |X|^power, transposed to bin-major. Bins outer, frames inner: the writes are sequential and the reads are
-    // count sequential streams, which is much faster than the other order's scattered writes.
+    // |X|^power, transposed to bin-major. Bins outer, frames inner: the writes are sequential and the reads
+    // are count sequential streams (the other order's scattered writes measured slower).
     float* p = power.get();
     const fftwf_complex* x = spectra.get();
     if (options_.power == 2.0) {  // the default: no square root
