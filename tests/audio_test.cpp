@@ -130,6 +130,17 @@ TEST(LoadAudio, KeepsNativeRateWhenAsked) {
   EXPECT_EQ(audio.frames(), 12u * 48000u);
 }
 
+// The decoder resamples block by block as frames arrive; soxr's result does not depend on how input is divided.
+TEST(LoadAudio, StreamingResampleEqualsResamplingTheWholeSignal) {
+  for (const char* file : {"music_48k_stereo.ogg", "music_44k_stereo.mp3"}) {
+    LoadOptions native;
+    native.sample_rate = 0;
+    const Audio whole = load_audio(data_path(std::string("librosa/") + file), native);
+    const Audio streamed = load_audio(data_path(std::string("librosa/") + file));
+    EXPECT_EQ(streamed.samples, resample(whole.samples, whole.sample_rate, 22050)) << file;
+  }
+}
+
 TEST(LoadAudio, MultichannelResamplingKeepsChannelsApart) {
   LoadOptions options;
   options.mono = false;

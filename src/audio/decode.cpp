@@ -15,6 +15,7 @@ extern "C" {
 #include <mutex>
 
 #include "audio/audio.h"
+#include "audio/resampler.h"
 
 namespace tunelens {
 namespace {
@@ -117,30 +118,39 @@ inline float to_float(int64_t v) { return static_cast<float>(static_cast<double>
 inline float to_float(float v) { return v; }
 inline float to_float(double v) { return static_cast<float>(v); }
 
-// Appends samples [begin, end) of a decoded frame to `out`: averaged to mono, or interleaved.
+// Appends samples [begin, end) of a decoded frame to `out`: averaged to mono, or interleaved. The samples are
+// converted in a small buffer that stays in cache and then appended, so `out` is written once and never zero-filled.
 template <typename T>
 void append_samples(const AVFrame* frame, int64_t begin, int64_t end, bool mono, std::vector<float>& out) {
   const int channels = frame->ch_layout.nb_channels;
   const bool planar = av_sample_fmt_is_planar(static_cast<AVSampleFormat>(frame->format)) != 0;
-  auto sample = [&](int64_t i, int c) {
-    const T* data = reinterpret_cast<const T*>(frame->extended_data[planar ? c : 0]);
-    return to_float(data[planar ? i : i * channels + c]);
-  };
-  const std::size_t old_size = out.size();
-  out.resize(old_size + static_cast<std::size_t>(end - begin) * (mono ? 1 : channels));
-  float* dst = out.data() + old_size;
-  if (mono && channels == 1) {
-    for (int64_t i = begin; i < end; ++i) *dst++ = sample(i, 0);
-  } else if (mono) {
-    const auto count = static_cast<float>(channels);
-    for (int64_t i = begin; i < end; ++i) {
-      float sum = sample(i, 0);  // numpy's mean: sum in float32, in channel order, then divide
-      for (int c = 1; c < channels; ++c) sum += sample(i, c);
-      *dst++ = sum / count;
+  auto plane = [&](int c) { return reinterpret_cast<const T*>(frame->extended_data[planar ? c : 0]); };
+  const int stride = planar ? 1 : channels;  // distance between a channel's consecutive samples
+  const int width = mono ? 1 : channels;     // output values per frame
+  constexpr int64_t kChunk = 1024;
+  float buffer[kChunk * 8];
+  const int64_t chunk = std::max<int64_t>(1, static_cast<int64_t>(std::size(buffer)) / width);
+  for (int64_t at = begin; at < end; at += chunk) {
+    const int64_t n = std::min(chunk, end - at);
+    if (mono) {
+      const T* first = plane(0);
+      for (int64_t i = 0; i < n; ++i) buffer[i] = to_float(first[(at + i) * stride]);
+      // numpy's mean: sum in float32 in channel order, then divide by the count
+      for (int c = 1; c < channels; ++c) {
+        const T* data = plane(c) + (planar ? 0 : c);
+        for (int64_t i = 0; i < n; ++i) buffer[i] += to_float(data[(at + i) * stride]);
+      }
+      if (channels > 1) {
+        const auto count = static_cast<float>(channels);
+        for (int64_t i = 0; i < n; ++i) buffer[i] /= count;
+      }
+    } else {
+      for (int c = 0; c < channels; ++c) {
+        const T* data = plane(c) + (planar ? 0 : c);
+        for (int64_t i = 0; i < n; ++i) buffer[i * channels + c] = to_float(data[(at + i) * stride]);
+      }
     }
-  } else {
-    for (int64_t i = begin; i < end; ++i)
-      for (int c = 0; c < channels; ++c) *dst++ = sample(i, c);
+    out.insert(out.end(), buffer, buffer + n * width);
   }
 }
 
@@ -218,6 +228,10 @@ class Decoder {
       fail(AudioErrorKind::Corrupt, "the audio stream declares no sample rate or channels");
     audio_.channels = options_.mono ? 1 : audio_.native_channels;
     audio_.sample_rate = audio_.native_sample_rate;
+    if (options_.sample_rate > 0 && options_.sample_rate != audio_.native_sample_rate) {
+      resampler_ = std::make_unique<Resampler>(audio_.native_sample_rate, options_.sample_rate, audio_.channels);
+      audio_.sample_rate = options_.sample_rate;
+    }
 
     // librosa (through soundfile) seeks to int(offset * sr) and reads int(duration * sr) frames.
     if (!std::isfinite(options_.offset) || options_.offset < 0.0)
@@ -279,7 +293,18 @@ class Decoder {
     position_ += frame->nb_samples;
     if (begin >= end) return;
 
-    if (!append_frame(frame, begin, end, options_.mono, audio_.samples)) ++audio_.bad_packets;
+    // Without resampling, samples go straight to the output; with it, through a small buffer into soxr.
+    if (!append_frame(frame, begin, end, options_.mono, resampler_ ? pending_ : audio_.samples)) {
+      ++audio_.bad_packets;
+      return;
+    }
+    native_frames_ += end - begin;
+    if (resampler_ && pending_.size() >= kResampleBlock * static_cast<std::size_t>(audio_.channels)) flush_pending();
+  }
+
+  void flush_pending() {
+    resampler_->push(pending_.data(), pending_.size() / static_cast<std::size_t>(audio_.channels), audio_.samples);
+    pending_.clear();
   }
 
   bool span_complete() const { return end_frame_ >= 0 && position_known_ && position_ >= end_frame_; }
@@ -301,9 +326,15 @@ class Decoder {
   void decode_span() {
     if (first_frame_ > 0) seeked_ = seek_to_offset();
     const int64_t declared = declared_frames();
-    if (declared > 0) {
-      const int64_t expected = (end_frame_ >= 0 ? std::min(end_frame_, declared) : declared) - first_frame_;
-      if (expected > 0) audio_.samples.reserve(static_cast<std::size_t>(expected) * audio_.channels);
+    // Reserve the output once; even an estimated duration is a good hint (a little extra for estimates).
+    int64_t hint = declared;
+    if (hint <= 0 && format_->duration > 0)
+      hint = av_rescale_q(format_->duration, AV_TIME_BASE_Q, AVRational{1, audio_.native_sample_rate}) * 21 / 20;
+    if (hint > 0) {
+      const int64_t expected = (end_frame_ >= 0 ? std::min(end_frame_, hint) : hint) - first_frame_;
+      const double ratio = static_cast<double>(audio_.sample_rate) / audio_.native_sample_rate;
+      if (expected > 0)
+        audio_.samples.reserve(static_cast<std::size_t>(static_cast<double>(expected) * ratio + 64) * audio_.channels);
     }
 
     std::unique_ptr<AVPacket, PacketFreer> packet(av_packet_alloc());
@@ -331,7 +362,7 @@ class Decoder {
     avcodec_send_packet(codec_.get(), nullptr);  // flush the decoder's delayed frames
     drain(frame.get());
 
-    if (audio_.samples.empty()) {
+    if (native_frames_ == 0) {
       if (first_frame_ > 0 && declared > 0 && first_frame_ >= declared)
         fail(AudioErrorKind::BadOptions, "offset " + std::to_string(options_.offset) + " s is past the end");
       if (end_frame_ == first_frame_) return;  // a zero duration was asked for
@@ -342,11 +373,17 @@ class Decoder {
     // Compare with the declared length to report what a truncated or damaged file lost.
     if (declared > 0) {
       const int64_t wanted = (end_frame_ >= 0 ? std::min(end_frame_, declared) : declared) - first_frame_;
-      const int64_t missing = wanted - static_cast<int64_t>(audio_.frames());
+      const int64_t missing = wanted - native_frames_;
       const int64_t tolerance = std::max<int64_t>(audio_.native_sample_rate / 20, wanted / 200);
       if (missing > tolerance) audio_.lost_seconds = static_cast<double>(missing) / audio_.native_sample_rate;
     }
+    if (resampler_) {
+      flush_pending();
+      resampler_->finish(audio_.samples);
+    }
   }
+
+  static constexpr std::size_t kResampleBlock = 16384;  // frames handed to soxr at a time: stays in cache
 
   fs::path path_;
   LoadOptions options_;
@@ -359,6 +396,9 @@ class Decoder {
   int64_t position_ = 0;      // native frame index of the next decoded sample
   bool position_known_ = false;
   bool seeked_ = false;
+  int64_t native_frames_ = 0;            // frames decoded at the file's own rate
+  std::unique_ptr<Resampler> resampler_;  // when the target rate differs
+  std::vector<float> pending_;           // decoded frames waiting for the resampler
   Audio audio_;
 };
 
@@ -377,12 +417,7 @@ Audio load_audio(const std::filesystem::path& path, const LoadOptions& options) 
   if (fs::file_size(path, ec) == 0 && !ec) throw AudioError(AudioErrorKind::Empty, path, "the file has zero bytes");
   if (options.sample_rate < 0) throw AudioError(AudioErrorKind::BadOptions, path, "sample rate must be positive");
 
-  Audio audio = Decoder(path, options).run();
-  if (options.sample_rate > 0 && options.sample_rate != audio.sample_rate) {
-    audio.samples = resample(audio.samples, audio.sample_rate, options.sample_rate, audio.channels);
-    audio.sample_rate = options.sample_rate;
-  }
-  return audio;
+  return Decoder(path, options).run();
 }
 
 bool has_audio_extension(const std::filesystem::path& path) {

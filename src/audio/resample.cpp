@@ -1,44 +1,75 @@
 #include <soxr.h>
 
 #include <cmath>
-#include <memory>
+#include <stdexcept>
+#include <string>
 
 #include "audio/audio.h"
+#include "audio/resampler.h"
 
 namespace tunelens {
+namespace {
 
-// librosa.resample(res_type='soxr_hq') calls python-soxr with quality HQ over float32 and then fixes the length to
-// ceil(n * to / from); the same steps here, with the length computed in double precision exactly as librosa does.
-std::vector<float> resample(std::span<const float> samples, int from_rate, int to_rate, int channels) {
-  if (from_rate == to_rate) return {samples.begin(), samples.end()};
-  if (from_rate <= 0 || to_rate <= 0 || channels <= 0) throw std::invalid_argument("resample: rates and channels must be positive");
-  const std::size_t in_frames = samples.size() / static_cast<std::size_t>(channels);
-  const double ratio = static_cast<double>(to_rate) / static_cast<double>(from_rate);
-  const auto out_frames = static_cast<std::size_t>(std::ceil(static_cast<double>(in_frames) * ratio));
-
+soxr* create_soxr(int from_rate, int to_rate, int channels) {
+  if (from_rate <= 0 || to_rate <= 0 || channels <= 0)
+    throw std::invalid_argument("resample: rates and channels must be positive");
   soxr_error_t error = nullptr;
   const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
   const soxr_quality_spec_t quality = soxr_quality_spec(SOXR_HQ, 0);
   const soxr_runtime_spec_t runtime = soxr_runtime_spec(1);
-  std::unique_ptr<soxr, decltype(&soxr_delete)> resampler(
-      soxr_create(from_rate, to_rate, static_cast<unsigned>(channels), &error, &io, &quality, &runtime), &soxr_delete);
+  soxr* resampler = soxr_create(from_rate, to_rate, static_cast<unsigned>(channels), &error, &io, &quality, &runtime);
   if (!resampler || error) throw std::runtime_error(std::string("soxr: ") + (error ? error : "cannot create resampler"));
+  return resampler;
+}
 
-  // Room for soxr's own output length (about n * ratio) plus a margin; the result is then fixed to out_frames.
-  const std::size_t capacity = out_frames + 64;
-  std::vector<float> out(capacity * static_cast<std::size_t>(channels), 0.0f);
-  std::size_t done = 0;
-  std::size_t used = 0;
-  error = soxr_process(resampler.get(), samples.data(), in_frames, &used, out.data(), capacity, &done);
-  // Flush: input nullptr tells soxr the stream has ended, and it emits what it still holds.
-  while (!error && done < capacity) {
-    std::size_t more = 0;
-    error = soxr_process(resampler.get(), nullptr, 0, nullptr, out.data() + done * channels, capacity - done, &more);
-    if (more == 0) break;
-    done += more;
-  }
-  if (error) throw std::runtime_error(std::string("soxr: ") + error);
-  out.resize(out_frames * static_cast<std::size_t>(channels), 0.0f);  // zero-pads or cuts, as librosa.util.fix_length
+}  // namespace
+
+Resampler::Resampler(int from_rate, int to_rate, int channels)
+    : soxr_(create_soxr(from_rate, to_rate, channels), soxr_delete),
+      from_rate_(from_rate), to_rate_(to_rate), channels_(channels) {}
+
+Resampler::~Resampler() = default;
+
+// soxr emits about frames * ratio per call; the output grows in place by what it writes.
+void Resampler::process(const float* samples, std::size_t frames, std::vector<float>& out) {
+  const std::size_t width = static_cast<std::size_t>(channels_);
+  const double ratio = static_cast<double>(to_rate_) / from_rate_;
+  std::size_t consumed = 0;
+  do {
+    const std::size_t room = static_cast<std::size_t>(static_cast<double>(frames - consumed) * ratio) + 256;
+    const std::size_t old_size = out.size();
+    out.resize(old_size + room * width);
+    std::size_t used = 0, made = 0;
+    const soxr_error_t error = soxr_process(soxr_.get(), samples ? samples + consumed * width : nullptr,
+                                            frames - consumed, &used, out.data() + old_size, room, &made);
+    out.resize(old_size + made * width);
+    if (error) throw std::runtime_error(std::string("soxr: ") + error);
+    consumed += used;
+    if (!samples && made == 0) return;  // flushed completely
+  } while (consumed < frames || !samples);
+}
+
+void Resampler::push(const float* samples, std::size_t frames, std::vector<float>& out) {
+  if (frames == 0) return;
+  frames_in_ += frames;
+  process(samples, frames, out);
+}
+
+void Resampler::finish(std::vector<float>& out) {
+  process(nullptr, 0, out);  // no input: soxr emits what it still holds
+  // librosa: n_samples = int(np.ceil(y.shape[-1] * ratio)) in double precision, then fix_length.
+  const double ratio = static_cast<double>(to_rate_) / static_cast<double>(from_rate_);
+  const auto frames_out = static_cast<std::size_t>(std::ceil(static_cast<double>(frames_in_) * ratio));
+  out.resize(frames_out * static_cast<std::size_t>(channels_), 0.0f);
+}
+
+std::vector<float> resample(std::span<const float> samples, int from_rate, int to_rate, int channels) {
+  if (from_rate == to_rate) return {samples.begin(), samples.end()};
+  Resampler resampler(from_rate, to_rate, channels);
+  std::vector<float> out;
+  out.reserve(static_cast<std::size_t>(std::ceil(static_cast<double>(samples.size()) * to_rate / from_rate)) + 64);
+  resampler.push(samples.data(), samples.size() / static_cast<std::size_t>(channels), out);
+  resampler.finish(out);
   return out;
 }
 
