@@ -10,8 +10,8 @@ packages=(
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libsoxr-dev ffmpeg
   # features (src/features)
   libfftw3-dev
-  # catalog, command line, formatting
-  libsqlite3-dev libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev
+  # catalog, command line, formatting, compression (PNG pictures)
+  libsqlite3-dev libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev zlib1g-dev
   # models (src/model): libtorch on OpenBLAS
   libtorch-dev libopenblas0-pthread
   # recommendation index and HTTP service
