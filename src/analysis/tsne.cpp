@@ -129,7 +129,7 @@ class QuadTree {
         high[d] = std::max(high[d], p[d]);
       }
     const double half = std::max({high[0] - low[0], high[1] - low[1], 1e-9}) / 2 + 1e-9;
-    nodes_.push_back(Node{{(low[0] + high[0]) / 2, (low[1] + high[1]) / 2}, half});
+    nodes_.push_back(make_node({(low[0] + high[0]) / 2, (low[1] + high[1]) / 2}, half));
     for (std::size_t i = 0; i < y.size(); ++i) insert(0, i, 0);
   }
 
@@ -138,8 +138,8 @@ class QuadTree {
 
  private:
   struct Node {
-    Point center;
-    double half;  // half the side of the square
+    Point center{0, 0};
+    double half = 0.0;  // half the side of the square
     Point mass_center{0, 0};
     std::size_t count = 0;
     int children = -1;                 // index of the first of four, or -1 for a leaf
@@ -162,6 +162,13 @@ class QuadTree {
     insert(static_cast<std::size_t>(n.children) + quadrant(n, y_[i]), i, depth + 1);
   }
 
+  static Node make_node(Point center, double half) {
+    Node node;
+    node.center = center;
+    node.half = half;
+    return node;
+  }
+
   static std::size_t quadrant(const Node& n, const Point& p) {
     return (p[0] >= n.center[0] ? 1u : 0u) + (p[1] >= n.center[1] ? 2u : 0u);
   }
@@ -170,7 +177,7 @@ class QuadTree {
     const auto first = static_cast<int>(nodes_.size());
     const Point c = nodes_[node].center;
     const double h = nodes_[node].half / 2;
-    for (int q = 0; q < 4; ++q) nodes_.push_back(Node{{c[0] + ((q & 1) ? h : -h), c[1] + ((q & 2) ? h : -h)}, h});
+    for (int q = 0; q < 4; ++q) nodes_.push_back(make_node({c[0] + ((q & 1) ? h : -h), c[1] + ((q & 2) ? h : -h)}, h));
     Node& n = nodes_[node];
     n.children = first;
     std::vector<std::size_t> moving = std::move(n.points);

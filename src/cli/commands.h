@@ -13,5 +13,7 @@ enum ExitStatus : int {
 };
 
 void add_features_command(CLI::App& app);
+void add_dataset_command(CLI::App& app);
+void add_extract_command(CLI::App& app);
 
 }  // namespace tunelens::cli

@@ -9,6 +9,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "tunelens 0.1.0");
   tunelens::cli::add_features_command(app);
+  tunelens::cli::add_dataset_command(app);
+  tunelens::cli::add_extract_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& error) {  // a command finished with failures it has already reported

@@ -185,11 +185,17 @@ std::string ClassificationReport::csv() const {
 
 std::string ClassificationReport::confusion_csv() const {
   std::string out = "truth\\predicted";
-  for (const auto& name : classes) out += "," + csv_field(name);
+  for (const auto& name : classes) {
+    out += ',';
+    out += csv_field(name);
+  }
   out += "\n";
   for (std::size_t k = 0; k < classes.size(); ++k) {
     out += csv_field(classes[k]);
-    for (std::size_t count : confusion[k]) out += "," + std::to_string(count);
+    for (std::size_t count : confusion[k]) {
+      out += ',';
+      out += std::to_string(count);
+    }
     out += "\n";
   }
   return out;

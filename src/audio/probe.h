@@ -1,0 +1,24 @@
+// Probing: what an audio file is (duration, rate, channels, codec) without decoding all of it, and whether
+// its audio decodes at all. Used by catalog imports, which check every file of a dataset.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace tunelens {
+
+struct AudioInfo {
+  double seconds =
+      0.0;  // duration: as the container declares it, or measured by decoding when it declares none
+  int sample_rate = 0;  // the file's own rate, Hz
+  int channels = 0;     // the file's own channel count
+  std::string codec;    // FFmpeg's name of the codec ("mp3", "flac", "pcm_s16le"), not of its decoder
+  bool estimated =
+      false;  // the duration is FFmpeg's estimate from the bit rate (an MP3 without a length header)
+};
+
+// Decodes the first fraction of a second (so a file whose header looks fine but whose audio does not decode
+// is caught) and reads the duration from the container. Throws AudioError (see audio.h) naming the file.
+AudioInfo probe_audio(const std::filesystem::path& path);
+
+}  // namespace tunelens

@@ -1,0 +1,172 @@
+#include "data/extract.h"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <thread>
+
+#include "audio/audio.h"
+
+namespace tunelens {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Resolved settings: what the numbers depend on.
+double resolved_fmax(const MelOptions& mel) {
+  return mel.fmax > 0 ? mel.fmax : mel.sample_rate / 2.0;
+}
+
+DbOptions db_options(const ExtractionSettings& settings) {
+  DbOptions db;
+  if (settings.db == "ref-max")
+    db.reference = DbReference::Max;
+  else if (settings.db == "ref-one")
+    db.reference = DbReference::Value;
+  else if (settings.db != "none")
+    throw std::invalid_argument("--db must be ref-max, ref-one or none, not '" + settings.db + "'");
+  db.top_db = settings.top_db;
+  return db;
+}
+
+}  // namespace
+
+std::string ExtractionSettings::canonical_json() const {
+  db_options(*this);  // validates
+  // nlohmann::json objects keep their keys sorted, and every number has one type here, so equal settings
+  // always print the same text.
+  nlohmann::json json = {
+      {"kind", "mel"},
+      {"version", 1},
+      {"sample_rate", mel.sample_rate},
+      {"n_fft", mel.n_fft},
+      {"hop_length", mel.hop_length},
+      {"window", "hann"},
+      {"center", mel.center},
+      {"power", static_cast<double>(mel.power)},
+      {"n_mels", mel.n_mels},
+      {"fmin", static_cast<double>(mel.fmin)},
+      {"fmax", resolved_fmax(mel)},
+      {"db", db},
+      {"top_db", db == "none" ? 0.0 : std::max(0.0, top_db)},
+      {"amin", 1e-10},
+      {"offset", offset},
+      {"duration", duration < 0 ? -1.0 : duration},
+      {"dtype", to_string(dtype)},
+  };
+  return json.dump();
+}
+
+Spectrogram compute_track_features(const std::filesystem::path& audio_file,
+                                   const ExtractionSettings& settings, const MelSpectrogram& mel,
+                                   double* seconds, std::string* warning) {
+  LoadOptions load;
+  load.sample_rate = settings.mel.sample_rate;
+  load.offset = settings.offset;
+  load.duration = settings.duration;
+  const Audio audio = load_audio(audio_file, load);
+  if (warning && audio.damaged())
+    *warning =
+        fmt::format("{}: damaged stream: {:.2f} s of audio lost, {} bad packets; features cover what decoded",
+                    audio_file.string(), audio.lost_seconds, audio.bad_packets);
+  if (seconds) *seconds = audio.seconds();
+  Spectrogram spectrogram = mel.compute(audio.samples);
+  if (settings.db != "none") power_to_db(spectrogram, db_options(settings));
+  return spectrogram;
+}
+
+ExtractionPlan plan_extraction(Catalog& catalog, const ExtractionSettings& settings) {
+  MelSpectrogram check(settings.mel);  // throws FeatureError for bad options before anything is recorded
+  ExtractionPlan plan;
+  plan.config = catalog.add_feature_config(settings.canonical_json());
+  plan.pending = catalog.tracks_without_features(plan.config);
+  plan.tracks = catalog.track_count();
+  const fs::path folder = catalog.features_folder(plan.config);
+  fs::create_directories(folder);
+  // A run killed while writing leaves <id>.npy.partial files: never valid, and rewritten when their track is
+  // done.
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(folder, ec))
+    if (entry.path().extension() == ".partial") fs::remove(entry.path(), ec);
+  return plan;
+}
+
+ExtractSummary run_extraction(Catalog& catalog, const ExtractionSettings& settings,
+                              const ExtractionPlan& plan, const ExtractOptions& options) {
+  const MelSpectrogram mel(settings.mel);  // the FFT plan, made once and shared by every thread
+  ExtractSummary summary;
+  summary.config = plan.config;
+  summary.tracks = plan.tracks;
+  summary.already = plan.tracks - plan.pending.size();
+  const unsigned threads =
+      std::max(1u, std::min<unsigned>(options.threads ? options.threads : std::thread::hardware_concurrency(),
+                                      static_cast<unsigned>(std::max<std::size_t>(1, plan.pending.size()))));
+  std::mutex lock;  // guards the catalog, the summary and the callbacks
+  std::size_t written = 0;
+  std::exception_ptr catalog_failure;
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> stop{false};
+
+  auto work = [&] {
+    for (std::size_t i = next++; i < plan.pending.size() && !stop; i = next++) {
+      const Track& track = plan.pending[i];
+      const fs::path audio_file = catalog.absolute_path(track.path);
+      const fs::path out = catalog.feature_file(track.id, plan.config);
+      FeatureRecord record;
+      record.track = track.id;
+      record.config = plan.config;
+      std::string warning;
+      try {
+        const Spectrogram features =
+            compute_track_features(audio_file, settings, mel, &record.seconds, &warning);
+        write_feature_array(out, features.rows, features.frames, features.values.data(), settings.dtype);
+        record.n_mels = features.rows;
+        record.frames = features.frames;
+      } catch (const std::exception& error) {  // AudioError, NpyError: recorded as failed, the run goes on
+        const std::string what = error.what();
+        record.status = FeatureStatus::Failed;
+        record.error = what;
+        record.seconds = 0.0;
+        std::error_code ignored;
+        fs::remove(out, ignored);  // features of an earlier version of the file are no longer right
+      }
+      std::lock_guard guard(lock);
+      try {
+        if (record.status == FeatureStatus::Done) {
+          ++written;
+          if (options.after_file_written) options.after_file_written(written);
+        }
+        catalog.record_features(record);
+      } catch (...) {  // the catalog itself fails (disk full, locked): stop every thread and report it once
+        if (!catalog_failure) catalog_failure = std::current_exception();
+        stop = true;
+        return;
+      }
+      if (!warning.empty() && options.on_problem) options.on_problem("warning: " + warning);
+      if (record.status == FeatureStatus::Done) {
+        ++summary.computed;
+        summary.audio_seconds += record.seconds;
+      } else {
+        ++summary.failed;
+        if (options.on_problem) {
+          const std::string file = audio_file.string();
+          options.on_problem("error: " +
+                             (record.error.starts_with(file) ? record.error : file + ": " + record.error));
+        }
+      }
+      if (options.on_progress) options.on_progress(track.path);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& thread : pool) thread.join();
+  if (catalog_failure) std::rethrow_exception(catalog_failure);
+  return summary;
+}
+
+}  // namespace tunelens

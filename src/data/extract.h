@@ -1,0 +1,88 @@
+// Features for a catalog: the mel spectrogram of every track that lacks it for a feature configuration,
+// written beside the catalog as one .npy per track (store/feature_array.h) and recorded in the catalog.
+//
+// Layout: <catalog>.features/<config id>/<track id>.npy, shape [n_mels, frames], float16 or float32.
+// One file per track (rather than one big array per configuration plus an offsets table) because:
+//   - a track is done when its file is renamed into place and its row committed; a run killed at any point
+//   leaves
+//     whole files and whole rows, and a rerun only redoes the track in flight: no big file to truncate or
+//     repair;
+//   - threads write independent files with no shared offset to agree on, and re-extracting or dropping one
+//   track
+//     touches one file;
+//   - numpy users np.load(path, mmap_mode='r') a track directly; the trainer maps a track's file
+//   (FeatureArray)
+//     and copies a window at any frame offset, touching only the pages of that window.
+// The cost is one open + mmap per track read, small beside reading a 128 x 1024 window.
+//
+// A configuration is identified by its parameters: the id is the hash of their canonical JSON (sorted keys,
+// fmax resolved to a number), so the same settings always land in the same folder and different ones never
+// mix.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "features/features.h"
+#include "store/catalog.h"
+#include "store/feature_array.h"
+
+namespace tunelens {
+
+struct ExtractionSettings {
+  MelOptions mel;              // fmax <= 0 means sample_rate / 2
+  std::string db = "ref-max";  // ref-max, ref-one or none
+  double top_db = 80.0;        // with db: floor this far below the peak (0: off)
+  double offset = 0.0;         // seconds skipped at the start of each track
+  double duration = -1.0;      // seconds used (< 0: all)
+  FeatureDtype dtype = FeatureDtype::Float16;
+
+  // The canonical parameter JSON (the configuration's identity). Throws std::invalid_argument for a bad db
+  // value.
+  std::string canonical_json() const;
+};
+
+struct ExtractOptions {
+  unsigned threads = 0;  // tracks at once; 0: all cores
+  // Called under a lock (one at a time): a line about one track (an error or a warning), and each track
+  // finished.
+  std::function<void(const std::string&)> on_problem;
+  std::function<void(const std::string&)> on_progress;
+  // Called (under the same lock) after a track's feature file is in place and before its row is recorded,
+  // with the number of files written so far. Tests use it to stop the program at the worst moment.
+  std::function<void(std::size_t)> after_file_written;
+};
+
+struct ExtractSummary {
+  std::string config;       // configuration id
+  std::size_t tracks = 0;   // in the catalog
+  std::size_t already = 0;  // had features before this run
+  std::size_t computed = 0;
+  std::size_t failed = 0;
+  double audio_seconds = 0.0;  // of the tracks computed
+};
+
+// What a run will do: registers the configuration, lists the tracks without finished features (in id order;
+// ones that failed before are retried), and removes half-written files a killed run left. Throws
+// CatalogError, std::invalid_argument (bad settings) and FeatureError (bad mel options).
+struct ExtractionPlan {
+  std::string config;
+  std::vector<Track> pending;
+  std::size_t tracks = 0;  // in the catalog
+};
+ExtractionPlan plan_extraction(Catalog& catalog, const ExtractionSettings& settings);
+
+// Computes and records the features of every pending track. A track whose audio fails is recorded as failed
+// (with the reason, also sent to on_problem) and the run goes on. Throws CatalogError (the catalog itself
+// failing).
+ExtractSummary run_extraction(Catalog& catalog, const ExtractionSettings& settings,
+                              const ExtractionPlan& plan, const ExtractOptions& options = {});
+
+// Computes one track's features (decode, resample, mel, dB) as [n_mels, frames]. Throws AudioError.
+Spectrogram compute_track_features(const std::filesystem::path& audio_file,
+                                   const ExtractionSettings& settings, const MelSpectrogram& mel,
+                                   double* seconds = nullptr, std::string* warning = nullptr);
+
+}  // namespace tunelens

@@ -1,0 +1,275 @@
+// The catalog: one SQLite file that records every track of a dataset (where it is, what it is, its label),
+// the named splits, which features were computed with which configuration, and later the predictions and
+// vectors of models.
+//
+// Track paths are stored relative to the dataset root, and the root relative to the catalog file's folder
+// (when the two share more than the file system's root), so that a dataset and its catalog can move together.
+// Every change is a transaction: a run killed at any point leaves the file consistent, and a rerun resumes.
+// The file is in WAL mode, so readers do not block the writer.
+//
+// Schema (PRAGMA user_version = 1; application_id 'TLNS'):
+//   meta(key, value)                 dataset_root, created_by
+//   tracks(id, path, fingerprint, size, duration, sample_rate, channels, codec, title, artist, album,
+//   album_order,
+//          year, track_number, label, source, source_id, source_split, source_subset)
+//   splits(id, name, scheme, seed, parameters, created)     split_tracks(split, track, part)
+//   feature_configs(id, parameters, created)                features(track, config, status, n_mels, frames,
+//                                                                    seconds, error)
+//   predictions(track, model, probabilities)                vectors(track, model, kind, vector)
+// Probabilities and vectors are BLOBs of little-endian float32 values.
+// Track ids are never reused (AUTOINCREMENT), so a feature file named after a track id never belongs to
+// another.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace tunelens {
+
+enum class CatalogErrorKind {
+  NotFound,     // no catalog file at that path (or it cannot be opened)
+  Exists,       // create() over an existing file
+  NotACatalog,  // not an SQLite file, or an SQLite file of another program
+  NewerSchema,  // written by a newer tunelens than this one
+  Locked,       // another process holds the write lock longer than the busy timeout
+  ReadOnly,     // the file or its folder is not writable
+  Corrupt,      // SQLite found the file damaged
+  Invalid,      // a request the catalog cannot satisfy (unknown track, bad value, ...)
+  Io,           // disk full, I/O error, other SQLite failures
+};
+
+// Every CatalogError names the catalog file and the reason in what(): "<file>: <reason>".
+class CatalogError : public std::runtime_error {
+ public:
+  CatalogError(CatalogErrorKind kind, const std::filesystem::path& path, const std::string& reason);
+  CatalogErrorKind kind() const { return kind_; }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  CatalogErrorKind kind_;
+  std::filesystem::path path_;
+};
+
+// What an import knows about one track. Empty optionals are stored as NULL.
+struct TrackInfo {
+  std::string path;         // relative to the dataset root, '/' separators (Catalog::relative_path)
+  std::string fingerprint;  // file_fingerprint() of the file's bytes
+  std::int64_t size = 0;    // bytes
+  double duration = 0.0;    // seconds (as the container declares it)
+  int sample_rate = 0;      // the file's own rate, Hz
+  int channels = 0;         // the file's own channel count
+  std::string codec;
+  std::optional<std::string> title, artist, album;
+  std::optional<int> album_order;            // 1, 2, ...: release order of the album within the collection
+  std::optional<int> year;                   // release year
+  std::optional<int> track_number;           // position on the album
+  std::optional<std::string> label;          // the class (genre); empty for an unlabelled collection
+  std::string source;                        // the importer: folders, fma, csv, albums
+  std::optional<std::string> source_id;      // the source's own id (FMA track id)
+  std::optional<std::string> source_split;   // the source's own split, normalised to train / val / test
+  std::optional<std::string> source_subset;  // FMA subset: small, medium, large
+};
+
+struct Track : TrackInfo {
+  std::int64_t id = 0;
+};
+
+enum class SplitPart { Train, Val, Test };
+std::string to_string(SplitPart part);                             // "train", "val", "test"
+std::optional<SplitPart> parse_split_part(std::string_view text);  // also accepts training/validation/valid
+
+// Which tracks to list. Unset fields do not filter.
+struct TrackQuery {
+  std::optional<std::string> label;
+  std::optional<std::string> source;
+  bool labelled_only = false;
+  // With split_name: only tracks assigned to that split (and to split_part, when set).
+  std::optional<std::string> split_name;
+  std::optional<SplitPart> split_part;
+};
+
+struct LabelCount {
+  std::optional<std::string> label;  // nullopt: unlabelled tracks
+  std::size_t tracks = 0;
+};
+
+struct SplitInfo {
+  std::int64_t id = 0;
+  std::string name;
+  std::string scheme;
+  std::uint64_t seed = 0;
+  std::string parameters;  // JSON text
+  std::string created;     // UTC, ISO 8601
+};
+
+struct SplitAssignment {
+  std::int64_t track = 0;
+  SplitPart part = SplitPart::Train;
+};
+
+// Tracks per label and part of one split (unassigned tracks have no part).
+struct SplitCount {
+  std::optional<std::string> label;
+  std::optional<SplitPart> part;
+  std::size_t tracks = 0;
+};
+
+struct FeatureConfigInfo {
+  std::string id;          // 16 hex digits: content_hash of the canonical parameters
+  std::string parameters;  // canonical JSON text
+  std::string created;
+  std::size_t done = 0;    // tracks with features
+  std::size_t failed = 0;  // tracks whose audio could not be turned into features
+};
+
+enum class FeatureStatus { Done, Failed };
+
+struct FeatureRecord {
+  std::int64_t track = 0;
+  std::string config;
+  FeatureStatus status = FeatureStatus::Done;
+  std::size_t n_mels = 0;
+  std::size_t frames = 0;
+  double seconds = 0.0;  // seconds of audio the features cover
+  std::string error;     // why it failed
+};
+
+struct CatalogOptions {
+  int busy_timeout_ms =
+      10000;  // how long to wait for another process's write lock before CatalogError(Locked)
+};
+
+// One open catalog. Not thread-safe: share one between threads only under a mutex. Movable, not copyable.
+class Catalog {
+ public:
+  static constexpr int kSchemaVersion = 1;
+
+  // Creates a new catalog file (CatalogError Exists if there is one), with the given dataset root. The file
+  // appears complete or not at all (it is built under a temporary name).
+  static Catalog create(const std::filesystem::path& file, const std::filesystem::path& dataset_root,
+                        const CatalogOptions& options = {});
+  // Opens an existing catalog, migrating an older schema in one transaction.
+  static Catalog open(const std::filesystem::path& file, const CatalogOptions& options = {});
+  // open() when the file exists, else create().
+  static Catalog open_or_create(const std::filesystem::path& file, const std::filesystem::path& dataset_root,
+                                const CatalogOptions& options = {});
+
+  ~Catalog();
+  Catalog(Catalog&&) noexcept;
+  Catalog& operator=(Catalog&&) noexcept;
+  Catalog(const Catalog&) = delete;
+  Catalog& operator=(const Catalog&) = delete;
+
+  const std::filesystem::path& file() const { return file_; }
+  int schema_version() const;
+
+  // --- dataset root and paths
+  // Absolute path of the dataset root.
+  std::filesystem::path dataset_root() const;
+  // The root as stored: relative to the catalog's folder, or absolute.
+  std::string stored_dataset_root() const;
+  void set_dataset_root(const std::filesystem::path& root);
+  // The path of a file relative to the dataset root, lexically normal, with '/' separators
+  // ("blues/b.00001.au"). Files outside the root get a relative path with "..", which still moves with the
+  // two.
+  std::string relative_path(const std::filesystem::path& file) const;
+  std::filesystem::path absolute_path(const std::string& relative) const;
+
+  // --- transactions
+  // Groups changes: all or nothing. Nestable (inner ones are savepoints). Destruction without commit() rolls
+  // back.
+  class Transaction {
+   public:
+    explicit Transaction(Catalog& catalog);
+    ~Transaction();
+    void commit();
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+
+   private:
+    Catalog* catalog_;
+    bool nested_;
+    bool open_ = true;
+  };
+
+  // --- tracks
+  // Inserts a track keyed on its path. Returns its id, or nullopt when a track with this path is already
+  // there (which is left as it is). Throws CatalogError(Invalid) for an empty path or source.
+  std::optional<std::int64_t> add_track(const TrackInfo& track);
+  std::optional<Track> find_track(std::int64_t id) const;
+  std::optional<Track> find_track(const std::string& relative_path) const;
+  bool has_track(const std::string& relative_path) const;
+  // Tracks in id order.
+  std::vector<Track> tracks(const TrackQuery& query = {}) const;
+  std::size_t track_count() const;
+  // Changes a track's label (nullopt: unlabelled). Throws CatalogError(Invalid) for an unknown track.
+  void set_label(std::int64_t track, const std::optional<std::string>& label);
+  // Tracks per label, labels in order (unlabelled last).
+  std::vector<LabelCount> labels() const;
+
+  // --- splits
+  // Records a split under `name` with every assignment, replacing a split of that name, in one transaction.
+  void set_split(const std::string& name, const std::string& scheme, std::uint64_t seed,
+                 const std::string& parameters, std::span<const SplitAssignment> assignments);
+  std::optional<SplitInfo> split(const std::string& name) const;
+  std::vector<SplitInfo> splits() const;
+  // Assignments in track id order. Throws CatalogError(Invalid) for an unknown split.
+  std::vector<SplitAssignment> split_assignments(const std::string& name) const;
+  // Track counts per label and part of a split, covering every track (unassigned ones with no part).
+  std::vector<SplitCount> split_counts(const std::string& name) const;
+  bool remove_split(const std::string& name);
+
+  // --- features
+  // Registers a configuration by its canonical parameter JSON; returns its id (hash of the text). Idempotent.
+  std::string add_feature_config(const std::string& canonical_parameters);
+  std::vector<FeatureConfigInfo> feature_configs() const;
+  std::optional<FeatureConfigInfo> feature_config(const std::string& id) const;
+  // Folder of a configuration's feature files: <catalog file>.features/<config id>.
+  std::filesystem::path features_folder(const std::string& config) const;
+  // The feature file of one track: <features_folder(config)>/<track id>.npy.
+  std::filesystem::path feature_file(std::int64_t track, const std::string& config) const;
+  // Records the outcome for one track (replacing an earlier one).
+  void record_features(const FeatureRecord& record);
+  std::optional<FeatureRecord> features(std::int64_t track, const std::string& config) const;
+  std::vector<FeatureRecord> feature_records(const std::string& config) const;
+  // Tracks in id order without finished features for the configuration (failed ones included: they are
+  // retried).
+  std::vector<Track> tracks_without_features(const std::string& config) const;
+
+  // --- predictions and vectors (filled by models)
+  void set_prediction(std::int64_t track, const std::string& model, std::span<const float> probabilities);
+  std::optional<std::vector<float>> prediction(std::int64_t track, const std::string& model) const;
+  void set_vector(std::int64_t track, const std::string& model, const std::string& kind,
+                  std::span<const float> vector);
+  std::optional<std::vector<float>> vector(std::int64_t track, const std::string& model,
+                                           const std::string& kind) const;
+
+ private:
+  class Statement;
+  Catalog(std::filesystem::path file, sqlite3* db);
+  [[noreturn]] void fail(int code, const std::string& doing) const;
+  [[noreturn]] void fail(CatalogErrorKind kind, const std::string& reason) const;
+  void execute(const char* sql) const;
+  Statement prepare(const char* sql) const;
+  void check_schema_and_migrate();
+  std::int64_t split_id(const std::string& name) const;
+  void set_meta(const std::string& key, const std::string& value);
+  std::optional<std::string> meta(const std::string& key) const;
+
+  std::filesystem::path file_;
+  std::filesystem::path root_;  // absolute dataset root, symbolic links resolved
+  struct Closer {
+    void operator()(sqlite3* db) const;
+  };
+  std::unique_ptr<sqlite3, Closer> db_;
+};
+
+}  // namespace tunelens

@@ -1,0 +1,408 @@
+// The catalog (SQLite), feature arrays and fingerprints: the store below the dataset commands.
+#include "store/catalog.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <cmath>
+#include <functional>
+#include <thread>
+
+#include "store/feature_array.h"
+#include "store/fingerprint.h"
+#include "store/npy.h"
+#include "test_support.h"
+
+namespace tunelens {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ScratchDir;
+
+TrackInfo make_track(const std::string& path, const std::optional<std::string>& label,
+                     const std::optional<std::string>& artist = std::nullopt) {
+  TrackInfo track;
+  track.path = path;
+  track.fingerprint = hash_hex(content_hash(path));
+  track.size = 1000;
+  track.duration = 30.0;
+  track.sample_rate = 44100;
+  track.channels = 2;
+  track.codec = "mp3";
+  track.label = label;
+  track.artist = artist;
+  track.source = "test";
+  return track;
+}
+
+// Runs SQL on a catalog file behind the catalog's back, as another program would.
+void raw_sql(const fs::path& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  const int code = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  const std::string message = error ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  ASSERT_EQ(code, SQLITE_OK) << message;
+}
+
+TEST(Catalog, CreatesWithSchemaAndReopens) {
+  ScratchDir scratch;
+  fs::create_directories(scratch / "genres");
+  const fs::path file = scratch / "cat.db";
+  {
+    Catalog catalog = Catalog::create(file, scratch / "genres");
+    EXPECT_EQ(catalog.schema_version(), Catalog::kSchemaVersion);
+    EXPECT_EQ(catalog.stored_dataset_root(), "genres");  // relative to the catalog's folder
+    EXPECT_EQ(catalog.track_count(), 0u);
+    const auto id = catalog.add_track(make_track("blues/a.au", "blues"));
+    ASSERT_TRUE(id.has_value());
+    EXPECT_EQ(*id, 1);
+  }
+  EXPECT_FALSE(fs::exists(scratch / "cat.db.creating"));
+  Catalog catalog = Catalog::open(file);
+  EXPECT_EQ(catalog.track_count(), 1u);
+  const auto track = catalog.find_track("blues/a.au");
+  ASSERT_TRUE(track);
+  EXPECT_EQ(track->label, "blues");
+  EXPECT_EQ(track->sample_rate, 44100);
+  EXPECT_FALSE(track->artist.has_value());
+  EXPECT_EQ(catalog.absolute_path(track->path), fs::weakly_canonical(scratch / "genres") / "blues" / "a.au");
+  // The tables later work fills exist, empty.
+  for (const char* table : {"predictions", "vectors", "features", "split_tracks"})
+    raw_sql(file, std::string("SELECT COUNT(*) FROM ") + table);
+  EXPECT_THROW(Catalog::create(file, scratch.path()), CatalogError);
+}
+
+TEST(Catalog, AddTrackIsKeyedOnPathAndLeavesExistingRowsAlone) {
+  ScratchDir scratch;
+  Catalog catalog = Catalog::create(scratch / "cat.db", scratch.path());
+  ASSERT_TRUE(catalog.add_track(make_track("a.mp3", "rock")));
+  EXPECT_FALSE(catalog.add_track(make_track("a.mp3", "jazz")).has_value());
+  EXPECT_EQ(catalog.track_count(), 1u);
+  EXPECT_EQ(catalog.find_track("a.mp3")->label, "rock");
+  // Ids are never reused, even after the last track goes.
+  raw_sql(catalog.file(), "DELETE FROM tracks");
+  EXPECT_EQ(*catalog.add_track(make_track("b.mp3", "rock")), 2);
+  TrackInfo no_path = make_track("", "rock");
+  EXPECT_THROW(catalog.add_track(no_path), CatalogError);
+  TrackInfo empty_label = make_track("c.mp3", std::string());
+  EXPECT_THROW(catalog.add_track(empty_label), CatalogError);
+}
+
+TEST(Catalog, TransactionsAreAllOrNothing) {
+  ScratchDir scratch;
+  Catalog catalog = Catalog::create(scratch / "cat.db", scratch.path());
+  try {
+    Catalog::Transaction transaction(catalog);
+    catalog.add_track(make_track("a.mp3", "rock"));
+    catalog.add_track(make_track("b.mp3", "rock"));
+    throw std::runtime_error("the import fails half-way");
+  } catch (const std::runtime_error&) {
+  }
+  EXPECT_EQ(catalog.track_count(), 0u);
+  {
+    Catalog::Transaction outer(catalog);
+    catalog.add_track(make_track("a.mp3", "rock"));
+    {
+      Catalog::Transaction inner(catalog);  // a savepoint
+      catalog.add_track(make_track("b.mp3", "rock"));
+    }  // rolled back
+    outer.commit();
+  }
+  EXPECT_EQ(catalog.track_count(), 1u);
+  EXPECT_TRUE(catalog.has_track("a.mp3"));
+}
+
+TEST(Catalog, LabelsAndQueries) {
+  ScratchDir scratch;
+  Catalog catalog = Catalog::create(scratch / "cat.db", scratch.path());
+  catalog.add_track(make_track("r1.mp3", "rock"));
+  catalog.add_track(make_track("r2.mp3", "rock"));
+  catalog.add_track(make_track("j1.mp3", "jazz"));
+  catalog.add_track(make_track("u1.mp3", std::nullopt));
+  const auto labels = catalog.labels();
+  ASSERT_EQ(labels.size(), 3u);
+  EXPECT_EQ(labels[0].label, "jazz");
+  EXPECT_EQ(labels[1].label, "rock");
+  EXPECT_EQ(labels[1].tracks, 2u);
+  EXPECT_FALSE(labels[2].label.has_value());
+  TrackQuery rock;
+  rock.label = "rock";
+  EXPECT_EQ(catalog.tracks(rock).size(), 2u);
+  TrackQuery labelled;
+  labelled.labelled_only = true;
+  EXPECT_EQ(catalog.tracks(labelled).size(), 3u);
+  catalog.set_label(4, "jazz");
+  EXPECT_EQ(catalog.find_track(4)->label, "jazz");
+  EXPECT_THROW(catalog.set_label(99, "jazz"), CatalogError);
+}
+
+TEST(Catalog, SplitsAreRecordedAndReplaced) {
+  ScratchDir scratch;
+  Catalog catalog = Catalog::create(scratch / "cat.db", scratch.path());
+  for (int i = 0; i < 4; ++i) catalog.add_track(make_track("t" + std::to_string(i) + ".mp3", "rock"));
+  const std::vector<SplitAssignment> first = {
+      {1, SplitPart::Train}, {2, SplitPart::Train}, {3, SplitPart::Val}, {4, SplitPart::Test}};
+  catalog.set_split("default", "per-class", 7, R"({"val":1})", first);
+  const auto info = catalog.split("default");
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->scheme, "per-class");
+  EXPECT_EQ(info->seed, 7u);
+  EXPECT_EQ(catalog.split_assignments("default").size(), 4u);
+  TrackQuery val;
+  val.split_name = "default";
+  val.split_part = SplitPart::Val;
+  ASSERT_EQ(catalog.tracks(val).size(), 1u);
+  EXPECT_EQ(catalog.tracks(val)[0].id, 3);
+
+  const std::vector<SplitAssignment> second = {{1, SplitPart::Test}};
+  catalog.set_split("default", "fraction", 1, "{}", second);
+  EXPECT_EQ(catalog.split_assignments("default").size(), 1u);
+  const auto counts = catalog.split_counts("default");
+  std::size_t unassigned = 0;
+  for (const auto& count : counts)
+    if (!count.part) unassigned += count.tracks;
+  EXPECT_EQ(unassigned, 3u);
+  // A split naming a track that does not exist goes in not at all.
+  const std::vector<SplitAssignment> bad = {{1, SplitPart::Train}, {42, SplitPart::Val}};
+  EXPECT_THROW(catalog.set_split("other", "fraction", 1, "{}", bad), CatalogError);
+  EXPECT_FALSE(catalog.split("other").has_value());
+  EXPECT_THROW(catalog.split_assignments("other"), CatalogError);
+  EXPECT_TRUE(catalog.remove_split("default"));
+  EXPECT_TRUE(catalog.splits().empty());
+}
+
+TEST(Catalog, FeatureConfigsRecordsPredictionsAndVectors) {
+  ScratchDir scratch;
+  Catalog catalog = Catalog::create(scratch / "cat.db", scratch.path());
+  catalog.add_track(make_track("a.mp3", "rock"));
+  catalog.add_track(make_track("b.mp3", "rock"));
+  const std::string config = catalog.add_feature_config(R"({"n_mels":128})");
+  EXPECT_EQ(config, hash_hex(content_hash(R"({"n_mels":128})")));
+  EXPECT_EQ(catalog.add_feature_config(R"({"n_mels":128})"), config);  // idempotent
+  EXPECT_EQ(catalog.feature_file(2, config), fs::path(scratch / "cat.db.features") / config / "2.npy");
+  EXPECT_EQ(catalog.tracks_without_features(config).size(), 2u);
+  catalog.record_features({1, config, FeatureStatus::Done, 128, 44, 1.0, ""});
+  catalog.record_features({2, config, FeatureStatus::Failed, 0, 0, 0.0, "b.mp3: corrupt audio"});
+  ASSERT_EQ(catalog.tracks_without_features(config).size(), 1u);  // the failed one is retried
+  EXPECT_EQ(catalog.features(2, config)->error, "b.mp3: corrupt audio");
+  const auto configs = catalog.feature_configs();
+  ASSERT_EQ(configs.size(), 1u);
+  EXPECT_EQ(configs[0].done, 1u);
+  EXPECT_EQ(configs[0].failed, 1u);
+  EXPECT_THROW(catalog.record_features({7, config, FeatureStatus::Done, 1, 1, 1.0, ""}), CatalogError);
+
+  const std::vector<float> probabilities = {0.25f, 0.75f};
+  catalog.set_prediction(1, "convpool", probabilities);
+  EXPECT_EQ(catalog.prediction(1, "convpool"), probabilities);
+  EXPECT_FALSE(catalog.prediction(2, "convpool").has_value());
+  const std::vector<float> embedding = {1.0f, -2.0f, 3.5f};
+  catalog.set_vector(1, "convpool", "embedding", embedding);
+  EXPECT_EQ(catalog.vector(1, "convpool", "embedding"), embedding);
+}
+
+TEST(Catalog, ErrorsNameTheFileAndTheReason) {
+  ScratchDir scratch;
+  auto error_of = [](const std::function<void()>& action) -> std::pair<CatalogErrorKind, std::string> {
+    try {
+      action();
+    } catch (const CatalogError& error) {
+      return {error.kind(), error.what()};
+    }
+    return {CatalogErrorKind::Io, "no error"};
+  };
+  const fs::path missing = scratch / "missing.db";
+  auto [kind, what] = error_of([&] { Catalog::open(missing); });
+  EXPECT_EQ(kind, CatalogErrorKind::NotFound);
+  EXPECT_EQ(what, missing.string() + ": no such catalog file");
+
+  const fs::path text = scratch / "notes.db";
+  testing::write_bytes(text, "these are not the tables you are looking for\n");
+  std::tie(kind, what) = error_of([&] { Catalog::open(text); });
+  EXPECT_EQ(kind, CatalogErrorKind::NotACatalog);
+  EXPECT_EQ(what, text.string() + ": not a tunelens catalog: not an SQLite database");
+
+  const fs::path other = scratch / "other.db";
+  raw_sql(other, "CREATE TABLE songs(name TEXT)");
+  std::tie(kind, what) = error_of([&] { Catalog::open(other); });
+  EXPECT_EQ(kind, CatalogErrorKind::NotACatalog);
+  EXPECT_NE(what.find("of another program"), std::string::npos) << what;
+
+  const fs::path newer = scratch / "newer.db";
+  Catalog::create(newer, scratch.path());
+  raw_sql(newer, "PRAGMA user_version = 99");
+  std::tie(kind, what) = error_of([&] { Catalog::open(newer); });
+  EXPECT_EQ(kind, CatalogErrorKind::NewerSchema);
+  EXPECT_NE(what.find(newer.string() + ": made by a newer tunelens: catalog schema version 99"),
+            std::string::npos)
+      << what;
+}
+
+TEST(Catalog, ALockHeldByAnotherProcessIsReportedAfterTheTimeout) {
+  ScratchDir scratch;
+  const fs::path file = scratch / "cat.db";
+  Catalog::create(file, scratch.path());
+  sqlite3* holder = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &holder), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(holder, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  CatalogOptions options;
+  options.busy_timeout_ms = 100;
+  try {
+    Catalog catalog = Catalog::open(file, options);
+    catalog.add_track(make_track("a.mp3", "rock"));
+    ADD_FAILURE() << "no error while another connection holds the lock";
+  } catch (const CatalogError& error) {
+    EXPECT_EQ(error.kind(), CatalogErrorKind::Locked) << error.what();
+    EXPECT_TRUE(std::string(error.what()).starts_with(file.string() + ": locked by another process"))
+        << error.what();
+  }
+  sqlite3_exec(holder, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(holder);
+  Catalog catalog = Catalog::open(file, options);
+  EXPECT_TRUE(catalog.add_track(make_track("a.mp3", "rock")).has_value());
+}
+
+TEST(Catalog, ADatasetMovedWithItsCatalogStillResolves) {
+  ScratchDir scratch;
+  const fs::path before = scratch / "before";
+  fs::create_directories(before / "music" / "rock");
+  testing::write_bytes(before / "music" / "rock" / "a.mp3", "x");
+  {
+    Catalog catalog = Catalog::create(before / "catalogs" / "cat.db", before / "music");
+    EXPECT_EQ(catalog.stored_dataset_root(), "../music");
+    EXPECT_EQ(catalog.relative_path(before / "music" / "rock" / "a.mp3"), "rock/a.mp3");
+    EXPECT_EQ(catalog.relative_path(before / "music" / "." / "rock" / ".." / "rock" / "a.mp3"), "rock/a.mp3");
+    catalog.add_track(make_track("rock/a.mp3", "rock"));
+  }
+  fs::rename(before, scratch / "after");
+  Catalog catalog = Catalog::open(scratch / "after" / "catalogs" / "cat.db");
+  const fs::path file = catalog.absolute_path(catalog.find_track(1)->path);
+  EXPECT_TRUE(fs::exists(file)) << file;
+  EXPECT_EQ(file, fs::weakly_canonical(scratch / "after" / "music" / "rock" / "a.mp3"));
+}
+
+TEST(Catalog, RootSharingOnlyTheFileSystemRootIsStoredAbsolute) {
+  ScratchDir scratch;
+  Catalog catalog = Catalog::create(scratch / "cat.db", "/usr");
+  EXPECT_EQ(catalog.stored_dataset_root(), "/usr");
+}
+
+// --- fingerprints
+
+TEST(Fingerprint, StableAndSensitiveToEveryByte) {
+  EXPECT_EQ(hash_hex(content_hash("")), hash_hex(content_hash("")));
+  EXPECT_EQ(hash_hex(0x0123456789abcdefull), "0123456789abcdef");
+  // Fixed values: fingerprints and configuration ids are stored, so the function must never change.
+  EXPECT_EQ(hash_hex(content_hash("")), "0d261312a62c0542");
+  EXPECT_EQ(hash_hex(content_hash("tunelens")), "c103e3a1ca56c65f");
+  EXPECT_EQ(hash_hex(content_hash(std::string(100, 'x'))), "a160eb29593354d6");
+  std::string bytes(1000, 'a');
+  const auto base = content_hash(bytes);
+  for (std::size_t at : {0u, 7u, 31u, 32u, 500u, 999u}) {
+    std::string changed = bytes;
+    changed[at] = 'b';
+    EXPECT_NE(content_hash(changed), base) << at;
+  }
+  EXPECT_NE(content_hash(std::string(32, '\0')), content_hash(std::string(33, '\0')));
+
+  ScratchDir scratch;
+  // Across block boundaries, the streaming file hash equals the hash of the whole string.
+  std::string big(3 * (1 << 20) + 17, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 2654435761u) >> 13);
+  testing::write_bytes(scratch / "big.bin", big);
+  EXPECT_EQ(file_fingerprint(scratch / "big.bin"), hash_hex(content_hash(big)));
+  EXPECT_THROW(file_fingerprint(scratch / "missing.bin"), std::runtime_error);
+}
+
+// --- feature arrays
+
+TEST(FeatureArray, HalfConversionRoundsToNearestEven) {
+  EXPECT_EQ(float_to_half(0.0f), 0x0000);
+  EXPECT_EQ(float_to_half(-0.0f), 0x8000);
+  EXPECT_EQ(float_to_half(1.0f), 0x3c00);
+  EXPECT_EQ(float_to_half(-2.0f), 0xc000);
+  EXPECT_EQ(float_to_half(65504.0f), 0x7bff);
+  EXPECT_EQ(float_to_half(65520.0f), 0x7c00);  // rounds up to infinity
+  EXPECT_EQ(float_to_half(1e6f), 0x7c00);
+  EXPECT_EQ(float_to_half(std::ldexp(1.0f, -24)), 0x0001);  // smallest subnormal
+  EXPECT_EQ(float_to_half(std::ldexp(1.0f, -26)), 0x0000);
+  EXPECT_EQ(float_to_half(1.0f + std::ldexp(1.0f, -11)), 0x3c00);      // halfway: to even
+  EXPECT_EQ(float_to_half(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3c02);  // halfway: to even (up)
+  EXPECT_TRUE(std::isnan(half_to_float(float_to_half(NAN))));
+  EXPECT_TRUE(std::isinf(half_to_float(0x7c00)));
+  // Every finite half survives a round trip through float.
+  for (std::uint32_t h = 0; h < 0x10000; ++h) {
+    const auto half = static_cast<std::uint16_t>(h);
+    if ((half & 0x7c00) == 0x7c00) continue;
+    ASSERT_EQ(float_to_half(half_to_float(half)), half) << h;
+  }
+  // dB values keep about 0.03 dB of precision.
+  for (float db = -80.0f; db <= 0.0f; db += 0.37f) EXPECT_NEAR(half_to_float(float_to_half(db)), db, 0.032f);
+}
+
+TEST(FeatureArray, WritesNumpyFilesAndReadsWindowsAtAnyOffset) {
+  ScratchDir scratch;
+  const std::size_t rows = 5, frames = 300;
+  std::vector<float> values(rows * frames);
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t t = 0; t < frames; ++t)
+      values[r * frames + t] = -80.0f + static_cast<float>(r * 10 + t % 50) * 0.5f;
+  for (const FeatureDtype dtype : {FeatureDtype::Float16, FeatureDtype::Float32}) {
+    const fs::path file = scratch / (to_string(dtype) + ".npy");
+    write_feature_array(file, rows, frames, values.data(), dtype);
+    EXPECT_FALSE(fs::exists(file.string() + ".partial"));
+    const std::string bytes = testing::read_bytes(file);
+    EXPECT_EQ(bytes.substr(0, 6), "\x93NUMPY");
+    EXPECT_NE(bytes.find(dtype == FeatureDtype::Float16 ? "'descr': '<f2'" : "'descr': '<f4'"),
+              std::string::npos);
+    EXPECT_NE(bytes.find("'shape': (5, 300)"), std::string::npos);
+    EXPECT_EQ((bytes.size() - 128), rows * frames * element_size(dtype));  // 128-byte header, then the data
+
+    const FeatureArray array(file);
+    EXPECT_EQ(array.rows(), rows);
+    EXPECT_EQ(array.frames(), frames);
+    EXPECT_EQ(array.dtype(), dtype);
+    for (const std::size_t offset : {0u, 1u, 123u, 200u}) {
+      const std::vector<float> window = array.window(offset, 100);
+      ASSERT_EQ(window.size(), rows * 100);
+      for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t t = 0; t < 100; ++t)
+          ASSERT_EQ(window[r * 100 + t], values[r * frames + offset + t])
+              << to_string(dtype) << " " << r << " " << t;
+    }
+    EXPECT_THROW(array.window(201, 100), std::out_of_range);
+    EXPECT_EQ(array.read_all(), values);
+  }
+  // read_npy (float32 only) reads the float32 file as numpy would.
+  const NpyArray plain = read_npy(scratch / "float32.npy");
+  EXPECT_EQ(plain.shape, (std::vector<std::size_t>{rows, frames}));
+  EXPECT_EQ(plain.values, values);
+  // A float32 .npy written by write_npy maps too.
+  write_npy(scratch / "other.npy", {rows, frames}, values.data());
+  EXPECT_EQ(FeatureArray(scratch / "other.npy").window(10, 5),
+            FeatureArray(scratch / "float32.npy").window(10, 5));
+}
+
+TEST(FeatureArray, RejectsFilesThatAreNotFeatureArrays) {
+  ScratchDir scratch;
+  testing::write_bytes(scratch / "text.npy", "not an array, only some text that is long enough");
+  EXPECT_THROW(FeatureArray(scratch / "text.npy"), NpyError);
+  EXPECT_THROW(FeatureArray(scratch / "missing.npy"), NpyError);
+  const std::vector<float> values(64, 1.0f);
+  write_feature_array(scratch / "whole.npy", 8, 8, values.data(), FeatureDtype::Float32);
+  const std::string bytes = testing::read_bytes(scratch / "whole.npy");
+  testing::write_bytes(scratch / "cut.npy", bytes.substr(0, bytes.size() - 10));
+  try {
+    FeatureArray array(scratch / "cut.npy");
+    ADD_FAILURE() << "a truncated file opened";
+  } catch (const NpyError& error) {
+    EXPECT_NE(std::string(error.what()).find("cut.npy: truncated data"), std::string::npos) << error.what();
+  }
+  write_npy(scratch / "vector.npy", {64}, values.data());
+  EXPECT_THROW(FeatureArray(scratch / "vector.npy"), NpyError);
+}
+
+}  // namespace
+}  // namespace tunelens
