@@ -110,57 +110,13 @@ float half_to_float(std::uint16_t half) {
 
 void write_feature_array(const std::filesystem::path& path, std::size_t rows, std::size_t frames,
                          const float* values, FeatureDtype dtype) {
-  std::string header = "{'descr': '" + std::string(dtype == FeatureDtype::Float16 ? "<f2" : "<f4") +
-                       "', 'fortran_order': False, 'shape': (" + std::to_string(rows) + ", " +
-                       std::to_string(frames) + "), }";
-  // Magic (6) + version (2) + length (2) + header, padded with spaces to a multiple of 64 and ended by '\n'.
-  const std::size_t prefix = 10;
-  const std::size_t total = (prefix + header.size() + 1 + 63) / 64 * 64;
-  header.append(total - prefix - header.size() - 1, ' ');
-  header.push_back('\n');
-
-  const std::size_t count = rows * frames;
-  std::vector<char> body(count * element_size(dtype));
   if (dtype == FeatureDtype::Float32) {
-    std::memcpy(body.data(), values, body.size());
-  } else {
-    for (std::size_t i = 0; i < count; ++i) {
-      const std::uint16_t half = float_to_half(values[i]);
-      std::memcpy(body.data() + 2 * i, &half, 2);
-    }
+    write_npy_raw(path, "<f4", {rows, frames}, values, rows * frames * sizeof(float));
+    return;
   }
-
-  std::filesystem::path partial = path;
-  partial += ".partial";
-  {
-    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    if (!out) fail(path, "cannot create file");
-    const char prelude[10] = {'\x93',
-                              'N',
-                              'U',
-                              'M',
-                              'P',
-                              'Y',
-                              1,
-                              0,
-                              static_cast<char>(header.size() & 0xff),
-                              static_cast<char>(header.size() >> 8)};
-    out.write(prelude, sizeof prelude);
-    out.write(header.data(), static_cast<std::streamsize>(header.size()));
-    out.write(body.data(), static_cast<std::streamsize>(body.size()));
-    out.close();
-    if (!out) {
-      std::error_code ignored;
-      std::filesystem::remove(partial, ignored);
-      fail(path, "write failed (disk full?)");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(partial, path, ec);
-  if (ec) {
-    std::filesystem::remove(partial, ec);
-    fail(path, "cannot move the finished file into place");
-  }
+  std::vector<std::uint16_t> halves(rows * frames);
+  for (std::size_t i = 0; i < halves.size(); ++i) halves[i] = float_to_half(values[i]);
+  write_npy_raw(path, "<f2", {rows, frames}, halves.data(), halves.size() * sizeof(std::uint16_t));
 }
 
 FeatureArray::FeatureArray(const std::filesystem::path& path) : path_(path) {

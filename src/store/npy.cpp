@@ -113,11 +113,14 @@ NpyArray read_npy(const std::filesystem::path& path) {
   return array;
 }
 
-void write_npy(const std::filesystem::path& path, const std::vector<std::size_t>& shape, const float* values) {
+void write_npy_raw(const std::filesystem::path& path, const std::string& descr, const std::vector<std::size_t>& shape,
+                   const void* data, std::size_t bytes) {
   std::string shape_text = "(";
-  for (std::size_t i = 0; i < shape.size(); ++i) shape_text += std::to_string(shape[i]) + (shape.size() == 1 || i + 1 < shape.size() ? "," : "");
+  for (std::size_t i = 0; i < shape.size(); ++i)
+    shape_text += std::to_string(shape[i]) + (shape.size() == 1 || i + 1 < shape.size() ? ", " : "");
+  if (shape.size() == 1) shape_text.pop_back();  // numpy writes (n,)
   shape_text += ")";
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape_text + ", }";
+  std::string header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape_text + ", }";
   // The header (with magic, version and length) is padded with spaces to a multiple of 64 bytes, ending in '\n'.
   const bool v2 = header.size() + 11 > 65535;
   const std::size_t prefix = kMagicSize + 2 + (v2 ? 4 : 2);
@@ -125,7 +128,6 @@ void write_npy(const std::filesystem::path& path, const std::vector<std::size_t>
   header.append(total - prefix - header.size() - 1, ' ');
   header.push_back('\n');
 
-  const std::size_t count = std::accumulate(shape.begin(), shape.end(), std::size_t{1}, std::multiplies<>());
   std::filesystem::path partial = path;
   partial += ".partial";
   {
@@ -139,7 +141,7 @@ void write_npy(const std::filesystem::path& path, const std::vector<std::size_t>
                          static_cast<char>((n >> 16) & 0xff), static_cast<char>((n >> 24) & 0xff)};
     out.write(len, v2 ? 4 : 2);
     out.write(header.data(), static_cast<std::streamsize>(header.size()));
-    out.write(reinterpret_cast<const char*>(values), static_cast<std::streamsize>(count * sizeof(float)));
+    out.write(static_cast<const char*>(data), static_cast<std::streamsize>(bytes));
     out.close();
     if (!out) {
       std::error_code ignored;
@@ -149,7 +151,15 @@ void write_npy(const std::filesystem::path& path, const std::vector<std::size_t>
   }
   std::error_code ec;
   std::filesystem::rename(partial, path, ec);
-  if (ec) fail(path, "cannot rename into place: " + ec.message());
+  if (ec) {
+    std::filesystem::remove(partial, ec);
+    fail(path, "cannot rename into place: " + ec.message());
+  }
+}
+
+void write_npy(const std::filesystem::path& path, const std::vector<std::size_t>& shape, const float* values) {
+  const std::size_t count = std::accumulate(shape.begin(), shape.end(), std::size_t{1}, std::multiplies<>());
+  write_npy_raw(path, "<f4", shape, values, count * sizeof(float));
 }
 
 }  // namespace tunelens

@@ -32,4 +32,9 @@ NpyArray read_npy(const std::filesystem::path& path);
 // temporary name and renamed into place, so a killed run never leaves a half-written array behind.
 void write_npy(const std::filesystem::path& path, const std::vector<std::size_t>& shape, const float* values);
 
+// Writes `bytes` of little-endian elements already in the layout `descr` says ('<f2', '<f4', ...), C order, the
+// same way (header padded to 64 bytes, temporary name renamed into place).
+void write_npy_raw(const std::filesystem::path& path, const std::string& descr, const std::vector<std::size_t>& shape,
+                   const void* data, std::size_t bytes);
+
 }  // namespace tunelens
