@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/feature_options.h"
 #include "cli/progress.h"
 #include "data/extract.h"
 #include "store/catalog.h"
@@ -34,8 +35,6 @@ int run_extract(ExtractArgs args) {
       throw CLI::ValidationError("--dtype", "must be float16, float32 or auto");
     }
   }
-  if (args.settings.db != "ref-max" && args.settings.db != "ref-one" && args.settings.db != "none")
-    throw CLI::ValidationError("--db", "must be ref-max, ref-one or none");
 
   Catalog catalog = Catalog::open(args.catalog);
   const ExtractionPlan plan = plan_extraction(catalog, args.settings);
@@ -69,28 +68,11 @@ int run_extract(ExtractArgs args) {
 
 void add_extract_command(CLI::App& app) {
   auto args = std::make_shared<ExtractArgs>();
-  MelOptions& mel = args->settings.mel;
   CLI::App* command = app.add_subcommand(
       "extract", "Compute the mel spectrograms of every track of a catalog that lacks them (resumable)");
   command->add_option("--catalog", args->catalog, "Catalog file (tunelens dataset import makes one)")
       ->required();
-  command->add_option("--sr", mel.sample_rate, "Sample rate to resample to, Hz")->capture_default_str();
-  command->add_option("--n-fft", mel.n_fft, "FFT length (and Hann window length)")->capture_default_str();
-  command->add_option("--hop", mel.hop_length, "Samples between frames")->capture_default_str();
-  command->add_option("--n-mels", mel.n_mels, "Number of mel bands")->capture_default_str();
-  command->add_option("--fmin", mel.fmin, "Lowest mel band edge, Hz")->capture_default_str();
-  command->add_option("--fmax", mel.fmax, "Highest mel band edge, Hz (default: sr / 2)");
-  command->add_option("--power", mel.power, "Exponent of the magnitude (1 magnitude, 2 power)")
-      ->capture_default_str();
-  command->add_option("--db", args->settings.db, "Decibel scaling: ref-max, ref-one, none")
-      ->capture_default_str();
-  command
-      ->add_option("--top-db", args->settings.top_db,
-                   "Floor the decibels this far below the peak (0 disables)")
-      ->capture_default_str();
-  command->add_option("--offset", args->settings.offset, "Start this many seconds into each track")
-      ->capture_default_str();
-  command->add_option("--duration", args->settings.duration, "Use at most this many seconds of each track");
+  add_feature_options(command, args->settings, "track");
   command
       ->add_option(
           "--dtype", args->dtype,

@@ -11,7 +11,9 @@
 
 #include "audio/audio.h"
 #include "cli/commands.h"
+#include "cli/feature_options.h"
 #include "cli/progress.h"
+#include "data/extract.h"
 #include "features/features.h"
 #include "store/npy.h"
 
@@ -23,12 +25,8 @@ namespace fs = std::filesystem;
 struct FeaturesArgs {
   std::vector<std::string> inputs;
   std::string out;
-  MelOptions mel;
-  std::string db = "ref-max";
-  double top_db = 80.0;
+  FeatureSettings features;
   int mfcc = 0;
-  double offset = 0.0;
-  double duration = -1.0;
   unsigned threads = 0;
   bool recursive = false;
   bool force = false;
@@ -43,11 +41,12 @@ struct Job {
 
 // Settings that decide the numbers in the output; a rerun into the same folder must use the same ones.
 nlohmann::json settings_json(const FeaturesArgs& args) {
-  return {{"sample_rate", args.mel.sample_rate}, {"n_fft", args.mel.n_fft},  {"hop_length", args.mel.hop_length},
-          {"n_mels", args.mel.n_mels},           {"fmin", args.mel.fmin},     {"fmax", args.mel.fmax},
-          {"power", args.mel.power},             {"db", args.db},             {"top_db", args.top_db},
-          {"mfcc", args.mfcc},                   {"offset", args.offset},     {"duration", args.duration},
-          {"center", args.mel.center},           {"window", "hann"},          {"amin", 1e-10}};
+  const FeatureSettings& f = args.features;
+  return {{"sample_rate", f.mel.sample_rate}, {"n_fft", f.mel.n_fft},   {"hop_length", f.mel.hop_length},
+          {"n_mels", f.mel.n_mels},           {"fmin", f.mel.fmin},     {"fmax", f.mel.fmax},
+          {"power", f.mel.power},             {"db", f.db},             {"top_db", f.top_db},
+          {"mfcc", args.mfcc},                {"offset", f.offset},     {"duration", f.duration},
+          {"center", f.mel.center},           {"window", "hann"},       {"amin", 1e-10}};
 }
 
 // Files given by name are taken as they are; folders are walked for audio files, and their outputs keep the
@@ -79,17 +78,7 @@ std::vector<Job> plan_jobs(const FeaturesArgs& args, std::vector<std::string>& p
 }
 
 int run_features(const FeaturesArgs& args) {
-  DbOptions db;
-  if (args.db == "ref-max") db.reference = DbReference::Max;
-  else if (args.db == "ref-one") db.reference = DbReference::Value;
-  else if (args.db != "none") throw CLI::ValidationError("--db", "must be ref-max, ref-one or none");
-  db.top_db = args.top_db;
-  const bool to_db = args.db != "none";
-  const MelSpectrogram mel(args.mel);  // validates the options and makes the FFT plan, once for all threads
-  LoadOptions load;
-  load.sample_rate = args.mel.sample_rate;
-  load.offset = args.offset;
-  load.duration = args.duration;
+  const MelSpectrogram mel(args.features.mel);  // validates the options and makes the FFT plan, once for all threads
 
   const fs::path out(args.out);
   fs::create_directories(out);
@@ -141,13 +130,10 @@ int run_features(const FeaturesArgs& args) {
         ++skipped;  // done by an earlier run
       } else {
         try {
-          const Audio audio = load_audio(job.input, load);
-          if (audio.damaged())
-            progress.message(fmt::format("warning: {}: damaged stream: {:.2f} s of audio lost, {} bad packets; "
-                                         "features cover what decoded",
-                                         job.input.string(), audio.lost_seconds, audio.bad_packets));
-          Spectrogram spectrogram = mel.compute(audio.samples);
-          if (to_db) power_to_db(spectrogram, db);
+          double seconds = 0.0;
+          std::string warning;
+          const Spectrogram spectrogram = compute_track_features(job.input, args.features, mel, &seconds, &warning);
+          if (!warning.empty()) progress.message("warning: " + warning);
           fs::create_directories(job.output.parent_path());
           if (args.mfcc > 0) {
             const Spectrogram coefficients = mfcc(spectrogram, args.mfcc);
@@ -157,7 +143,7 @@ int run_features(const FeaturesArgs& args) {
           }
           // The mel file is written last: its presence marks the file as done for a rerun.
           write_npy(job.output, {spectrogram.rows, spectrogram.frames}, spectrogram.values.data());
-          audio_microseconds += static_cast<long long>(audio.seconds() * 1e6);
+          audio_microseconds += static_cast<long long>(seconds * 1e6);
           ++written;
         } catch (const std::exception& error) {  // AudioError, NpyError, filesystem errors: name the file, go on
           const std::string what = error.what();
@@ -192,22 +178,9 @@ void add_features_command(CLI::App& app) {
   command->add_option("inputs", args->inputs, "Audio files and folders of audio files")->required();
   command->add_option("--out,-o", args->out, "Folder for the .npy files (one per input, folder structure kept)")
       ->required();
-  command->add_option("--sr", args->mel.sample_rate, "Sample rate to resample to, Hz")->capture_default_str();
-  command->add_option("--n-fft", args->mel.n_fft, "FFT length (and Hann window length)")->capture_default_str();
-  command->add_option("--hop", args->mel.hop_length, "Samples between frames")->capture_default_str();
-  command->add_option("--n-mels", args->mel.n_mels, "Number of mel bands")->capture_default_str();
-  command->add_option("--fmin", args->mel.fmin, "Lowest mel band edge, Hz")->capture_default_str();
-  command->add_option("--fmax", args->mel.fmax, "Highest mel band edge, Hz (default: sr / 2)");
-  command->add_option("--power", args->mel.power, "Exponent of the magnitude (1 magnitude, 2 power)")
-      ->capture_default_str();
-  command->add_option("--db", args->db, "Decibel scaling: ref-max (relative to the loudest bin), ref-one, none")
-      ->capture_default_str();
-  command->add_option("--top-db", args->top_db, "Floor the decibels this far below the peak (0 disables)")
-      ->capture_default_str();
+  add_feature_options(command, args->features, "file");
   command->add_option("--mfcc", args->mfcc, "Also write N MFCCs per frame as <name>.mfcc.npy (0: off)")
       ->capture_default_str();
-  command->add_option("--offset", args->offset, "Start this many seconds into each file")->capture_default_str();
-  command->add_option("--duration", args->duration, "Use at most this many seconds of each file (default: all)");
   command->add_option("--threads,-j", args->threads, "Files processed at once (default: all cores)");
   command->add_flag("--recursive,-r", args->recursive, "Walk subfolders of folder inputs");
   command->add_flag("--force", args->force, "Recompute files that already have output");

@@ -21,22 +21,10 @@ double resolved_fmax(const MelOptions& mel) {
   return mel.fmax > 0 ? mel.fmax : mel.sample_rate / 2.0;
 }
 
-DbOptions db_options(const ExtractionSettings& settings) {
-  DbOptions db;
-  if (settings.db == "ref-max")
-    db.reference = DbReference::Max;
-  else if (settings.db == "ref-one")
-    db.reference = DbReference::Value;
-  else if (settings.db != "none")
-    throw std::invalid_argument("--db must be ref-max, ref-one or none, not '" + settings.db + "'");
-  db.top_db = settings.top_db;
-  return db;
-}
-
 }  // namespace
 
 std::string ExtractionSettings::canonical_json() const {
-  db_options(*this);  // validates
+  db_options();  // validates
   // nlohmann::json objects keep their keys sorted, and every number has one type here, so equal settings
   // always print the same text.
   nlohmann::json json = {
@@ -61,8 +49,8 @@ std::string ExtractionSettings::canonical_json() const {
   return json.dump();
 }
 
-Spectrogram compute_track_features(const std::filesystem::path& audio_file,
-                                   const ExtractionSettings& settings, const MelSpectrogram& mel,
+Spectrogram compute_track_features(const std::filesystem::path& audio_file, const FeatureSettings& settings,
+                                   const MelSpectrogram& mel,
                                    double* seconds, std::string* warning) {
   LoadOptions load;
   load.sample_rate = settings.mel.sample_rate;
@@ -75,7 +63,7 @@ Spectrogram compute_track_features(const std::filesystem::path& audio_file,
                     audio_file.string(), audio.lost_seconds, audio.bad_packets);
   if (seconds) *seconds = audio.seconds();
   Spectrogram spectrogram = mel.compute(audio.samples);
-  if (settings.db != "none") power_to_db(spectrogram, db_options(settings));
+  if (settings.in_db()) power_to_db(spectrogram, settings.db_options());
   return spectrogram;
 }
 

@@ -31,12 +31,8 @@
 
 namespace tunelens {
 
-struct ExtractionSettings {
-  MelOptions mel;              // fmax <= 0 means sample_rate / 2
-  std::string db = "ref-max";  // ref-max, ref-one or none
-  double top_db = 80.0;        // with db: floor this far below the peak (0: off)
-  double offset = 0.0;         // seconds skipped at the start of each track
-  double duration = -1.0;      // seconds used (< 0: all)
+// The feature settings (fmax <= 0 means sample_rate / 2) and how the values are stored.
+struct ExtractionSettings : FeatureSettings {
   FeatureDtype dtype = FeatureDtype::Float16;
 
   // The canonical parameter JSON (the configuration's identity). Throws std::invalid_argument for a bad db
@@ -80,9 +76,10 @@ ExtractionPlan plan_extraction(Catalog& catalog, const ExtractionSettings& setti
 ExtractSummary run_extraction(Catalog& catalog, const ExtractionSettings& settings,
                               const ExtractionPlan& plan, const ExtractOptions& options = {});
 
-// Computes one track's features (decode, resample, mel, dB) as [n_mels, frames]. Throws AudioError.
-Spectrogram compute_track_features(const std::filesystem::path& audio_file,
-                                   const ExtractionSettings& settings, const MelSpectrogram& mel,
+// Computes one file's features (decode, resample, mel, dB) as [n_mels, frames]; `mel` is made from settings.mel.
+// A damaged stream gives the features of what decoded and a warning. Throws AudioError.
+Spectrogram compute_track_features(const std::filesystem::path& audio_file, const FeatureSettings& settings,
+                                   const MelSpectrogram& mel,
                                    double* seconds = nullptr, std::string* warning = nullptr);
 
 }  // namespace tunelens

@@ -71,4 +71,13 @@ Spectrogram mfcc(const Spectrogram& db_mel, int n_mfcc) {
   return out;
 }
 
+DbOptions FeatureSettings::db_options() const {
+  DbOptions options;
+  if (db == "ref-max") options.reference = DbReference::Max;
+  else if (db == "ref-one") options.reference = DbReference::Value;
+  else if (db != "none") throw FeatureError("db must be ref-max, ref-one or none, not '" + db + "'");
+  options.top_db = top_db;
+  return options;
+}
+
 }  // namespace tunelens

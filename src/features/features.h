@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <memory>
 #include <span>
+#include <string>
 #include <stdexcept>
 #include <vector>
 
@@ -104,6 +105,20 @@ struct DbOptions {
   double ref = 1.0;     // used when reference == Value
   double amin = 1e-10;  // floor applied to values and ref before the logarithm
   double top_db = 80.0; // clip to (max - top_db); <= 0 disables clipping
+};
+
+// The settings that turn audio into features, as the features and extract commands take them and as a catalog's
+// feature configuration and a model record them.
+struct FeatureSettings {
+  MelOptions mel;
+  std::string db = "ref-max";  // ref-max (relative to the loudest bin), ref-one (relative to 1), none (power)
+  double top_db = 80.0;        // with dB: floor this far below the peak (0: off)
+  double offset = 0.0;         // seconds skipped at the start of each file
+  double duration = -1.0;      // seconds used (< 0: all)
+
+  bool in_db() const { return db != "none"; }
+  // The dB options that `db` and `top_db` stand for. Throws FeatureError for a `db` other than the three words.
+  DbOptions db_options() const;
 };
 
 // In place: S = 10*log10(max(amin, S)) - 10*log10(max(amin, ref)), then floored at max(S) - top_db.
