@@ -20,10 +20,12 @@ struct ProgramRun {
   std::string err;
 };
 
-// Runs the tunelens program with `arguments` (already shell-quoted as needed), capturing its output.
-ProgramRun tunelens(const std::string& arguments, const ScratchDir& scratch) {
+// Runs the tunelens program with `arguments` (already shell-quoted as needed) after `environment` (VAR=value
+// assignments), capturing its output.
+ProgramRun tunelens(const std::string& arguments, const ScratchDir& scratch, const std::string& environment = "") {
   const fs::path out = scratch / "stdout.txt", err = scratch / "stderr.txt";
-  const std::string command = std::string(TUNELENS_BINARY) + " " + arguments + " >" + out.string() + " 2>" + err.string();
+  const std::string command =
+      environment + std::string(TUNELENS_BINARY) + " " + arguments + " >" + out.string() + " 2>" + err.string();
   const int raw = std::system(command.c_str());
   return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, testing::read_bytes(out), testing::read_bytes(err)};
 }
@@ -131,6 +133,23 @@ TEST(FeaturesCommand, MixedFolderWritesTheGoodAndNamesTheBad) {
 
   const ProgramRun forced = tunelens(args + " --force", scratch);
   EXPECT_NE(forced.out.find("4 written, 0 skipped"), std::string::npos) << forced.out;
+}
+
+// Every run on a machine computes the same bytes: the FFT plan measured by the first run is kept (FFTW wisdom) and
+// reused, also by runs that start at the same time.
+TEST(FeaturesCommand, RunsAreByteIdentical) {
+  ScratchDir scratch;
+  const std::string input = data_path("librosa/music_44k_stereo.mp3").string();
+  const std::string wisdom = "TUNELENS_FFTW_WISDOM=" + (scratch / "wisdom").string() + " ";
+  std::vector<std::string> outputs;
+  for (int run = 0; run < 4; ++run) {
+    const std::string out = (scratch / ("run" + std::to_string(run))).string();
+    const ProgramRun result = tunelens("features -q --out " + out + " " + input, scratch, wisdom);
+    ASSERT_EQ(result.status, 0) << result.err;
+    outputs.push_back(testing::read_bytes(fs::path(out) / "music_44k_stereo.npy"));
+  }
+  for (const auto& output : outputs) EXPECT_EQ(output, outputs.front());
+  EXPECT_TRUE(fs::exists(scratch / "wisdom"));
 }
 
 TEST(FeaturesCommand, RefusesToMixSettingsInOneFolder) {

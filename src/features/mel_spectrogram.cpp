@@ -5,10 +5,15 @@
 // thread) through the new-array execute function; no allocation per frame; and frames processed in blocks of
 // kBlockFrames, with the power spectra of a block stored bin-major, so the filterbank's inner loop runs over
 // the block's frames (vectorised) and writes straight into the [mel][frame] output rows.
+#include <fcntl.h>
 #include <fftw3.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -30,6 +35,45 @@ constexpr std::size_t kAlignBytes = 64;
 std::mutex& planner_mutex() {
   static std::mutex mutex;
   return mutex;
+}
+
+// Where measured FFT plans are kept between runs: $TUNELENS_FFTW_WISDOM, else $XDG_CACHE_HOME/tunelens or
+// ~/.cache/tunelens. "none" turns the cache off.
+std::filesystem::path wisdom_file() {
+  if (const char* path = std::getenv("TUNELENS_FFTW_WISDOM")) return std::string(path) == "none" ? "" : path;
+  std::filesystem::path folder;
+  if (const char* cache = std::getenv("XDG_CACHE_HOME"); cache && *cache) folder = cache;
+  else if (const char* home = std::getenv("HOME"); home && *home) folder = std::filesystem::path(home) / ".cache";
+  else return {};
+  return folder / "tunelens" / "fftw3f.wisdom";
+}
+
+// FFTW_MEASURE times candidate algorithms and keeps the fastest, so two runs may pick different ones, whose results
+// differ in the last bits. To make every run on a machine compute the same numbers, the first run's choice is saved
+// as FFTW wisdom and every later run (and every process planning at the same time, under a file lock) plans from
+// it. Without a writable cache folder, planning falls back to FFTW_ESTIMATE: deterministic, about 20 % slower.
+fftwf_plan plan_fft(int n_fft, float* in, fftwf_complex* out) {
+  const std::lock_guard lock(planner_mutex());
+  const auto file = wisdom_file();
+  std::error_code ec;
+  if (!file.empty()) std::filesystem::create_directories(file.parent_path(), ec);
+  const int lock_fd = file.empty() || ec ? -1 : ::open((file.string() + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX) != 0) {
+    if (lock_fd >= 0) ::close(lock_fd);
+    return fftwf_plan_dft_r2c_1d(n_fft, in, out, FFTW_ESTIMATE | FFTW_DESTROY_INPUT);
+  }
+  fftwf_import_wisdom_from_filename(file.c_str());  // absent or unreadable: plan afresh
+  // With wisdom for this size, FFTW_WISDOM_ONLY plans without measuring; otherwise measure and save the choice.
+  fftwf_plan plan = fftwf_plan_dft_r2c_1d(n_fft, in, out, FFTW_MEASURE | FFTW_DESTROY_INPUT | FFTW_WISDOM_ONLY);
+  if (plan == nullptr) {
+    plan = fftwf_plan_dft_r2c_1d(n_fft, in, out, FFTW_MEASURE | FFTW_DESTROY_INPUT);
+    const std::string partial = file.string() + ".partial";
+    if (plan != nullptr && fftwf_export_wisdom_to_filename(partial.c_str()) != 0)
+      std::filesystem::rename(partial, file, ec);
+  }
+  ::flock(lock_fd, LOCK_UN);
+  ::close(lock_fd);
+  return plan;
 }
 
 struct FftwFree {
@@ -102,15 +146,11 @@ MelSpectrogram::MelSpectrogram(const MelOptions& options)
   }
 
   // Planned on scratch buffers from fftwf_malloc; compute() executes the plan on its own buffers, also from
-  // fftwf_malloc, so their alignment matches. FFTW_MEASURE takes ~0.15 s the first time a size is planned in
-  // a process (FFTW keeps the result as wisdom) and gives a ~25 % faster transform than FFTW_ESTIMATE.
+  // fftwf_malloc, so their alignment matches. Measuring takes ~0.15 s the first time a size is planned on a
+  // machine (then the saved wisdom is used) and gives a ~25 % faster transform than FFTW_ESTIMATE.
   auto in = fftw_buffer<float>(n_fft);
   auto out = fftw_buffer<fftwf_complex>(plan_->n_bins);
-  {
-    const std::lock_guard lock(planner_mutex());
-    plan_->fft =
-        fftwf_plan_dft_r2c_1d(options_.n_fft, in.get(), out.get(), FFTW_MEASURE | FFTW_DESTROY_INPUT);
-  }
+  plan_->fft = plan_fft(options_.n_fft, in.get(), out.get());
   if (plan_->fft == nullptr)
     throw FeatureError("mel spectrogram: FFTW could not plan n_fft " + std::to_string(n_fft));
 }
