@@ -118,16 +118,6 @@ struct Mixture {
   }
 };
 
-double recall_at(const SearchResults& approx, const SearchResults& exact, std::size_t k) {
-  std::size_t hits = 0;
-  for (std::size_t q = 0; q < exact.queries; ++q) {
-    const auto truth = exact.ids_of(q).subspan(0, k);
-    for (std::int64_t id : approx.ids_of(q).subspan(0, k))
-      hits += std::find(truth.begin(), truth.end(), id) != truth.end();
-  }
-  return static_cast<double>(hits) / static_cast<double>(exact.queries * k);
-}
-
 std::string with_commas(double value) {
   const std::string digits = std::to_string(std::llround(value));
   std::string out;

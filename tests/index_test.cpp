@@ -112,16 +112,6 @@ Naive naive_search(Metric metric, const std::vector<float>& data, const float* q
   return r;
 }
 
-double recall_at(const SearchResults& approx, const SearchResults& exact, std::size_t k) {
-  std::size_t hits = 0;
-  for (std::size_t q = 0; q < exact.queries; ++q) {
-    const auto truth = exact.ids_of(q).subspan(0, k);
-    for (std::int64_t id : approx.ids_of(q).subspan(0, k))
-      hits += std::find(truth.begin(), truth.end(), id) != truth.end();
-  }
-  return static_cast<double>(hits) / static_cast<double>(exact.queries * k);
-}
-
 class ExactAgainstNaive : public ::testing::TestWithParam<std::tuple<Metric, int>> {};
 
 // Every metric, dimensions that do and do not fill a vector register, a database not a multiple of the panel

@@ -1,5 +1,6 @@
 #include "recommend/index.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "recommend/exact_index.h"
@@ -71,6 +72,16 @@ std::unique_ptr<Index> load_index(const std::filesystem::path& path, const Index
 
 std::string_view recommended_index_kind(std::size_t expected_vectors) {
   return expected_vectors < kExactIndexLimit ? "exact" : "hnsw";
+}
+
+double recall_at(const SearchResults& approx, const SearchResults& exact, std::size_t k) {
+  std::size_t hits = 0;
+  for (std::size_t q = 0; q < exact.queries; ++q) {
+    const auto truth = exact.ids_of(q).subspan(0, k);
+    for (std::int64_t id : approx.ids_of(q).subspan(0, k))
+      hits += std::find(truth.begin(), truth.end(), id) != truth.end();
+  }
+  return static_cast<double>(hits) / static_cast<double>(exact.queries * k);
 }
 
 }  // namespace tunelens

@@ -79,6 +79,10 @@ struct SearchResults {
   std::size_t found(std::size_t query) const;
 };
 
+// Recall@k of approximate results against exact ones: the share of each query's true k nearest (by id) that the
+// approximate search also returned in its first k, over all queries.
+double recall_at(const SearchResults& approx, const SearchResults& exact, std::size_t k);
+
 // Options of make_index() and load_index(). The HNSW ones are ignored by an exact index.
 struct IndexOptions {
   // Threads for search() (and for add() of HnswIndex); 0: all cores.
