@@ -15,5 +15,6 @@ enum ExitStatus : int {
 void add_features_command(CLI::App& app);
 void add_dataset_command(CLI::App& app);
 void add_extract_command(CLI::App& app);
+void add_synth_command(CLI::App& app);
 
 }  // namespace tunelens::cli

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   tunelens::cli::add_features_command(app);
   tunelens::cli::add_dataset_command(app);
   tunelens::cli::add_extract_command(app);
+  tunelens::cli::add_synth_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& error) {  // a command finished with failures it has already reported
