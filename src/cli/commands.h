@@ -16,5 +16,8 @@ void add_features_command(CLI::App& app);
 void add_dataset_command(CLI::App& app);
 void add_extract_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
+// In tunelens-torch (cli/app.h):
+void add_train_command(CLI::App& app);
+void add_model_command(CLI::App& app);
 
 }  // namespace tunelens::cli

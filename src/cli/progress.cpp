@@ -7,14 +7,11 @@
 #include <fmt/format.h>
 
 namespace tunelens::cli {
-namespace {
 
 std::string clock_text(double seconds) {
   const auto s = static_cast<long>(seconds + 0.5);
   return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60) : fmt::format("{}:{:02}", s / 60, s % 60);
 }
-
-}  // namespace
 
 Progress::Progress(std::string label, std::size_t total, bool quiet)
     : label_(std::move(label)), total_(total), live_(!quiet && isatty(STDERR_FILENO) != 0),

@@ -9,6 +9,9 @@
 
 namespace tunelens::cli {
 
+// "m:ss" or "h:mm:ss".
+std::string clock_text(double seconds);
+
 class Progress {
  public:
   Progress(std::string label, std::size_t total, bool quiet);

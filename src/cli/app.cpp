@@ -1,0 +1,33 @@
+#include "cli/app.h"
+
+#include <exception>
+#include <iostream>
+
+#include "cli/commands.h"
+
+namespace tunelens::cli {
+
+const std::vector<TorchCommand>& torch_commands() {
+  static const std::vector<TorchCommand> commands = {
+      {"train", "Train a genre model on a catalog's split (convpool, convconvpool, resnet, shortchunk, mfcc-linear)"},
+      {"model", "Inspect model files (tunelens model info FILE)"},
+  };
+  return commands;
+}
+
+int run_app(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& error) {  // a command finished with failures it has already reported
+    return error.get_exit_code();
+  } catch (const CLI::ParseError& error) {
+    const int status = app.exit(error);  // prints help, the version, or what was wrong with the arguments
+    return status == 0 ? kSuccess : kUsageError;
+  } catch (const std::exception& error) {
+    std::cerr << "tunelens: error: " << error.what() << "\n";
+    return kUsageError;
+  }
+  return kSuccess;
+}
+
+}  // namespace tunelens::cli

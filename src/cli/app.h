@@ -1,0 +1,26 @@
+// The two programs, tunelens and tunelens-torch, and what they share: one way to run a command line.
+//
+// Commands that need libtorch (training, models) live in tunelens-torch, installed beside tunelens: loading
+// libtorch costs about half a second at every start, which the other commands should not pay. tunelens hands such
+// a command line over to tunelens-torch unchanged, so users only ever type `tunelens`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+namespace tunelens::cli {
+
+constexpr const char* kVersion = "tunelens 0.1.0";
+
+// The commands tunelens-torch runs, with the one-line description tunelens lists for them.
+struct TorchCommand {
+  const char* name;
+  const char* description;
+};
+const std::vector<TorchCommand>& torch_commands();
+
+// Parses and runs the command line; returns the exit status (errors reported on stderr as one line).
+int run_app(CLI::App& app, int argc, char** argv);
+
+}  // namespace tunelens::cli

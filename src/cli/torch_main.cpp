@@ -1,0 +1,15 @@
+// tunelens-torch: the commands of tunelens that need libtorch (see cli/app.h). Users run them as `tunelens train`,
+// `tunelens model`, ...; tunelens hands the command line over to this program.
+#include "cli/app.h"
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace tunelens::cli;
+  CLI::App app{"tunelens: tell the genre of music from its audio, and find tracks that sound alike"};
+  app.name("tunelens");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", kVersion);
+  add_train_command(app);
+  add_model_command(app);
+  return run_app(app, argc, argv);
+}

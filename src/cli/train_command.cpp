@@ -1,0 +1,195 @@
+// tunelens train: learn genre from a catalog's features; writes one model file.
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/progress.h"
+#include "model/model.h"
+
+namespace tunelens::cli {
+namespace {
+
+struct TrainArgs {
+  std::string catalog;
+  TrainOptions options;
+  std::string model = "shortchunk";
+  std::string normalise = "minmax";
+  std::string augment = "none";
+  std::string schedule = "cosine";
+  std::string class_weights = "balanced";
+  std::string init, backbone;
+  bool quiet = false;
+  std::size_t kill_after_batches = 0;  // hidden, for tests: SIGKILL itself after this many batches
+  CLI::Option* epochs = nullptr;
+  CLI::Option* patience = nullptr;
+  CLI::Option* threads = nullptr;
+};
+
+// The one-line progress of training on a terminal: epoch, batch, loss, accuracy, rate and time left.
+class TrainingLine {
+ public:
+  explicit TrainingLine(bool quiet) : live_(!quiet && isatty(STDERR_FILENO) != 0) {}
+  ~TrainingLine() { clear(); }
+  void batch(const BatchProgress& p) {
+    if (!live_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::milliseconds(100) && p.batch != p.batches) return;
+    last_ = now;
+    std::fprintf(stderr, "\r\033[Kepoch %d/%d  batch %zu/%zu  loss %.4f  acc %.3f  %.1f windows/s  %s left", p.epoch,
+                 p.epochs, p.batch, p.batches, p.loss, p.accuracy, p.samples_per_second, clock_text(p.eta_seconds).c_str());
+    std::fflush(stderr);
+    drawn_ = true;
+  }
+  void clear() {
+    if (drawn_) std::fprintf(stderr, "\r\033[K");
+    std::fflush(stderr);
+    drawn_ = false;
+  }
+
+ private:
+  bool live_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+std::string metric(double value, const char* format = "{:.4f}") {
+  return std::isfinite(value) ? fmt::format(fmt::runtime(format), value) : std::string("n/a");
+}
+
+int run_train(TrainArgs& args) {
+  TrainOptions& options = args.options;
+  options.catalog = args.catalog;
+  options.network.name = args.model;
+  options.init = args.init;
+  options.backbone = args.backbone;
+  const auto normalisation = parse_normalisation(args.normalise);
+  if (!normalisation) throw CLI::ValidationError("--normalise", "must be minmax, standard or none");
+  options.normalisation = *normalisation;
+  const auto schedule = parse_learning_rate_schedule(args.schedule);
+  if (!schedule) throw CLI::ValidationError("--lr-schedule", "must be constant, cosine or plateau");
+  options.schedule = *schedule;
+  if (args.class_weights != "balanced" && args.class_weights != "none")
+    throw CLI::ValidationError("--class-weights", "must be balanced or none");
+  options.class_weights = args.class_weights == "balanced";
+  try {
+    parse_augmentations(args.augment, options.augment);
+  } catch (const ModelError& error) {
+    throw CLI::ValidationError("--aug", error.what());
+  }
+  if (!options.resume && (args.catalog.empty() || options.split.empty()))
+    throw CLI::ValidationError("train", "needs a catalog and --split (or --resume)");
+  if (options.resume && (args.epochs->count() == 0 || args.patience->count() == 0 || args.threads->count() == 0)) {
+    // Go on as the run was started (the thread count too: it decides the order of sums, so the result), unless
+    // told to train longer, stop differently or use other threads.
+    const nlohmann::json meta = nlohmann::json::parse(read_model_info(checkpoint_path(options.out)).metadata_json);
+    if (args.epochs->count() == 0) options.epochs = meta.at("training").at("epochs").get<int>();
+    if (args.patience->count() == 0) options.patience = meta.at("training").at("patience").get<int>();
+    if (args.threads->count() == 0) options.threads = meta.at("provenance").at("threads").get<int>();
+  }
+
+  TrainingLine line(args.quiet);
+  std::mutex mutex;
+  std::size_t batches = 0;
+  TrainCallbacks callbacks;
+  callbacks.on_message = [&](const std::string& text) {
+    line.clear();
+    std::cerr << "tunelens train: " << text << "\n";
+  };
+  callbacks.on_batch = [&](const BatchProgress& progress) {
+    line.batch(progress);
+    if (args.kill_after_batches > 0 && ++batches >= args.kill_after_batches) std::raise(SIGKILL);
+  };
+  callbacks.on_epoch = [&](const EpochRecord& e, bool best) {
+    line.clear();
+    std::cout << fmt::format("epoch {}: train loss {} acc {} | val loss {} acc {} | lr {:.3g} | {:.1f} s{}\n", e.epoch,
+                             metric(e.train_loss), metric(e.train_accuracy, "{:.3f}"), metric(e.val_loss),
+                             metric(e.val_accuracy, "{:.3f}"), e.learning_rate, e.seconds, best ? "  (best)" : "");
+    std::cout.flush();
+  };
+  const TrainResult result = train_model(options, callbacks);
+  line.clear();
+  std::string best;
+  for (const auto& e : result.history)
+    if (e.epoch == result.best_epoch)
+      best = fmt::format("val loss {}, val accuracy {}", metric(e.val_loss), metric(e.val_accuracy, "{:.3f}"));
+  std::cout << fmt::format("train: {} epochs{} on {} training / {} validation tracks; best epoch {} ({}) -> {}\n",
+                           result.history.size(), result.stopped_early ? " (stopped early)" : "", result.train_tracks,
+                           result.val_tracks, result.best_epoch, best, result.model_file.string());
+  std::cout << fmt::format("history: {} and {}; checkpoint: {}\n", result.history_csv.string(),
+                           result.history_json.string(), result.checkpoint_file.string());
+  return kSuccess;
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app) {
+  auto args = std::make_shared<TrainArgs>();
+  TrainOptions& o = args->options;
+  CLI::App* command = app.add_subcommand("train", "Train a network on a catalog's features and write a model file");
+  command->add_option("catalog", args->catalog, "The catalog (with a split and features)");
+  command->add_option("--split", o.split, "Split of the catalog: train part to learn, val part to stop early");
+  command->add_option("--out,-o", o.out, "Model file to write (also <out>.checkpoint, <out>.history.csv/json)")
+      ->required();
+  command->add_option("--features", o.feature_config, "Feature configuration id (default: the catalog's only one)");
+  command->add_option("--model", args->model, "Network: shortchunk, convpool, convconvpool, resnet, mfcc-linear")
+      ->capture_default_str();
+  command->add_option("--depth", o.network.depth, "resnet depth: 10, 18, 34 or 50")->capture_default_str();
+  command->add_option("--width", o.network.width, "Base channels (default: resnet 64, shortchunk 128)");
+  command->add_option("--dropout", o.network.dropout, "Dropout before the last layers")->capture_default_str();
+  command->add_option("--n-mfcc", o.network.n_mfcc, "mfcc-linear: MFCCs per frame")->capture_default_str();
+  command->add_option("--window", o.window_frames, "Frames per network input (default: shortchunk 128, else 1024)");
+  command->add_option("--normalise", args->normalise, "Window scaling: minmax (per window), standard (dataset), none")
+      ->capture_default_str();
+  command->add_option("--aug", args->augment, "Augmentations: none, or a list of zoom, crop, masks, mixup")
+      ->capture_default_str();
+  command->add_option("--zoom-range", o.augment.zoom_range, "zoom: factors in [1 - r, 1 + r]")->capture_default_str();
+  command->add_option("--freq-masks", o.augment.freq_masks, "masks: frequency masks per window")->capture_default_str();
+  command->add_option("--freq-mask-width", o.augment.freq_mask_width, "masks: widest frequency mask (0: rows / 8)")
+      ->capture_default_str();
+  command->add_option("--time-masks", o.augment.time_masks, "masks: time masks per window")->capture_default_str();
+  command->add_option("--time-mask-width", o.augment.time_mask_width, "masks: widest time mask (0: frames / 10)")
+      ->capture_default_str();
+  command->add_option("--mixup-alpha", o.augment.mixup_alpha, "mixup: λ ~ Beta(α, α)")->capture_default_str();
+  args->epochs = command->add_option("--epochs", o.epochs, "Most epochs to train")->capture_default_str();
+  command->add_option("--batch-size", o.batch_size, "Windows per batch")->capture_default_str();
+  command->add_option("--lr", o.learning_rate, "Adam learning rate")->capture_default_str();
+  command->add_option("--weight-decay", o.weight_decay, "Decoupled weight decay (AdamW)")->capture_default_str();
+  command->add_option("--lr-schedule", args->schedule, "constant, cosine or plateau")->capture_default_str();
+  command->add_option("--warmup", o.warmup_epochs, "Epochs of linear learning-rate warm-up")->capture_default_str();
+  args->patience = command->add_option("--patience", o.patience, "Stop after this many epochs without a better "
+                                                                 "validation loss (0: never)")
+                       ->capture_default_str();
+  command->add_option("--class-weights", args->class_weights, "balanced (inverse class frequency) or none")
+      ->capture_default_str();
+  command->add_option("--seed", o.seed, "Seed of every random choice")->capture_default_str();
+  args->threads = command->add_option("--threads,-j", o.threads, "Threads (default: all cores)");
+  command->add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
+  command->add_option("--init", args->init, "Start from this model file's weights (layers matching by name and shape)");
+  command->add_option("--freeze", o.freeze, "Train only the last K blocks (0: all)")->capture_default_str();
+  command->add_option("--backbone", args->backbone, "TorchScript feature extractor (.pt) to put a new head on");
+  command->add_flag("--resume", o.resume, "Continue the run in <out>.checkpoint");
+  command->add_flag("--quiet,-q", args->quiet, "No progress line");
+  command->add_option("--debug-kill-after-batches", args->kill_after_batches)->group("");
+  command->callback([args] {
+    int status = kSuccess;
+    try {
+      status = run_train(*args);
+    } catch (const CLI::Error&) {
+      throw;
+    } catch (const std::exception& error) {  // ModelError, CatalogError, NpyError: one line naming the file
+      std::cerr << "tunelens train: error: " << error.what() << "\n";
+      status = kUsageError;
+    }
+    if (status != kSuccess) throw CLI::RuntimeError(status);
+  });
+}
+
+}  // namespace tunelens::cli

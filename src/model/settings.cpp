@@ -1,0 +1,110 @@
+// The model's settings as text: names of normalisations, schedules and augmentations, and the catalog's feature
+// configuration JSON (no torch here).
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "model/model.h"
+
+#ifndef TUNELENS_VERSION
+#define TUNELENS_VERSION "unknown"
+#endif
+
+namespace tunelens {
+
+std::string tunelens_version() { return TUNELENS_VERSION; }
+
+std::string to_string(Normalisation normalisation) {
+  switch (normalisation) {
+    case Normalisation::MinMax: return "minmax";
+    case Normalisation::Standard: return "standard";
+    case Normalisation::None: return "none";
+  }
+  return "minmax";
+}
+
+std::optional<Normalisation> parse_normalisation(const std::string& text) {
+  if (text == "minmax") return Normalisation::MinMax;
+  if (text == "standard") return Normalisation::Standard;
+  if (text == "none") return Normalisation::None;
+  return std::nullopt;
+}
+
+std::string to_string(LearningRateSchedule schedule) {
+  switch (schedule) {
+    case LearningRateSchedule::Constant: return "constant";
+    case LearningRateSchedule::Cosine: return "cosine";
+    case LearningRateSchedule::Plateau: return "plateau";
+  }
+  return "constant";
+}
+
+std::optional<LearningRateSchedule> parse_learning_rate_schedule(const std::string& text) {
+  if (text == "constant") return LearningRateSchedule::Constant;
+  if (text == "cosine") return LearningRateSchedule::Cosine;
+  if (text == "plateau") return LearningRateSchedule::Plateau;
+  return std::nullopt;
+}
+
+void parse_augmentations(const std::string& list, AugmentOptions& options) {
+  options.zoom = options.crop = options.masks = options.mixup = false;
+  if (list.empty() || list == "none") return;
+  std::stringstream words(list);
+  std::string word;
+  while (std::getline(words, word, ',')) {
+    if (word == "zoom") options.zoom = true;
+    else if (word == "crop" || word == "shift") options.crop = true;
+    else if (word == "masks" || word == "specaugment") options.masks = true;
+    else if (word == "mixup") options.mixup = true;
+    else if (word != "none" && !word.empty())
+      throw ModelError("unknown augmentation '" + word + "' (known: none, zoom, crop, masks, mixup)");
+  }
+}
+
+std::string describe_augmentations(const AugmentOptions& options) {
+  std::string text;
+  auto add = [&](bool on, const char* name) {
+    if (!on) return;
+    if (!text.empty()) text += ",";
+    text += name;
+  };
+  add(options.zoom, "zoom");
+  add(options.crop, "crop");
+  add(options.masks, "masks");
+  add(options.mixup, "mixup");
+  return text.empty() ? "none" : text;
+}
+
+void parse_feature_parameters(const std::string& parameters_json, FeatureConfig& config) {
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse(parameters_json);
+  } catch (const nlohmann::json::exception& error) {
+    throw ModelError(std::string("feature configuration is not JSON: ") + error.what());
+  }
+  if (!json.is_object() || json.value("kind", std::string("mel")) != "mel")
+    throw ModelError("feature configuration is not a mel spectrogram: " + parameters_json);
+  try {
+    config.parameters = parameters_json;
+    FeatureSettings& s = config.settings;
+    s.mel.sample_rate = json.at("sample_rate").get<int>();
+    s.mel.n_fft = json.at("n_fft").get<int>();
+    s.mel.hop_length = json.at("hop_length").get<int>();
+    s.mel.center = json.value("center", true);
+    s.mel.power = json.value("power", 2.0);
+    s.mel.n_mels = json.at("n_mels").get<int>();
+    s.mel.fmin = json.value("fmin", 0.0);
+    s.mel.fmax = json.value("fmax", s.mel.sample_rate / 2.0);
+    s.db = json.value("db", std::string("ref-max"));
+    s.top_db = json.value("top_db", 80.0);
+    s.offset = json.value("offset", 0.0);
+    s.duration = json.value("duration", -1.0);
+    s.db_options();  // checks the db word
+  } catch (const nlohmann::json::exception& error) {
+    throw ModelError(std::string("feature configuration lacks a setting: ") + error.what());
+  } catch (const FeatureError& error) {
+    throw ModelError(std::string("feature configuration: ") + error.what());
+  }
+}
+
+}  // namespace tunelens
