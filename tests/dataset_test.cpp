@@ -824,6 +824,38 @@ TEST(Splits, ArtistSchemeLeaksNoArtistAndIsRoughlyStratified) {
   }
 }
 
+// A small corpus: three artists of ten tracks per label, asked for 10 % validation and test. Every artist is over
+// twice either target, yet each part gets one artist of every label (none shared); two artists warn instead.
+TEST(Splits, ArtistSchemeFillsEveryPartWhenArtistsAreFewAndLarge) {
+  std::vector<Track> tracks;
+  for (const std::string label : {"blues", "jazz"})
+    for (int i = 0; i < 30; ++i) {
+      Track track;
+      track.id = static_cast<std::int64_t>(tracks.size()) + 1;
+      track.path = label + "/" + std::to_string(i) + ".wav";
+      track.label = label;
+      track.artist = label + " artist " + std::to_string(i / 10);
+      tracks.push_back(track);
+    }
+  SplitOptions options;
+  options.scheme = SplitScheme::Artist;
+  options.val = 0.1;
+  options.test = 0.1;
+  const SplitResult result = make_split(tracks, options);
+  EXPECT_TRUE(result.warnings.empty());
+  std::map<std::pair<std::string, SplitPart>, std::set<std::string>> artists;
+  for (const auto& a : result.assignments) {
+    const Track& track = tracks[static_cast<std::size_t>(a.track - 1)];
+    artists[{*track.label, a.part}].insert(*track.artist);
+  }
+  for (const std::string label : {"blues", "jazz"})
+    for (SplitPart part : {SplitPart::Train, SplitPart::Val, SplitPart::Test})
+      EXPECT_EQ((artists[{label, part}].size()), 1u) << label << " " << to_string(part);
+
+  tracks.resize(20);  // blues only, two artists: test cannot have one of its own
+  EXPECT_EQ(make_split(tracks, options).warnings.size(), 1u);
+}
+
 TEST(Splits, SameSeedSameSplitOtherSeedOtherSplit) {
   const auto tracks = synthetic_tracks({"blues", "jazz", "rock"}, 30, 6);
   for (const SplitScheme scheme : {SplitScheme::PerClass, SplitScheme::Fraction, SplitScheme::Artist}) {

@@ -184,6 +184,7 @@ int run_split(const SplitArgs& args) {
     std::cerr << "tunelens dataset split: error: " << args.catalog << ": " << error.what() << "\n";
     return kUsageError;
   }
+  for (const auto& warning : result.warnings) std::cerr << "warning: " << warning << "\n";
   const bool replaced = catalog.split(args.name).has_value();
   catalog.set_split(args.name, to_string(*scheme), args.seed, split_parameters(options), result.assignments);
   std::size_t parts[3] = {};

@@ -195,6 +195,30 @@ void split_by_artist(const std::vector<Track>& tracks, const SplitOptions& optio
     }
     if (best >= 0) join(a, best);
   }
+  // Pass 3: a held-out part still empty for a label gets that label's smallest training artist, as long as the
+  // label keeps one in training: a few large artists (a small corpus) must not leave validation or test without
+  // the label. Where the label has too few artists, say so.
+  for (const auto& [label, l] : label_index) {
+    for (int part = 0; part < 2; ++part) {
+      const double wanted = part == 0 ? options.val : options.test;
+      if (wanted <= 0) continue;
+      bool present = false;
+      std::vector<std::size_t> training;  // artists of this label in training, largest first
+      for (std::size_t a = 0; a < order.size(); ++a) {
+        if (order[a]->per_label[l] <= 0) continue;
+        if (part_of[a] == part) present = true;
+        if (part_of[a] < 0) training.push_back(a);
+      }
+      if (present) continue;
+      if (training.size() >= 2) {
+        join(training.back(), part);
+      } else {
+        result.warnings.push_back(fmt::format("label '{}' has too few artists to put one in {} and keep one in "
+                                              "training; its {} part is empty",
+                                              label, part == 0 ? "validation" : "test", part == 0 ? "val" : "test"));
+      }
+    }
+  }
   for (std::size_t a = 0; a < order.size(); ++a) {
     const SplitPart part = part_of[a] < 0    ? SplitPart::Train
                            : part_of[a] == 0 ? SplitPart::Val

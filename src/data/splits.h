@@ -42,6 +42,7 @@ struct SplitResult {
   std::vector<SplitAssignment> assignments;  // in track id order
   std::size_t unlabelled = 0;                // tracks left out: no label
   std::size_t without_source_split = 0;      // source scheme: labelled tracks the source gave no split
+  std::vector<std::string> warnings;         // e.g. a label with too few artists for every part
 };
 
 // Throws SplitError.
