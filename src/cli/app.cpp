@@ -11,6 +11,8 @@ const std::vector<TorchCommand>& torch_commands() {
   static const std::vector<TorchCommand> commands = {
       {"train", "Train a genre model on a catalog's split (convpool, convconvpool, resnet, shortchunk, mfcc-linear)"},
       {"model", "Inspect model files (tunelens model info FILE)"},
+      {"evaluate", "Evaluate a model on a catalog split: classification report, errors, confident mistakes"},
+      {"classify", "Tell the genres of audio files with a model (top-k, per-window timeline)"},
   };
   return commands;
 }

@@ -19,5 +19,7 @@ void add_synth_command(CLI::App& app);
 // In tunelens-torch (cli/app.h):
 void add_train_command(CLI::App& app);
 void add_model_command(CLI::App& app);
+void add_evaluate_command(CLI::App& app);
+void add_classify_command(CLI::App& app);
 
 }  // namespace tunelens::cli

@@ -11,5 +11,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", kVersion);
   add_train_command(app);
   add_model_command(app);
+  add_evaluate_command(app);
+  add_classify_command(app);
   return run_app(app, argc, argv);
 }

@@ -84,8 +84,8 @@ int run_train(TrainArgs& args) {
   } catch (const ModelError& error) {
     throw CLI::ValidationError("--aug", error.what());
   }
-  if (!options.resume && (args.catalog.empty() || options.split.empty()))
-    throw CLI::ValidationError("train", "needs a catalog and --split (or --resume)");
+  if (!options.resume && args.catalog.empty()) throw CLI::ValidationError("train", "needs a catalog (or --resume)");
+  if (!options.resume && options.split.empty()) options.split = "default";
   if (options.resume && (args.epochs->count() == 0 || args.patience->count() == 0 || args.threads->count() == 0)) {
     // Go on as the run was started (the thread count too: it decides the order of sums, so the result), unless
     // told to train longer, stop differently or use other threads.
@@ -135,7 +135,9 @@ void add_train_command(CLI::App& app) {
   TrainOptions& o = args->options;
   CLI::App* command = app.add_subcommand("train", "Train a network on a catalog's features and write a model file");
   command->add_option("catalog", args->catalog, "The catalog (with a split and features)");
-  command->add_option("--split", o.split, "Split of the catalog: train part to learn, val part to stop early");
+  command->add_option("--split", o.split,
+                      "Split of the catalog: train part to learn, val part to stop early (default: default, the name "
+                      "`tunelens dataset split` gives; with --resume: the checkpoint's)");
   command->add_option("--out,-o", o.out, "Model file to write (also <out>.checkpoint, <out>.history.csv/json)")
       ->required();
   command->add_option("--features", o.feature_config, "Feature configuration id (default: the catalog's only one)");

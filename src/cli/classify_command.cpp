@@ -1,0 +1,235 @@
+// tunelens classify: the genres of audio files, as a model hears them (the mean softmax over a file's
+// windows), optionally window by window.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <set>
+#include <thread>
+
+#include "cli/commands.h"
+#include "data/extract.h"
+#include "model/model.h"
+
+namespace tunelens::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ClassifyArgs {
+  std::string model;
+  std::vector<std::string> inputs;
+  int top_k = 3;
+  bool timeline = false;
+  std::string format = "table";
+  int threads = 0;
+  bool recursive = false;
+};
+
+struct WindowResult {
+  double start = 0.0;  // seconds into the file
+  std::size_t genre = 0;
+  float probability = 0.0f;
+};
+
+struct FileResult {
+  std::string file;
+  std::string error;  // empty when classified
+  std::size_t windows = 0;
+  std::vector<float> probabilities;  // mean over the windows, per class
+  std::vector<std::size_t> ranking;  // classes, most probable first (ties: the first class)
+  std::vector<WindowResult> timeline;
+};
+
+bool is_audio_file(const fs::path& path) {
+  static const std::set<std::string> extensions = {".wav",  ".mp3", ".flac", ".ogg", ".oga",
+                                                   ".opus", ".au",  ".m4a",  ".aac", ".aif",
+                                                   ".aiff", ".wma", ".mp4",  ".webm"};
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return extensions.count(ext) > 0;
+}
+
+// Files named are taken as they are; folders give their audio files (by extension), in path order.
+std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs, bool recursive) {
+  std::vector<std::string> files;
+  for (const std::string& input : inputs) {
+    std::error_code error;
+    if (!fs::is_directory(input, error)) {
+      files.push_back(input);
+      continue;
+    }
+    std::vector<std::string> found;
+    auto add = [&](const fs::directory_entry& entry) {
+      if (entry.is_regular_file(error) && is_audio_file(entry.path())) found.push_back(entry.path().string());
+    };
+    if (recursive)
+      for (const auto& entry :
+           fs::recursive_directory_iterator(input, fs::directory_options::skip_permission_denied))
+        add(entry);
+    else
+      for (const auto& entry : fs::directory_iterator(input)) add(entry);
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  return files;
+}
+
+void classify_file(const Model& model, const MelSpectrogram& mel, FileResult& result) {
+  const FeatureConfig& config = model.features();
+  if (!fs::is_regular_file(result.file)) throw std::runtime_error("no such file");
+  const Spectrogram features = compute_track_features(result.file, config.settings, mel);
+  const WindowPredictions predictions = model.predict(features);
+  if (predictions.windows == 0) throw std::runtime_error("no audio to classify");
+  result.windows = predictions.windows;
+  result.probabilities = predictions.mean_probabilities();
+  result.ranking.resize(predictions.classes);
+  std::iota(result.ranking.begin(), result.ranking.end(), std::size_t{0});
+  std::stable_sort(result.ranking.begin(), result.ranking.end(), [&](std::size_t a, std::size_t b) {
+    return result.probabilities[a] > result.probabilities[b];
+  });
+  const std::size_t hop = config.window_hop > 0 ? config.window_hop : config.window_frames;
+  const double frame_seconds = static_cast<double>(config.settings.mel.hop_length) /
+                               static_cast<double>(config.settings.mel.sample_rate);
+  for (std::size_t w = 0; w < predictions.windows; ++w) {
+    const float* row = predictions.probabilities.data() + w * predictions.classes;
+    const std::size_t best = static_cast<std::size_t>(std::max_element(row, row + predictions.classes) - row);
+    result.timeline.push_back(
+        {config.settings.offset + static_cast<double>(w * hop) * frame_seconds, best, row[best]});
+  }
+}
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+void print_results(const ClassifyArgs& args, const std::vector<std::string>& classes,
+                   const std::vector<FileResult>& results) {
+  const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(args.top_k), classes.size());
+  if (args.format == "json") {
+    nlohmann::json out = nlohmann::json::array();
+    for (const FileResult& r : results) {
+      if (!r.error.empty()) continue;
+      nlohmann::json top = nlohmann::json::array(), all = nlohmann::json::object();
+      for (std::size_t i = 0; i < k; ++i)
+        top.push_back({{"genre", classes[r.ranking[i]]}, {"probability", r.probabilities[r.ranking[i]]}});
+      for (std::size_t c = 0; c < classes.size(); ++c) all[classes[c]] = r.probabilities[c];
+      nlohmann::json item = {{"file", r.file}, {"windows", r.windows}, {"top", top}, {"probabilities", all}};
+      if (args.timeline) {
+        nlohmann::json timeline = nlohmann::json::array();
+        for (const WindowResult& w : r.timeline)
+          timeline.push_back(
+              {{"start", w.start}, {"genre", classes[w.genre]}, {"probability", w.probability}});
+        item["timeline"] = timeline;
+      }
+      out.push_back(item);
+    }
+    std::cout << out.dump(2) << "\n";
+  } else if (args.format == "csv") {
+    std::cout << (args.timeline ? "file,start,genre,probability\n" : "file,rank,genre,probability\n");
+    for (const FileResult& r : results) {
+      if (!r.error.empty()) continue;
+      if (args.timeline)
+        for (const WindowResult& w : r.timeline)
+          std::cout << fmt::format("{},{:.3f},{},{:.6f}\n", csv_field(r.file), w.start,
+                                   csv_field(classes[w.genre]), w.probability);
+      else
+        for (std::size_t i = 0; i < k; ++i)
+          std::cout << fmt::format("{},{},{},{:.6f}\n", csv_field(r.file), i + 1,
+                                   csv_field(classes[r.ranking[i]]), r.probabilities[r.ranking[i]]);
+    }
+  } else {
+    for (const FileResult& r : results) {
+      if (!r.error.empty()) continue;
+      std::string line = r.file;
+      for (std::size_t i = 0; i < k; ++i)
+        line += fmt::format("  {} {:.3f}", classes[r.ranking[i]], r.probabilities[r.ranking[i]]);
+      std::cout << line << "\n";
+      if (args.timeline)
+        for (const WindowResult& w : r.timeline)
+          std::cout << fmt::format("  {:8.2f} s  {} {:.3f}\n", w.start, classes[w.genre], w.probability);
+    }
+  }
+}
+
+int run_classify(const ClassifyArgs& args) {
+  if (args.format != "table" && args.format != "json" && args.format != "csv")
+    throw CLI::ValidationError("--format", "must be table, json or csv");
+  if (args.top_k < 1) throw CLI::ValidationError("--top-k", "must be at least 1");
+  if (!fs::exists(args.model)) throw ModelError(args.model + ": no such model file");
+  const std::vector<std::string> files = expand_inputs(args.inputs, args.recursive);
+  if (files.empty()) throw std::runtime_error("no audio files to classify");
+
+  // Files in parallel, each prediction on one thread (Model::predict may be called from several threads); a
+  // single file gets every thread for its prediction instead.
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const std::size_t threads = args.threads > 0 ? static_cast<std::size_t>(args.threads) : cores;
+  const std::size_t workers = std::max<std::size_t>(1, std::min(threads, files.size()));
+  ModelLoadOptions load;
+  load.threads = static_cast<int>(std::max<std::size_t>(1, threads / workers));
+  const Model model = Model::load(args.model, load);
+  const MelSpectrogram mel(model.features().settings.mel);
+
+  std::vector<FileResult> results(files.size());
+  std::atomic<std::size_t> next{0};
+  std::mutex mutex;
+  auto work = [&] {
+    for (std::size_t i = next++; i < files.size(); i = next++) {
+      FileResult& result = results[i];
+      result.file = files[i];
+      try {
+        classify_file(model, mel, result);
+      } catch (const std::exception& error) {
+        result.error = error.what();
+        const std::lock_guard lock(mutex);
+        std::cerr << fmt::format("tunelens classify: error: {}: {}\n", result.file, result.error);
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < workers; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& thread : pool) thread.join();
+
+  print_results(args, model.classes(), results);
+  const bool any_failed =
+      std::any_of(results.begin(), results.end(), [](const FileResult& r) { return !r.error.empty(); });
+  return any_failed ? kSomeFailed : kSuccess;
+}
+
+}  // namespace
+
+void add_classify_command(CLI::App& app) {
+  auto args = std::make_shared<ClassifyArgs>();
+  CLI::App* command = app.add_subcommand("classify", "Tell the genres of audio files with a model");
+  command->add_option("--model,-m", args->model, "Model file")->required();
+  command->add_option("inputs", args->inputs, "Audio files or folders of them")->required();
+  command->add_option("--top-k", args->top_k, "Genres to show per file")->capture_default_str();
+  command->add_flag("--timeline", args->timeline, "Also the genre of each window (start in seconds)");
+  command->add_option("--format", args->format, "table, json or csv")->capture_default_str();
+  command->add_option("--threads,-j", args->threads, "Threads (default: all cores)");
+  command->add_flag("--recursive,-r", args->recursive, "Look into subfolders too");
+  command->callback([args] {
+    int status = kSuccess;
+    try {
+      status = run_classify(*args);
+    } catch (const CLI::Error&) {
+      throw;
+    } catch (const std::exception& error) {  // ModelError and the like: one line naming the file
+      std::cerr << "tunelens classify: error: " << error.what() << "\n";
+      status = kUsageError;
+    }
+    if (status != kSuccess) throw CLI::RuntimeError(status);
+  });
+}
+
+}  // namespace tunelens::cli

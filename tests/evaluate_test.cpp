@@ -1,0 +1,199 @@
+// tunelens evaluate and tunelens classify, end to end: a tiny dataset of synthetic tones (three pitches, one
+// per genre) imported, split, extracted with 16 mel bands and learnt by a small network in a few epochs.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "audio/audio.h"
+#include "eval/metrics.h"
+#include "store/catalog.h"
+#include "test_support.h"
+
+namespace tunelens {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ScratchDir;
+
+struct ProgramRun {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+ProgramRun tunelens(const std::string& arguments, const ScratchDir& scratch) {
+  const fs::path out = scratch / "stdout.txt", err = scratch / "stderr.txt";
+  const std::string command =
+      std::string(TUNELENS_BINARY) + " " + arguments + " >'" + out.string() + "' 2>'" + err.string() + "'";
+  const int raw = std::system(command.c_str());
+  const int status = WIFEXITED(raw) ? WEXITSTATUS(raw) : WIFSIGNALED(raw) ? 128 + WTERMSIG(raw) : -1;
+  return {status, testing::read_bytes(out), testing::read_bytes(err)};
+}
+
+std::string shell_quoted(const fs::path& path) {
+  std::string out = "'";
+  out += path.string();
+  out += '\'';
+  return out;
+}
+
+void write_tone(const fs::path& file, double frequency, unsigned seed) {
+  constexpr int rate = 22050;
+  std::mt19937 random(seed);
+  std::normal_distribution<float> noise(0.0f, 0.01f);
+  std::vector<float> samples(3 * rate);
+  for (std::size_t i = 0; i < samples.size(); ++i)
+    samples[i] = 0.5f * static_cast<float>(std::sin(2.0 * M_PI * frequency * static_cast<double>(i) / rate)) +
+                 noise(random);
+  write_wav(file, samples, rate);
+}
+
+// One dataset and model for every test of the file (training takes a few seconds).
+class Evaluate : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    scratch_ = new ScratchDir();
+    const ScratchDir& s = *scratch_;
+    const std::map<std::string, double> genres = {{"high", 5000.0}, {"low", 150.0}, {"mid", 1200.0}};
+    unsigned seed = 1;
+    for (const auto& [genre, frequency] : genres) {
+      fs::create_directories(s / ("audio/" + genre));
+      for (int k = 0; k < 6; ++k)
+        write_tone(s / fmt::format("audio/{}/{}{}.wav", genre, genre, k), frequency * (1.0 + 0.03 * k),
+                   seed++);
+    }
+    const std::string catalog = shell_quoted(s / "tones.catalog");
+    steps_.push_back(
+        tunelens("dataset import folders " + shell_quoted(s / "audio") + " --catalog " + catalog + " -q", s));
+    steps_.push_back(
+        tunelens("dataset split --catalog " + catalog + " --scheme per-class --val 1 --test 2 -q", s));
+    steps_.push_back(tunelens("extract --catalog " + catalog + " --n-mels 16 --dtype float32 -q", s));
+    steps_.push_back(tunelens("train " + catalog + " --split default --out " + shell_quoted(s / "tones.tlm") +
+                                  " --window 32 --width 4 --depth 10 --epochs 15 --batch-size 4 --lr 0.003"
+                                  " --lr-schedule constant --patience 0 --threads 1 --seed 7 -q",
+                              s));
+  }
+  static void TearDownTestSuite() {
+    delete scratch_;
+    scratch_ = nullptr;
+  }
+  void SetUp() override {
+    for (const ProgramRun& step : steps_) ASSERT_EQ(step.status, 0) << step.out << step.err;
+  }
+
+  static const ScratchDir& scratch() { return *scratch_; }
+  static fs::path catalog() { return scratch() / "tones.catalog"; }
+  static fs::path model() { return scratch() / "tones.tlm"; }
+
+  static ScratchDir* scratch_;
+  static std::vector<ProgramRun> steps_;
+};
+ScratchDir* Evaluate::scratch_ = nullptr;
+std::vector<ProgramRun> Evaluate::steps_;
+
+TEST_F(Evaluate, ReportAgreesWithTheMetricsOfClassifyOutput) {
+  const fs::path json_file = scratch() / "report.json", csv_file = scratch() / "report.csv";
+  const ProgramRun run = tunelens("evaluate --model " + shell_quoted(model()) + " --catalog " +
+                                      shell_quoted(catalog()) + " -j 1 --json " + shell_quoted(json_file) +
+                                      " --csv " + shell_quoted(csv_file) + " --top-k 2",
+                                  scratch());
+  ASSERT_EQ(run.status, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("window-level accuracy:"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("errors per genre"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("most confident mistakes:"), std::string::npos) << run.out;
+  const nlohmann::json report = nlohmann::json::parse(testing::read_bytes(json_file));
+  EXPECT_TRUE(report.contains("windows"));
+  EXPECT_NE(testing::read_bytes(csv_file).find("precision"), std::string::npos);
+
+  // The test part's tracks, classified from their audio by `tunelens classify`.
+  const Catalog cat = Catalog::open(catalog());
+  TrackQuery query;
+  query.split_name = "default";
+  query.split_part = SplitPart::Test;
+  const std::vector<Track> tracks = cat.tracks(query);
+  ASSERT_EQ(tracks.size(), 6u);
+  std::string files;
+  std::map<std::string, std::string> label_of;
+  for (const Track& track : tracks) {
+    const std::string path = cat.absolute_path(track.path).string();
+    files += " " + shell_quoted(path);
+    label_of[path] = *track.label;
+  }
+  const ProgramRun classify =
+      tunelens("classify -j 1 --model " + shell_quoted(model()) + " --format json" + files, scratch());
+  ASSERT_EQ(classify.status, 0) << classify.err;
+  const nlohmann::json results = nlohmann::json::parse(classify.out);
+  ASSERT_EQ(results.size(), 6u);
+  std::vector<std::string> classes;
+  for (const auto& [name, value] : results[0].at("probabilities").items()) classes.push_back(name);
+  std::vector<std::size_t> truth;
+  std::vector<float> probabilities;
+  for (const auto& item : results) {
+    const std::string label = label_of.at(item.at("file").get<std::string>());
+    truth.push_back(
+        static_cast<std::size_t>(std::find(classes.begin(), classes.end(), label) - classes.begin()));
+    for (const std::string& c : classes) probabilities.push_back(item.at("probabilities").at(c).get<float>());
+    EXPECT_EQ(item.at("top").size(), 3u);
+  }
+  ReportOptions options;
+  options.top_k = {2};
+  const ClassificationReport ours = classification_report(truth, probabilities, classes, options);
+
+  EXPECT_NEAR(report.at("accuracy").get<double>(), ours.accuracy, 1e-12);
+  EXPECT_NEAR(report.at("report").at("macro avg").at("f1-score").get<double>(), ours.macro.f1, 1e-12)
+      << report.dump(2);
+  EXPECT_NE(run.out.find(fmt::format("{:.4f}", ours.accuracy)), std::string::npos) << run.out;
+  std::size_t total = 0;
+  for (const auto& row : report.at("confusion_matrix"))
+    for (const auto& cell : row) total += cell.get<std::size_t>();
+  EXPECT_EQ(total, 6u);
+  EXPECT_GE(ours.accuracy, 0.5);  // three clearly different pitches
+}
+
+TEST_F(Evaluate, BadInputsAreOneLineErrors) {
+  const std::string m = " -j 1 --model " + shell_quoted(model()), c = " --catalog " + shell_quoted(catalog());
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"evaluate --model " + shell_quoted(scratch() / "none.tlm") + c, "none.tlm"},
+      {"evaluate" + m + " --catalog " + shell_quoted(scratch() / "none.catalog"), "none.catalog"},
+      {"evaluate" + m + c + " --split nosuch", "no split named 'nosuch'"},
+  };
+  for (const auto& [arguments, expected] : cases) {
+    const ProgramRun run = tunelens(arguments, scratch());
+    EXPECT_EQ(run.status, 2) << arguments;
+    EXPECT_NE(run.err.find("tunelens evaluate: error: "), std::string::npos) << run.err;
+    EXPECT_NE(run.err.find(expected), std::string::npos) << run.err;
+    EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
+  }
+}
+
+TEST_F(Evaluate, ClassifyNamesBadFilesAndGoesOn) {
+  const fs::path folder = scratch() / "mixed";
+  fs::create_directories(folder);
+  fs::copy_file(scratch() / "audio/low/low0.wav", folder / "good.wav");
+  testing::write_bytes(folder / "bad.wav", "this is not audio at all, only words");
+  const ProgramRun run = tunelens(
+      "classify -j 2 --model " + shell_quoted(model()) + " --timeline " + shell_quoted(folder), scratch());
+  EXPECT_EQ(run.status, 1) << run.out << run.err;
+  EXPECT_NE(run.out.find("good.wav"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find("bad.wav"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find(" s  "), std::string::npos) << run.out;  // the timeline
+  EXPECT_NE(run.err.find("bad.wav"), std::string::npos) << run.err;
+  EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
+
+  const ProgramRun csv = tunelens("classify -j 1 --model " + shell_quoted(model()) +
+                                      " --format csv --top-k 1 " + shell_quoted(folder / "good.wav"),
+                                  scratch());
+  EXPECT_EQ(csv.status, 0) << csv.err;
+  EXPECT_EQ(csv.out.rfind("file,rank,genre,probability\n", 0), 0u) << csv.out;
+  EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 2) << csv.out;
+}
+
+}  // namespace
+}  // namespace tunelens
