@@ -28,3 +28,7 @@ echo "== whole pipeline on compressed files (decode + resample + features) =="
 echo
 echo "== vector index: HNSW vs exact search, 200,000 clustered vectors of 256 dimensions (about 2 minutes) =="
 "$build/bench/bench_index"
+
+echo
+echo "== models: convpool training and inference, a naive libtorch loop vs tunelens's path (batch 20 x 1 x 128 x 1024) =="
+"$build/bench/bench_model" 3 2
