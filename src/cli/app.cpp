@@ -32,4 +32,22 @@ int run_app(CLI::App& app, int argc, char** argv) {
   return kSuccess;
 }
 
+void set_action(CLI::App* command, std::function<int()> run) {
+  command->callback([command, run = std::move(run)] {
+    int status = kSuccess;
+    try {
+      status = run();
+    } catch (const CLI::Error&) {
+      throw;
+    } catch (const std::exception& error) {
+      std::string name = command->get_name();
+      for (const CLI::App* parent = command->get_parent(); parent && parent->get_parent(); parent = parent->get_parent())
+        name = parent->get_name() + " " + name;
+      std::cerr << "tunelens " << name << ": error: " << error.what() << "\n";
+      status = kUsageError;
+    }
+    if (status != kSuccess) throw CLI::RuntimeError(status);
+  });
+}
+
 }  // namespace tunelens::cli

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -22,5 +23,10 @@ const std::vector<TorchCommand>& torch_commands();
 
 // Parses and runs the command line; returns the exit status (errors reported on stderr as one line).
 int run_app(CLI::App& app, int argc, char** argv);
+
+// Makes `run` the command's action. Its return value is the exit status (kSomeFailed when some inputs failed, each
+// already named); an exception (a file that cannot be read, a damaged model, ...) becomes one line
+// "tunelens <command>: error: <what>" and exit status kUsageError.
+void set_action(CLI::App* command, std::function<int()> run);
 
 }  // namespace tunelens::cli

@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "cli/app.h"
 #include "cli/commands.h"
 #include "data/extract.h"
 #include "model/model.h"
@@ -218,18 +219,7 @@ void add_classify_command(CLI::App& app) {
   command->add_option("--format", args->format, "table, json or csv")->capture_default_str();
   command->add_option("--threads,-j", args->threads, "Threads (default: all cores)");
   command->add_flag("--recursive,-r", args->recursive, "Look into subfolders too");
-  command->callback([args] {
-    int status = kSuccess;
-    try {
-      status = run_classify(*args);
-    } catch (const CLI::Error&) {
-      throw;
-    } catch (const std::exception& error) {  // ModelError and the like: one line naming the file
-      std::cerr << "tunelens classify: error: " << error.what() << "\n";
-      status = kUsageError;
-    }
-    if (status != kSuccess) throw CLI::RuntimeError(status);
-  });
+  set_action(command, [args] { return run_classify(*args); });
 }
 
 }  // namespace tunelens::cli

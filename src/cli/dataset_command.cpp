@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "data/import.h"
@@ -116,10 +117,7 @@ void add_import_kind(CLI::App* import, const std::string& kind, const std::strin
         ->delimiter(',');
   command->add_option("--threads,-j", args->threads, "Files checked at once (default: all cores)");
   command->add_flag("--quiet,-q", args->quiet, "No progress line");
-  command->callback([kind, args] {
-    const int status = run_import(kind, *args);
-    if (status != kSuccess) throw CLI::RuntimeError(status);
-  });
+  set_action(command, [kind, args] { return run_import(kind, *args); });
 }
 
 // --- split
@@ -307,20 +305,14 @@ void add_dataset_command(CLI::App& app) {
   split->add_option("--name", split_args->name, "Name of the split (replaces one of that name)")
       ->capture_default_str();
   split->add_flag("--quiet,-q", split_args->quiet, "Only the summary line");
-  split->callback([split_args] {
-    const int status = run_split(*split_args);
-    if (status != kSuccess) throw CLI::RuntimeError(status);
-  });
+  set_action(split, [split_args] { return run_split(*split_args); });
 
   auto info_args = std::make_shared<InfoArgs>();
   CLI::App* info =
       dataset->add_subcommand("info", "Tracks per label and split, and the feature configurations");
   info->add_option("--catalog", info_args->catalog, "Catalog file")->required();
   info->add_option("--split", info_args->split, "Split to show (default: 'default', or the only one)");
-  info->callback([info_args] {
-    const int status = run_info(*info_args);
-    if (status != kSuccess) throw CLI::RuntimeError(status);
-  });
+  set_action(info, [info_args] { return run_info(*info_args); });
 }
 
 }  // namespace tunelens::cli

@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 
+#include "cli/app.h"
 #include "cli/commands.h"
 #include "data/extract.h"
 #include "eval/metrics.h"
@@ -209,18 +210,7 @@ void add_evaluate_command(CLI::App& app) {
   command->add_option("--csv", args->csv, "Write the per-class scores as CSV to FILE");
   command->add_option("--top-k", args->top_k, "Also report top-k accuracy")->capture_default_str();
   command->add_option("--threads,-j", args->threads, "Threads (default: all cores)");
-  command->callback([args] {
-    int status = kSuccess;
-    try {
-      status = run_evaluate(*args);
-    } catch (const CLI::Error&) {
-      throw;
-    } catch (const std::exception& error) {  // ModelError, CatalogError, NpyError: one line naming the file
-      std::cerr << "tunelens evaluate: error: " << error.what() << "\n";
-      status = kUsageError;
-    }
-    if (status != kSuccess) throw CLI::RuntimeError(status);
-  });
+  set_action(command, [args] { return run_evaluate(*args); });
 }
 
 }  // namespace tunelens::cli

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/feature_options.h"
 #include "cli/progress.h"
@@ -81,10 +82,7 @@ void add_extract_command(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--threads,-j", args->threads, "Tracks processed at once (default: all cores)");
   command->add_flag("--quiet,-q", args->quiet, "No progress line");
-  command->callback([args] {
-    const int status = run_extract(*args);
-    if (status != kSuccess) throw CLI::RuntimeError(status);
-  });
+  set_action(command, [args] { return run_extract(*args); });
 }
 
 }  // namespace tunelens::cli

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "audio/audio.h"
+#include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/feature_options.h"
 #include "cli/progress.h"
@@ -185,10 +186,7 @@ void add_features_command(CLI::App& app) {
   command->add_flag("--recursive,-r", args->recursive, "Walk subfolders of folder inputs");
   command->add_flag("--force", args->force, "Recompute files that already have output");
   command->add_flag("--quiet,-q", args->quiet, "No progress line");
-  command->callback([args] {
-    const int status = run_features(*args);
-    if (status != kSuccess) throw CLI::RuntimeError(status);
-  });
+  set_action(command, [args] { return run_features(*args); });
 }
 
 }  // namespace tunelens::cli

@@ -1,6 +1,7 @@
 // tunelens model: what a model file holds.
 #include <iostream>
 
+#include "cli/app.h"
 #include "cli/commands.h"
 #include "model/model.h"
 
@@ -33,10 +34,7 @@ void add_model_command(CLI::App& app) {
       "info", "Print a model file's network, classes, feature configuration, training and provenance");
   info->add_option("file", args->file, "Model file (or <model>.checkpoint)")->required();
   info->add_flag("--json", args->json, "The whole metadata as JSON");
-  info->callback([args] {
-    const int status = run_model_info(*args);
-    if (status != kSuccess) throw CLI::RuntimeError(status);
-  });
+  set_action(info, [args] { return run_model_info(*args); });
 }
 
 }  // namespace tunelens::cli

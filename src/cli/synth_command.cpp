@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "audio/audio.h"
+#include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "features/features.h"
@@ -238,7 +239,7 @@ void add_synth_command(CLI::App& app) {
   command->add_option("--preview", args->preview,
                       "Also draw the mel spectrogram of each genre's first track to this PNG");
   command->add_flag("--quiet,-q", args->quiet, "No progress line");
-  command->callback([args] {
+  set_action(command, [args] {
     if (args->per_genre < 1)
       throw CLI::ValidationError("--per-genre", fmt::format("must be at least 1 (got {})", args->per_genre));
     if (args->artists < 1 || args->albums < 1 || args->tracks < 1)
@@ -247,8 +248,7 @@ void add_synth_command(CLI::App& app) {
       throw CLI::ValidationError("--seconds", "must be more than 0 and at most 3600");
     if (args->sample_rate < 8000 || args->sample_rate > 96000)
       throw CLI::ValidationError("--sample-rate", "must be within 8000..96000 Hz");
-    const int status = run_synth(*args);
-    if (status != kSuccess) throw CLI::RuntimeError(status);
+    return run_synth(*args);
   });
 }
 

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "model/model.h"
@@ -180,18 +181,7 @@ void add_train_command(CLI::App& app) {
   command->add_flag("--resume", o.resume, "Continue the run in <out>.checkpoint");
   command->add_flag("--quiet,-q", args->quiet, "No progress line");
   command->add_option("--debug-kill-after-batches", args->kill_after_batches)->group("");
-  command->callback([args] {
-    int status = kSuccess;
-    try {
-      status = run_train(*args);
-    } catch (const CLI::Error&) {
-      throw;
-    } catch (const std::exception& error) {  // ModelError, CatalogError, NpyError: one line naming the file
-      std::cerr << "tunelens train: error: " << error.what() << "\n";
-      status = kUsageError;
-    }
-    if (status != kSuccess) throw CLI::RuntimeError(status);
-  });
+  set_action(command, [args] { return run_train(*args); });
 }
 
 }  // namespace tunelens::cli
