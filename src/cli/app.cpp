@@ -13,6 +13,8 @@ const std::vector<TorchCommand>& torch_commands() {
       {"model", "Inspect model files (tunelens model info FILE)"},
       {"evaluate", "Evaluate a model on a catalog split: classification report, errors, confident mistakes"},
       {"classify", "Tell the genres of audio files with a model (top-k, per-window timeline)"},
+      {"index", "Compute and store a model's vectors for every catalog track (for tunelens similar)"},
+      {"similar", "Find the catalog tracks that sound most like a track or an audio file"},
   };
   return commands;
 }

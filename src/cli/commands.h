@@ -21,5 +21,7 @@ void add_train_command(CLI::App& app);
 void add_model_command(CLI::App& app);
 void add_evaluate_command(CLI::App& app);
 void add_classify_command(CLI::App& app);
+void add_index_command(CLI::App& app);
+void add_similar_command(CLI::App& app);
 
 }  // namespace tunelens::cli

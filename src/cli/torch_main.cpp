@@ -13,5 +13,7 @@ int main(int argc, char** argv) {
   add_model_command(app);
   add_evaluate_command(app);
   add_classify_command(app);
+  add_index_command(app);
+  add_similar_command(app);
   return run_app(app, argc, argv);
 }
