@@ -13,22 +13,8 @@ namespace fs = std::filesystem;
 using testing::data_path;
 using testing::relative_error;
 using testing::ScratchDir;
-
-struct ProgramRun {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs the tunelens program with `arguments` (already shell-quoted as needed) after `environment` (VAR=value
-// assignments), capturing its output.
-ProgramRun tunelens(const std::string& arguments, const ScratchDir& scratch, const std::string& environment = "") {
-  const fs::path out = scratch / "stdout.txt", err = scratch / "stderr.txt";
-  const std::string command =
-      environment + std::string(TUNELENS_BINARY) + " " + arguments + " >" + out.string() + " 2>" + err.string();
-  const int raw = std::system(command.c_str());
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, testing::read_bytes(out), testing::read_bytes(err)};
-}
+using testing::ProgramRun;
+using testing::tunelens;
 
 std::size_t count(const std::string& text, const std::string& part) {
   std::size_t n = 0;

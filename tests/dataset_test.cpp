@@ -28,27 +28,8 @@ namespace {
 namespace fs = std::filesystem;
 using testing::data_path;
 using testing::ScratchDir;
-
-struct ProgramRun {
-  int status = -1;  // exit status, or 128 + signal
-  std::string out;
-  std::string err;
-};
-
-// Runs the tunelens program with `arguments` (shell-quoted as needed) and `environment` ("NAME=value ...").
-ProgramRun tunelens(const std::string& arguments, const ScratchDir& scratch,
-                    const std::string& environment = "") {
-  const fs::path out = scratch / "stdout.txt", err = scratch / "stderr.txt";
-  const std::string command = environment + " " + std::string(TUNELENS_BINARY) + " " + arguments + " >" +
-                              out.string() + " 2>" + err.string();
-  const int raw = std::system(command.c_str());
-  const int status = WIFEXITED(raw) ? WEXITSTATUS(raw) : WIFSIGNALED(raw) ? 128 + WTERMSIG(raw) : -1;
-  return {status, testing::read_bytes(out), testing::read_bytes(err)};
-}
-
-std::string quoted(const fs::path& path) {
-  return "'" + path.string() + "'";
-}
+using testing::ProgramRun;
+using testing::tunelens;
 
 std::size_t count(const std::string& text, const std::string& part) {
   std::size_t n = 0;
@@ -192,7 +173,7 @@ TEST(ImportFolders, EveryGoodFileInEveryBadOneNamedAndRerunsAddNothing) {
   ScratchDir scratch;
   const fs::path root = make_label_folders(scratch / "genres");
   const fs::path db = scratch / "genres.db";
-  const std::string args = "dataset import folders " + quoted(root) + " --catalog " + quoted(db) + " -q -j2";
+  const std::string args = "dataset import folders " + testing::quoted(root) + " --catalog " + testing::quoted(db) + " -q -j2";
   const ProgramRun first = tunelens(args, scratch);
   EXPECT_EQ(first.status, 1) << first.err;
   EXPECT_NE(first.out.find("import folders: 11 files: 7 added"), std::string::npos) << first.out;
@@ -232,8 +213,8 @@ TEST(ImportFolders, EveryGoodFileInEveryBadOneNamedAndRerunsAddNothing) {
 
   // Only some labels accepted: the others are named as unknown.
   const ProgramRun some =
-      tunelens("dataset import folders " + quoted(root) + " --labels blues,rock --catalog " +
-                   quoted(scratch / "some.db") + " -q",
+      tunelens("dataset import folders " + testing::quoted(root) + " --labels blues,rock --catalog " +
+                   testing::quoted(scratch / "some.db") + " -q",
                scratch);
   EXPECT_EQ(some.status, 1);
   EXPECT_EQ(count(some.err, "unknown label 'jazz'"), 3u) << some.err;  // jazz.00000, empty, header_only
@@ -257,8 +238,8 @@ TEST(ImportFma, ThreeHeaderRowsSubsetsAndBadRows) {
   ScratchDir scratch;
   const fs::path audio = make_fma_audio(scratch / "fma_small");
   const fs::path db = scratch / "fma.db";
-  const std::string base = "dataset import fma --metadata " + quoted(data_path("datasets/fma/tracks.csv")) +
-                           " --audio " + quoted(audio) + " --catalog " + quoted(db) + " -q";
+  const std::string base = "dataset import fma --metadata " + testing::quoted(data_path("datasets/fma/tracks.csv")) +
+                           " --audio " + testing::quoted(audio) + " --catalog " + testing::quoted(db) + " -q";
   const ProgramRun small = tunelens(base + " --subset small", scratch);
   EXPECT_EQ(small.status, 1) << small.err;
   EXPECT_NE(small.out.find("import fma: 11 rows: 5 added"), std::string::npos) << small.out;
@@ -314,8 +295,8 @@ TEST(ImportFma, ThreeHeaderRowsSubsetsAndBadRows) {
   EXPECT_EQ(Catalog::open(db).find_track("000/000134.mp3")->source_subset, "medium");
 
   const ProgramRun not_fma =
-      tunelens("dataset import fma --metadata " + quoted(data_path("formats/make.sh")) + " --audio " +
-                   quoted(audio) + " --catalog " + quoted(scratch / "x.db"),
+      tunelens("dataset import fma --metadata " + testing::quoted(data_path("formats/make.sh")) + " --audio " +
+                   testing::quoted(audio) + " --catalog " + testing::quoted(scratch / "x.db"),
                scratch);
   EXPECT_EQ(not_fma.status, 2);
   EXPECT_NE(not_fma.err.find("make.sh: not an FMA tracks.csv"), std::string::npos) << not_fma.err;
@@ -344,8 +325,8 @@ TEST(ImportCsv, GoodRowsInBadRowsNamedByLine) {
                        "audio/a.wav,rock,,,,,\n"
                        "only,two\n");
   const fs::path db = scratch / "csv.db";
-  const ProgramRun run = tunelens("dataset import csv " + quoted(dir / "list.csv") +
-                                      " --labels rock,jazz --catalog " + quoted(db) + " -q",
+  const ProgramRun run = tunelens("dataset import csv " + testing::quoted(dir / "list.csv") +
+                                      " --labels rock,jazz --catalog " + testing::quoted(db) + " -q",
                                   scratch);
   EXPECT_EQ(run.status, 1) << run.err;
   EXPECT_NE(run.out.find("import csv: 11 rows: 3 added"), std::string::npos) << run.out;
@@ -377,7 +358,7 @@ TEST(ImportCsv, GoodRowsInBadRowsNamedByLine) {
 
   testing::write_bytes(dir / "nolabel.csv", "path,artist\naudio/a.wav,x\n");
   const ProgramRun missing_column =
-      tunelens("dataset import csv " + quoted(dir / "nolabel.csv") + " --catalog " + quoted(db), scratch);
+      tunelens("dataset import csv " + testing::quoted(dir / "nolabel.csv") + " --catalog " + testing::quoted(db), scratch);
   EXPECT_EQ(missing_column.status, 2);
   EXPECT_NE(missing_column.err.find("nolabel.csv: no 'label' column"), std::string::npos)
       << missing_column.err;
@@ -396,7 +377,7 @@ TEST(ImportAlbums, AlbumOrderTrackNumbersAndTitles) {
   testing::write_bytes(root / "Empty Album" / "cover.jpg", "jpeg");
   const fs::path db = scratch / "beatles.db";
   const ProgramRun run = tunelens(
-      "dataset import albums " + quoted(root) + " --artist 'The Beatles' --catalog " + quoted(db) + " -q",
+      "dataset import albums " + testing::quoted(root) + " --artist 'The Beatles' --catalog " + testing::quoted(db) + " -q",
       scratch);
   EXPECT_EQ(run.status, 1) << run.err;
   EXPECT_NE(run.out.find("import albums: 6 files: 5 added"), std::string::npos) << run.out;
@@ -437,7 +418,7 @@ TEST(ImportAlbums, AlbumOrderTrackNumbersAndTitles) {
                        "# release order\nHelp!\n1969 - Abbey Road\n\n1965 - Rubber Soul\nLet It Be\n");
   const fs::path ordered_db = scratch / "ordered.db";
   const ProgramRun ordered =
-      tunelens("dataset import albums " + quoted(root) + " --catalog " + quoted(ordered_db) + " -q", scratch);
+      tunelens("dataset import albums " + testing::quoted(root) + " --catalog " + testing::quoted(ordered_db) + " -q", scratch);
   EXPECT_NE(ordered.err.find("albums.txt: lists 'Let It Be', which is not a folder"), std::string::npos)
       << ordered.err;
   EXPECT_NE(ordered.err.find("1963 - Please Please Me: not listed in"), std::string::npos) << ordered.err;
@@ -552,14 +533,14 @@ TEST(Extract, KilledPartWayThenRerunGivesTheSameCatalogAsOneCleanRun) {
   make_tone_dataset(root, 6);
   const fs::path clean = scratch / "clean.db", killed = scratch / "killed.db";
   for (const fs::path& db : {clean, killed})
-    ASSERT_EQ(tunelens("dataset import folders " + quoted(root) + " --catalog " + quoted(db) + " -q", scratch)
+    ASSERT_EQ(tunelens("dataset import folders " + testing::quoted(root) + " --catalog " + testing::quoted(db) + " -q", scratch)
                   .status,
               0);
 
-  ASSERT_EQ(tunelens("extract --dtype float32 --catalog " + quoted(clean) + " -q -j2", scratch).status, 0);
+  ASSERT_EQ(tunelens("extract --dtype float32 --catalog " + testing::quoted(clean) + " -q -j2", scratch).status, 0);
 
   // Killed right after the 5th file is in place, before the catalog records it.
-  const ProgramRun first = tunelens("extract --dtype float32 --catalog " + quoted(killed) + " -q -j1",
+  const ProgramRun first = tunelens("extract --dtype float32 --catalog " + testing::quoted(killed) + " -q -j1",
                                     scratch, "TUNELENS_EXTRACT_KILL_AFTER=5");
   EXPECT_EQ(first.status, 128 + SIGKILL) << first.err;
   {
@@ -568,7 +549,7 @@ TEST(Extract, KilledPartWayThenRerunGivesTheSameCatalogAsOneCleanRun) {
     EXPECT_EQ(partial.files.size(), 5u);  // one file without its row
   }
   // Killed again, with two threads, after 3 more files.
-  const ProgramRun second = tunelens("extract --dtype float32 --catalog " + quoted(killed) + " -q -j2",
+  const ProgramRun second = tunelens("extract --dtype float32 --catalog " + testing::quoted(killed) + " -q -j2",
                                      scratch, "TUNELENS_EXTRACT_KILL_AFTER=3");
   EXPECT_EQ(second.status, 128 + SIGKILL) << second.err;
   // A file cut short by a kill while writing, as a real crash may leave.
@@ -578,7 +559,7 @@ TEST(Extract, KilledPartWayThenRerunGivesTheSameCatalogAsOneCleanRun) {
     testing::write_bytes(catalog.features_folder(config) / "12.npy.partial", "\x93NUMPY half");
   }
   const ProgramRun resumed =
-      tunelens("extract --dtype float32 --catalog " + quoted(killed) + " -q -j2", scratch);
+      tunelens("extract --dtype float32 --catalog " + testing::quoted(killed) + " -q -j2", scratch);
   EXPECT_EQ(resumed.status, 0) << resumed.err;
   EXPECT_NE(resumed.out.find("extract: 12 tracks: "), std::string::npos) << resumed.out;
 
@@ -590,7 +571,7 @@ TEST(Extract, KilledPartWayThenRerunGivesTheSameCatalogAsOneCleanRun) {
   expect_same_feature_files(a, b, clean, killed);
 
   const ProgramRun nothing_left =
-      tunelens("extract --dtype float32 --catalog " + quoted(killed) + " -q", scratch);
+      tunelens("extract --dtype float32 --catalog " + testing::quoted(killed) + " -q", scratch);
   EXPECT_EQ(nothing_left.status, 0);
   EXPECT_NE(nothing_left.out.find("12 tracks: 0 computed, 12 already done, 0 failed"), std::string::npos)
       << nothing_left.out;
@@ -602,13 +583,13 @@ TEST(Extract, BadAudioIsRecordedAsFailedAndTheRunGoesOn) {
   make_tone_dataset(root, 2);
   const fs::path db = scratch / "tones.db";
   ASSERT_EQ(
-      tunelens("dataset import folders " + quoted(root) + " --catalog " + quoted(db) + " -q", scratch).status,
+      tunelens("dataset import folders " + testing::quoted(root) + " --catalog " + testing::quoted(db) + " -q", scratch).status,
       0);
   const fs::path damaged = root / "low" / "low1.wav";
   const std::string original = testing::read_bytes(damaged);
   testing::write_bytes(damaged, "overwritten since the import\n");
 
-  const ProgramRun run = tunelens("extract --catalog " + quoted(db) + " -q -j2", scratch);
+  const ProgramRun run = tunelens("extract --catalog " + testing::quoted(db) + " -q -j2", scratch);
   EXPECT_EQ(run.status, 1);
   EXPECT_NE(run.out.find("4 tracks: 3 computed, 0 already done, 1 failed"), std::string::npos) << run.out;
   EXPECT_EQ(count(run.err, "error: " + fs::weakly_canonical(damaged).string() + ": not an audio file"), 1u)
@@ -626,7 +607,7 @@ TEST(Extract, BadAudioIsRecordedAsFailedAndTheRunGoesOn) {
   }
   // Fixed: the rerun does the failed track only.
   testing::write_bytes(damaged, original);
-  const ProgramRun fixed = tunelens("extract --catalog " + quoted(db) + " -q", scratch);
+  const ProgramRun fixed = tunelens("extract --catalog " + testing::quoted(db) + " -q", scratch);
   EXPECT_EQ(fixed.status, 0) << fixed.err;
   EXPECT_NE(fixed.out.find("4 tracks: 1 computed, 3 already done, 0 failed"), std::string::npos) << fixed.out;
 }
@@ -639,13 +620,13 @@ TEST(Extract, FeaturesEqualTheFeaturesCommandAndConfigsAreKeptApart) {
   fs::copy_file(data_path("formats/flac_s16.flac"), root / "rock" / "b.flac");
   const fs::path db = scratch / "music.db";
   ASSERT_EQ(
-      tunelens("dataset import folders " + quoted(root) + " --catalog " + quoted(db) + " -q", scratch).status,
+      tunelens("dataset import folders " + testing::quoted(root) + " --catalog " + testing::quoted(db) + " -q", scratch).status,
       0);
-  ASSERT_EQ(tunelens("extract --catalog " + quoted(db) + " --dtype float32 -q", scratch).status, 0);
-  ASSERT_EQ(tunelens("extract --catalog " + quoted(db) + " -q", scratch).status,
+  ASSERT_EQ(tunelens("extract --catalog " + testing::quoted(db) + " --dtype float32 -q", scratch).status, 0);
+  ASSERT_EQ(tunelens("extract --catalog " + testing::quoted(db) + " -q", scratch).status,
             0);  // float16: another config
-  ASSERT_EQ(tunelens("extract --catalog " + quoted(db) + " --n-mels 64 --fmax 8000 -q", scratch).status, 0);
-  ASSERT_EQ(tunelens("features -q --out " + quoted(scratch / "plain") + " " + quoted(root / "rock" / "a.mp3"),
+  ASSERT_EQ(tunelens("extract --catalog " + testing::quoted(db) + " --n-mels 64 --fmax 8000 -q", scratch).status, 0);
+  ASSERT_EQ(tunelens("features -q --out " + testing::quoted(scratch / "plain") + " " + testing::quoted(root / "rock" / "a.mp3"),
                      scratch)
                 .status,
             0);
@@ -688,7 +669,7 @@ TEST(Extract, FeaturesEqualTheFeaturesCommandAndConfigsAreKeptApart) {
   }
   EXPECT_TRUE(saw16 && saw32 && saw64);
 
-  const ProgramRun info = tunelens("dataset info --catalog " + quoted(db), scratch);
+  const ProgramRun info = tunelens("dataset info --catalog " + testing::quoted(db), scratch);
   EXPECT_EQ(info.status, 0) << info.err;
   EXPECT_EQ(count(info.out, "features "), 3u) << info.out;
   EXPECT_NE(info.out.find(
@@ -715,16 +696,16 @@ TEST(Extract, AConfigurationIsItsResolvedParameters) {
 
 TEST(Extract, UsageErrors) {
   ScratchDir scratch;
-  const ProgramRun missing = tunelens("extract --catalog " + quoted(scratch / "none.db"), scratch);
+  const ProgramRun missing = tunelens("extract --catalog " + testing::quoted(scratch / "none.db"), scratch);
   EXPECT_EQ(missing.status, 2);
   EXPECT_NE(missing.err.find("none.db: no such catalog file"), std::string::npos) << missing.err;
   testing::write_bytes(scratch / "text.db", "hello");
-  const ProgramRun text = tunelens("extract --catalog " + quoted(scratch / "text.db"), scratch);
+  const ProgramRun text = tunelens("extract --catalog " + testing::quoted(scratch / "text.db"), scratch);
   EXPECT_EQ(text.status, 2);
   EXPECT_NE(text.err.find("text.db: not a tunelens catalog"), std::string::npos) << text.err;
   Catalog::create(scratch / "empty.db", scratch.path());
-  EXPECT_EQ(tunelens("extract --dtype float8 --catalog " + quoted(scratch / "empty.db"), scratch).status, 2);
-  EXPECT_EQ(tunelens("extract --n-fft 1 --catalog " + quoted(scratch / "empty.db"), scratch).status, 2);
+  EXPECT_EQ(tunelens("extract --dtype float8 --catalog " + testing::quoted(scratch / "empty.db"), scratch).status, 2);
+  EXPECT_EQ(tunelens("extract --n-fft 1 --catalog " + testing::quoted(scratch / "empty.db"), scratch).status, 2);
 }
 
 // --- splits
@@ -897,13 +878,13 @@ TEST(SplitCommand, RecordsNamedSplitsAndInfoShowsTheTable) {
   make_tone_dataset(root, 5);
   const fs::path db = scratch / "tones.db";
   ASSERT_EQ(
-      tunelens("dataset import folders " + quoted(root) + " --catalog " + quoted(db) + " -q -j2", scratch)
+      tunelens("dataset import folders " + testing::quoted(root) + " --catalog " + testing::quoted(db) + " -q -j2", scratch)
           .status,
       0);
-  const ProgramRun none = tunelens("dataset info --catalog " + quoted(db), scratch);
+  const ProgramRun none = tunelens("dataset info --catalog " + testing::quoted(db), scratch);
   EXPECT_NE(none.out.find("no split yet"), std::string::npos) << none.out;
 
-  const std::string split = "dataset split --catalog " + quoted(db);
+  const std::string split = "dataset split --catalog " + testing::quoted(db);
   const ProgramRun per_class = tunelens(split + " --scheme per-class --val 1 --test 2 --seed 5", scratch);
   EXPECT_EQ(per_class.status, 0) << per_class.err;
   EXPECT_NE(per_class.out.find("split 'default': per-class, seed 5: 4 train, 2 val, 4 test"),
@@ -919,7 +900,7 @@ TEST(SplitCommand, RecordsNamedSplitsAndInfoShowsTheTable) {
   ASSERT_EQ(tunelens(split + " --scheme fraction --val 0.2 --test 0.2 --seed 1 --name other", scratch).status,
             0);
 
-  const ProgramRun info = tunelens("dataset info --catalog " + quoted(db), scratch);
+  const ProgramRun info = tunelens("dataset info --catalog " + testing::quoted(db), scratch);
   EXPECT_EQ(info.status, 0) << info.err;
   EXPECT_NE(info.out.find("catalog " + db.string() + ": 10 tracks"), std::string::npos) << info.out;
   EXPECT_NE(info.out.find(
@@ -948,10 +929,10 @@ TEST(SplitCommand, FmaSchemeFollowsTracksCsv) {
   ScratchDir scratch;
   const fs::path audio = make_fma_audio(scratch / "fma");
   const fs::path db = scratch / "fma.db";
-  tunelens("dataset import fma --metadata " + quoted(data_path("datasets/fma/tracks.csv")) + " --audio " +
-               quoted(audio) + " --catalog " + quoted(db) + " -q",
+  tunelens("dataset import fma --metadata " + testing::quoted(data_path("datasets/fma/tracks.csv")) + " --audio " +
+               testing::quoted(audio) + " --catalog " + testing::quoted(db) + " -q",
            scratch);
-  const ProgramRun run = tunelens("dataset split --catalog " + quoted(db) + " --scheme fma -q", scratch);
+  const ProgramRun run = tunelens("dataset split --catalog " + testing::quoted(db) + " --scheme fma -q", scratch);
   EXPECT_EQ(run.status, 0) << run.err;
   EXPECT_NE(run.out.find("source, seed 0: 4 train, 1 val, 2 test"), std::string::npos) << run.out;
   const Catalog catalog = Catalog::open(db);

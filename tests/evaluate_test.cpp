@@ -21,28 +21,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::ScratchDir;
-
-struct ProgramRun {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-ProgramRun tunelens(const std::string& arguments, const ScratchDir& scratch) {
-  const fs::path out = scratch / "stdout.txt", err = scratch / "stderr.txt";
-  const std::string command =
-      std::string(TUNELENS_BINARY) + " " + arguments + " >'" + out.string() + "' 2>'" + err.string() + "'";
-  const int raw = std::system(command.c_str());
-  const int status = WIFEXITED(raw) ? WEXITSTATUS(raw) : WIFSIGNALED(raw) ? 128 + WTERMSIG(raw) : -1;
-  return {status, testing::read_bytes(out), testing::read_bytes(err)};
-}
-
-std::string shell_quoted(const fs::path& path) {
-  std::string out = "'";
-  out += path.string();
-  out += '\'';
-  return out;
-}
+using testing::ProgramRun;
+using testing::tunelens;
 
 void write_tone(const fs::path& file, double frequency, unsigned seed) {
   constexpr int rate = 22050;
@@ -69,13 +49,13 @@ class Evaluate : public ::testing::Test {
         write_tone(s / fmt::format("audio/{}/{}{}.wav", genre, genre, k), frequency * (1.0 + 0.03 * k),
                    seed++);
     }
-    const std::string catalog = shell_quoted(s / "tones.catalog");
+    const std::string catalog = testing::quoted(s / "tones.catalog");
     steps_.push_back(
-        tunelens("dataset import folders " + shell_quoted(s / "audio") + " --catalog " + catalog + " -q", s));
+        tunelens("dataset import folders " + testing::quoted(s / "audio") + " --catalog " + catalog + " -q", s));
     steps_.push_back(
         tunelens("dataset split --catalog " + catalog + " --scheme per-class --val 1 --test 2 -q", s));
     steps_.push_back(tunelens("extract --catalog " + catalog + " --n-mels 16 --dtype float32 -q", s));
-    steps_.push_back(tunelens("train " + catalog + " --split default --out " + shell_quoted(s / "tones.tlm") +
+    steps_.push_back(tunelens("train " + catalog + " --split default --out " + testing::quoted(s / "tones.tlm") +
                                   " --window 32 --width 4 --depth 10 --epochs 15 --batch-size 4 --lr 0.003"
                                   " --lr-schedule constant --patience 0 --threads 1 --seed 7 -q",
                               s));
@@ -100,9 +80,9 @@ std::vector<ProgramRun> Evaluate::steps_;
 
 TEST_F(Evaluate, ReportAgreesWithTheMetricsOfClassifyOutput) {
   const fs::path json_file = scratch() / "report.json", csv_file = scratch() / "report.csv";
-  const ProgramRun run = tunelens("evaluate --model " + shell_quoted(model()) + " --catalog " +
-                                      shell_quoted(catalog()) + " -j 1 --json " + shell_quoted(json_file) +
-                                      " --csv " + shell_quoted(csv_file) + " --top-k 2",
+  const ProgramRun run = tunelens("evaluate --model " + testing::quoted(model()) + " --catalog " +
+                                      testing::quoted(catalog()) + " -j 1 --json " + testing::quoted(json_file) +
+                                      " --csv " + testing::quoted(csv_file) + " --top-k 2",
                                   scratch());
   ASSERT_EQ(run.status, 0) << run.out << run.err;
   EXPECT_NE(run.out.find("window-level accuracy:"), std::string::npos) << run.out;
@@ -123,11 +103,11 @@ TEST_F(Evaluate, ReportAgreesWithTheMetricsOfClassifyOutput) {
   std::map<std::string, std::string> label_of;
   for (const Track& track : tracks) {
     const std::string path = cat.absolute_path(track.path).string();
-    files += " " + shell_quoted(path);
+    files += " " + testing::quoted(path);
     label_of[path] = *track.label;
   }
   const ProgramRun classify =
-      tunelens("classify -j 1 --model " + shell_quoted(model()) + " --format json" + files, scratch());
+      tunelens("classify -j 1 --model " + testing::quoted(model()) + " --format json" + files, scratch());
   ASSERT_EQ(classify.status, 0) << classify.err;
   const nlohmann::json results = nlohmann::json::parse(classify.out);
   ASSERT_EQ(results.size(), 6u);
@@ -158,10 +138,10 @@ TEST_F(Evaluate, ReportAgreesWithTheMetricsOfClassifyOutput) {
 }
 
 TEST_F(Evaluate, BadInputsAreOneLineErrors) {
-  const std::string m = " -j 1 --model " + shell_quoted(model()), c = " --catalog " + shell_quoted(catalog());
+  const std::string m = " -j 1 --model " + testing::quoted(model()), c = " --catalog " + testing::quoted(catalog());
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"evaluate --model " + shell_quoted(scratch() / "none.tlm") + c, "none.tlm"},
-      {"evaluate" + m + " --catalog " + shell_quoted(scratch() / "none.catalog"), "none.catalog"},
+      {"evaluate --model " + testing::quoted(scratch() / "none.tlm") + c, "none.tlm"},
+      {"evaluate" + m + " --catalog " + testing::quoted(scratch() / "none.catalog"), "none.catalog"},
       {"evaluate" + m + c + " --split nosuch", "no split named 'nosuch'"},
   };
   for (const auto& [arguments, expected] : cases) {
@@ -179,7 +159,7 @@ TEST_F(Evaluate, ClassifyNamesBadFilesAndGoesOn) {
   fs::copy_file(scratch() / "audio/low/low0.wav", folder / "good.wav");
   testing::write_bytes(folder / "bad.wav", "this is not audio at all, only words");
   const ProgramRun run = tunelens(
-      "classify -j 2 --model " + shell_quoted(model()) + " --timeline " + shell_quoted(folder), scratch());
+      "classify -j 2 --model " + testing::quoted(model()) + " --timeline " + testing::quoted(folder), scratch());
   EXPECT_EQ(run.status, 1) << run.out << run.err;
   EXPECT_NE(run.out.find("good.wav"), std::string::npos) << run.out;
   EXPECT_EQ(run.out.find("bad.wav"), std::string::npos) << run.out;
@@ -187,8 +167,8 @@ TEST_F(Evaluate, ClassifyNamesBadFilesAndGoesOn) {
   EXPECT_NE(run.err.find("bad.wav"), std::string::npos) << run.err;
   EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
 
-  const ProgramRun csv = tunelens("classify -j 1 --model " + shell_quoted(model()) +
-                                      " --format csv --top-k 1 " + shell_quoted(folder / "good.wav"),
+  const ProgramRun csv = tunelens("classify -j 1 --model " + testing::quoted(model()) +
+                                      " --format csv --top-k 1 " + testing::quoted(folder / "good.wav"),
                                   scratch());
   EXPECT_EQ(csv.status, 0) << csv.err;
   EXPECT_EQ(csv.out.rfind("file,rank,genre,probability\n", 0), 0u) << csv.out;

@@ -33,6 +33,8 @@ namespace {
 namespace fs = std::filesystem;
 using testing::data_path;
 using testing::ScratchDir;
+using testing::ProgramRun;
+using testing::tunelens;
 
 // --- a tiny labelled catalog with features
 
@@ -115,20 +117,6 @@ TrainOptions tiny_options(const TinyCatalog& tiny, const fs::path& out, const st
 
 model::NamedTensors weights_of(const fs::path& model_file) {
   return model::decode_tensors(model::read_model_file(model_file).weights);
-}
-
-struct ProgramRun {
-  int status = -1;  // exit status, or 128 + signal
-  std::string out;
-  std::string err;
-};
-
-ProgramRun tunelens(const std::string& arguments, const ScratchDir& scratch) {
-  const fs::path out = scratch / "stdout.txt", err = scratch / "stderr.txt";
-  const std::string command = std::string(TUNELENS_BINARY) + " " + arguments + " >" + out.string() + " 2>" + err.string();
-  const int raw = std::system(command.c_str());
-  const int status = WIFEXITED(raw) ? WEXITSTATUS(raw) : WIFSIGNALED(raw) ? 128 + WTERMSIG(raw) : -1;
-  return {status, testing::read_bytes(out), testing::read_bytes(err)};
 }
 
 // --- the input pipeline

@@ -20,28 +20,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::ScratchDir;
-
-struct ProgramRun {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-ProgramRun tunelens(const std::string& arguments, const ScratchDir& scratch) {
-  const fs::path out = scratch / "stdout.txt", err = scratch / "stderr.txt";
-  const std::string command =
-      std::string(TUNELENS_BINARY) + " " + arguments + " >'" + out.string() + "' 2>'" + err.string() + "'";
-  const int raw = std::system(command.c_str());
-  const int status = WIFEXITED(raw) ? WEXITSTATUS(raw) : WIFSIGNALED(raw) ? 128 + WTERMSIG(raw) : -1;
-  return {status, testing::read_bytes(out), testing::read_bytes(err)};
-}
-
-std::string quoted(const fs::path& path) {
-  std::string out = "'";
-  out += path.string();
-  out += '\'';
-  return out;
-}
+using testing::ProgramRun;
+using testing::tunelens;
 
 void write_tone(const fs::path& file, double frequency, unsigned seed) {
   constexpr int rate = 22050;
@@ -92,22 +72,22 @@ class Similar : public ::testing::Test {
     fs::create_directories(s / "outside");
     write_tone(s / "outside/query.wav", 160.0, 99);
 
-    const std::string catalog = quoted(s / "tones.catalog");
+    const std::string catalog = testing::quoted(s / "tones.catalog");
     steps_.push_back(
-        tunelens("dataset import csv " + quoted(s / "data/tracks.csv") + " --catalog " + catalog + " -q", s));
+        tunelens("dataset import csv " + testing::quoted(s / "data/tracks.csv") + " --catalog " + catalog + " -q", s));
     steps_.push_back(
         tunelens("dataset split --catalog " + catalog + " --scheme per-class --val 1 --test 1 -q", s));
     steps_.push_back(tunelens("extract --catalog " + catalog + " --n-mels 16 --dtype float32 -q", s));
-    steps_.push_back(tunelens("train " + catalog + " --split default --out " + quoted(s / "tones.tlm") +
+    steps_.push_back(tunelens("train " + catalog + " --split default --out " + testing::quoted(s / "tones.tlm") +
                                   " --window 32 --width 4 --depth 10 --epochs 15 --batch-size 4 --lr 0.003"
                                   " --lr-schedule constant --patience 0 --threads 1 --seed 7 -q",
                               s));
     before_index_ = new ProgramRun(
-        tunelens("similar --catalog " + catalog + " --model " + quoted(s / "tones.tlm") + " 1", s));
+        tunelens("similar --catalog " + catalog + " --model " + testing::quoted(s / "tones.tlm") + " 1", s));
     first_index_ = new ProgramRun(
-        tunelens("index -j 1 -q --model " + quoted(s / "tones.tlm") + " --catalog " + catalog, s));
+        tunelens("index -j 1 -q --model " + testing::quoted(s / "tones.tlm") + " --catalog " + catalog, s));
     second_index_ = new ProgramRun(
-        tunelens("index -j 1 -q --model " + quoted(s / "tones.tlm") + " --catalog " + catalog, s));
+        tunelens("index -j 1 -q --model " + testing::quoted(s / "tones.tlm") + " --catalog " + catalog, s));
   }
   static void TearDownTestSuite() {
     delete before_index_;
@@ -123,8 +103,8 @@ class Similar : public ::testing::Test {
 
   static const ScratchDir& scratch() { return *scratch_; }
   static ProgramRun similar(const std::string& arguments) {
-    return tunelens("similar -j 1 --catalog " + quoted(scratch() / "tones.catalog") + " --model " +
-                        quoted(scratch() / "tones.tlm") + " " + arguments,
+    return tunelens("similar -j 1 --catalog " + testing::quoted(scratch() / "tones.catalog") + " --model " +
+                        testing::quoted(scratch() / "tones.tlm") + " " + arguments,
                     scratch());
   }
 
@@ -177,7 +157,7 @@ TEST_F(Similar, ByTitleAndByAnOutsideFile) {
     EXPECT_EQ(row.find("high/high2.wav"), std::string::npos) << title.out;
   }
 
-  const ProgramRun file = similar(quoted(scratch() / "outside/query.wav") + " -k 3");
+  const ProgramRun file = similar(testing::quoted(scratch() / "outside/query.wav") + " -k 3");
   ASSERT_EQ(file.status, 0) << file.out << file.err;
   const std::vector<std::string> rows = result_rows(file.out);
   ASSERT_EQ(rows.size(), 3u) << file.out;

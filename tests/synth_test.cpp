@@ -34,24 +34,15 @@ namespace {
 namespace fs = std::filesystem;
 using namespace synth;
 using testing::ScratchDir;
+using testing::ProgramRun;
 
 constexpr int kRate = 22050;
 
 // --- helpers
 // --------------------------------------------------------------------------------------------------
 
-struct ProgramRun {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
 ProgramRun tunelens_synth(const std::string& arguments, const ScratchDir& scratch) {
-  const fs::path out = scratch / "stdout.txt", err = scratch / "stderr.txt";
-  const std::string command =
-      std::string(TUNELENS_BINARY) + " synth -q " + arguments + " >" + out.string() + " 2>" + err.string();
-  const int raw = std::system(command.c_str());
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, testing::read_bytes(out), testing::read_bytes(err)};
+  return testing::tunelens("synth -q " + arguments, scratch);
 }
 
 // The persona of artist `artist` of a genre, as a corpus with this seed plans it.

@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
 #include <cctype>
+#include <cstdlib>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -56,6 +59,35 @@ inline std::string read_bytes(const std::filesystem::path& path) {
 
 inline void write_bytes(const std::filesystem::path& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// What a run of the tunelens program printed and returned.
+struct ProgramRun {
+  int status = -1;  // exit status, or 128 + signal
+  std::string out;
+  std::string err;
+};
+
+// A path quoted for the shell.
+inline std::string quoted(const std::filesystem::path& path) {
+  std::string out = "'";  // built in steps: GCC 12 warns (falsely) about "'" + std::string
+  out += path.string();
+  out += '\'';
+  return out;
+}
+
+// Runs the tunelens program (the build's own) with `arguments`, shell-quoted as needed, after `environment`
+// ("NAME=value ..."), capturing what it prints in files of `scratch`.
+inline ProgramRun tunelens(const std::string& arguments, const ScratchDir& scratch, const std::string& environment = "") {
+  const std::filesystem::path out = scratch / "stdout.txt", err = scratch / "stderr.txt";
+  std::string command = environment;
+  command += " " TUNELENS_BINARY " ";
+  command += arguments;
+  command += " >" + quoted(out);
+  command += " 2>" + quoted(err);
+  const int raw = std::system(command.c_str());
+  const int status = WIFEXITED(raw) ? WEXITSTATUS(raw) : WIFSIGNALED(raw) ? 128 + WTERMSIG(raw) : -1;
+  return {status, read_bytes(out), read_bytes(err)};
 }
 
 // Names parameterised tests after a string parameter (or a string member of it), with non-alphanumerics as '_'.
