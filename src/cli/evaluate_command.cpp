@@ -13,6 +13,7 @@
 
 #include "cli/app.h"
 #include "cli/commands.h"
+#include "cli/track_vectors.h"
 #include "data/extract.h"
 #include "eval/metrics.h"
 #include "model/model.h"
@@ -30,25 +31,6 @@ struct EvaluateArgs {
   int top_k = 3;
   int threads = 0;
 };
-
-// A track's spectrogram for the model: its catalog feature file when there is one, else computed from its
-// audio.
-Spectrogram track_features(const Catalog& catalog, const Track& track, const FeatureConfig& config,
-                           const MelSpectrogram& mel, bool& recomputed) {
-  const auto record = catalog.features(track.id, config.id);
-  const auto file = catalog.feature_file(track.id, config.id);
-  if (record && record->status == FeatureStatus::Done && std::filesystem::exists(file)) {
-    const FeatureArray array(file);
-    Spectrogram spectrogram;
-    spectrogram.rows = array.rows();
-    spectrogram.frames = array.frames();
-    spectrogram.values = array.read_all();
-    recomputed = false;
-    return spectrogram;
-  }
-  recomputed = true;
-  return compute_track_features(catalog.absolute_path(track.path), config.settings, mel);
-}
 
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
@@ -111,7 +93,7 @@ int run_evaluate(const EvaluateArgs& args) {
   for (const Track& track : tracks) {
     try {
       bool recomputed = false;
-      const Spectrogram features = track_features(catalog, track, config, mel, recomputed);
+      const Spectrogram features = catalog_track_features(catalog, track, config, mel, &recomputed);
       const WindowPredictions predictions = model.predict(features);
       if (predictions.windows == 0) throw ModelError("no windows");
       const std::vector<float> mean = predictions.mean_probabilities();

@@ -46,8 +46,9 @@ TrackVectors track_vectors(const Model& model, const Spectrogram& spectrogram) {
   return vectors;
 }
 
-Spectrogram catalog_track_features(const Catalog& catalog, const Track& track, const Model& model) {
-  const FeatureConfig& config = model.features();
+Spectrogram catalog_track_features(const Catalog& catalog, const Track& track, const FeatureConfig& config,
+                                   const MelSpectrogram& mel, bool* recomputed) {
+  if (recomputed) *recomputed = false;
   if (!config.id.empty()) {
     const auto record = catalog.features(track.id, config.id);
     const auto file = catalog.feature_file(track.id, config.id);
@@ -60,7 +61,7 @@ Spectrogram catalog_track_features(const Catalog& catalog, const Track& track, c
       return spectrogram;
     }
   }
-  const MelSpectrogram mel(config.settings.mel);
+  if (recomputed) *recomputed = true;
   return compute_track_features(catalog.absolute_path(track.path), config.settings, mel);
 }
 
@@ -93,6 +94,7 @@ int run_index(const IndexArgs& args) {
       todo.push_back(std::move(track));
   }
 
+  const MelSpectrogram mel(model.features().settings.mel);  // the FFT plan, once
   std::size_t added = 0, failed = 0;
   for (std::size_t begin = 0; begin < todo.size(); begin += kTracksPerTransaction) {
     const std::size_t end = std::min(todo.size(), begin + kTracksPerTransaction);
@@ -100,7 +102,7 @@ int run_index(const IndexArgs& args) {
     for (std::size_t i = begin; i < end; ++i) {
       const Track& track = todo[i];
       try {
-        done.emplace_back(track.id, track_vectors(model, catalog_track_features(catalog, track, model)));
+        done.emplace_back(track.id, track_vectors(model, catalog_track_features(catalog, track, model.features(), mel)));
       } catch (const std::exception& error) {
         std::cerr << fmt::format("tunelens index: error: track {} ({}): {}\n", track.id, track.path,
                                  error.what());

@@ -133,10 +133,10 @@ int run_similar(const SimilarArgs& args) {
     load.threads = args.threads;
     const Model model = Model::load(args.model, load);
     Spectrogram features;
+    const MelSpectrogram mel(model.features().settings.mel);
     if (query->track) {
-      features = catalog_track_features(catalog, *query->track, model);
+      features = catalog_track_features(catalog, *query->track, model.features(), mel);
     } else {
-      const MelSpectrogram mel(model.features().settings.mel);
       features = compute_track_features(query->file, model.features().settings, mel);
     }
     const TrackVectors computed = track_vectors(model, features);

@@ -1,4 +1,4 @@
-// What tunelens index and tunelens similar share (defined in index_command.cpp): a model's key in the catalog's
+// What tunelens evaluate, index and similar share (defined in index_command.cpp): a model's key in the catalog's
 // vectors table, a track's two vectors, and a catalog track's features for a model.
 #pragma once
 
@@ -8,6 +8,8 @@
 namespace tunelens {
 class Catalog;
 class Model;
+struct FeatureConfig;
+class MelSpectrogram;
 struct ModelInfo;
 struct Spectrogram;
 struct Track;
@@ -22,8 +24,9 @@ struct TrackVectors {
   std::vector<float> probs, embedding;
 };
 TrackVectors track_vectors(const Model& model, const Spectrogram& spectrogram);
-// A catalog track's spectrogram for the model: its feature file when the model's configuration has one, else
-// computed from its audio.
-Spectrogram catalog_track_features(const Catalog& catalog, const Track& track, const Model& model);
+// A catalog track's spectrogram for a model's feature configuration: its feature file when the catalog has one,
+// else computed from its audio with `mel` (made from config.settings.mel); *recomputed says which.
+Spectrogram catalog_track_features(const Catalog& catalog, const Track& track, const FeatureConfig& config,
+                                   const MelSpectrogram& mel, bool* recomputed = nullptr);
 
 }  // namespace tunelens::cli
