@@ -23,17 +23,7 @@ namespace fs = std::filesystem;
 using testing::ScratchDir;
 using testing::ProgramRun;
 using testing::tunelens;
-
-void write_tone(const fs::path& file, double frequency, unsigned seed) {
-  constexpr int rate = 22050;
-  std::mt19937 random(seed);
-  std::normal_distribution<float> noise(0.0f, 0.01f);
-  std::vector<float> samples(3 * rate);
-  for (std::size_t i = 0; i < samples.size(); ++i)
-    samples[i] = 0.5f * static_cast<float>(std::sin(2.0 * M_PI * frequency * static_cast<double>(i) / rate)) +
-                 noise(random);
-  write_wav(file, samples, rate);
-}
+using testing::write_noisy_tone;
 
 // One dataset and model for every test of the file (training takes a few seconds).
 class Evaluate : public ::testing::Test {
@@ -46,7 +36,7 @@ class Evaluate : public ::testing::Test {
     for (const auto& [genre, frequency] : genres) {
       fs::create_directories(s / ("audio/" + genre));
       for (int k = 0; k < 6; ++k)
-        write_tone(s / fmt::format("audio/{}/{}{}.wav", genre, genre, k), frequency * (1.0 + 0.03 * k),
+        write_noisy_tone(s / fmt::format("audio/{}/{}{}.wav", genre, genre, k), frequency * (1.0 + 0.03 * k),
                    seed++);
     }
     const std::string catalog = testing::quoted(s / "tones.catalog");

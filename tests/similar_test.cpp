@@ -22,17 +22,7 @@ namespace fs = std::filesystem;
 using testing::ScratchDir;
 using testing::ProgramRun;
 using testing::tunelens;
-
-void write_tone(const fs::path& file, double frequency, unsigned seed) {
-  constexpr int rate = 22050;
-  std::mt19937 random(seed);
-  std::normal_distribution<float> noise(0.0f, 0.01f);
-  std::vector<float> samples(3 * rate);
-  for (std::size_t i = 0; i < samples.size(); ++i)
-    samples[i] = 0.5f * static_cast<float>(std::sin(2.0 * M_PI * frequency * static_cast<double>(i) / rate)) +
-                 noise(random);
-  write_wav(file, samples, rate);
-}
+using testing::write_noisy_tone;
 
 // The result rows of a `tunelens similar` table (after its summary line and header).
 std::vector<std::string> result_rows(const std::string& out) {
@@ -62,7 +52,7 @@ class Similar : public ::testing::Test {
     for (const auto& [genre, frequency] : genres) {
       fs::create_directories(s / ("data/" + genre));
       for (int k = 0; k < 5; ++k) {
-        write_tone(s / fmt::format("data/{}/{}{}.wav", genre, genre, k), frequency * (1.0 + 0.03 * k),
+        write_noisy_tone(s / fmt::format("data/{}/{}{}.wav", genre, genre, k), frequency * (1.0 + 0.03 * k),
                    seed++);
         csv += fmt::format("{}/{}{}.wav,{},Artist {},Album {},{} tone {}\n", genre, genre, k, genre, k % 2,
                            genre, genre, k);
@@ -70,7 +60,7 @@ class Similar : public ::testing::Test {
     }
     testing::write_bytes(s / "data/tracks.csv", csv);
     fs::create_directories(s / "outside");
-    write_tone(s / "outside/query.wav", 160.0, 99);
+    write_noisy_tone(s / "outside/query.wav", 160.0, 99);
 
     const std::string catalog = testing::quoted(s / "tones.catalog");
     steps_.push_back(

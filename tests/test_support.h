@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "audio/audio.h"
+
 namespace tunelens::testing {
 
 inline std::filesystem::path data_path(const std::string& relative) {
@@ -88,6 +90,19 @@ inline ProgramRun tunelens(const std::string& arguments, const ScratchDir& scrat
   const int raw = std::system(command.c_str());
   const int status = WIFEXITED(raw) ? WEXITSTATUS(raw) : WIFSIGNALED(raw) ? 128 + WTERMSIG(raw) : -1;
   return {status, read_bytes(out), read_bytes(err)};
+}
+
+// Three seconds of a sine tone at 22050 Hz with a little seeded noise, as a 16-bit WAV: music a tiny model can tell
+// apart by pitch.
+inline void write_noisy_tone(const std::filesystem::path& file, double frequency, unsigned seed) {
+  constexpr int rate = 22050;
+  std::mt19937 random(seed);
+  std::normal_distribution<float> noise(0.0f, 0.01f);
+  std::vector<float> samples(3 * rate);
+  for (std::size_t i = 0; i < samples.size(); ++i)
+    samples[i] = 0.5f * static_cast<float>(std::sin(2.0 * M_PI * frequency * static_cast<double>(i) / rate)) +
+                 noise(random);
+  write_wav(file, samples, rate);
 }
 
 // Names parameterised tests after a string parameter (or a string member of it), with non-alphanumerics as '_'.
