@@ -32,3 +32,7 @@ echo "== vector index: HNSW vs exact search, 200,000 clustered vectors of 256 di
 echo
 echo "== models: convpool training and inference, a naive libtorch loop vs tunelens's path (batch 20 x 1 x 128 x 1024) =="
 "$build/bench/bench_model" 3 2
+
+echo
+echo "== cold start: ingest one new 30 s file into a catalog of 10,000 tracks and list its 10 nearest =="
+"$build/bench/bench_ingest"

@@ -20,6 +20,8 @@ packages=(
   libfluidsynth-dev fluid-soundfont-gm
   # tests and benchmarks
   googletest libgtest-dev libbenchmark-dev
+  # the HTML reports checked in a real browser (tests/browser): headless Chromium driven by a Node script
+  chromium nodejs
 )
 
 missing=()

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <thread>
@@ -201,6 +202,57 @@ TEST(Catalog, FeatureConfigsRecordsPredictionsAndVectors) {
   const std::vector<float> embedding = {1.0f, -2.0f, 3.5f};
   catalog.set_vector(1, "convpool", "embedding", embedding);
   EXPECT_EQ(catalog.vector(1, "convpool", "embedding"), embedding);
+}
+
+TEST(Catalog, VectorsOfAModelAndKindComeInOneMatrix) {
+  ScratchDir scratch;
+  Catalog catalog = Catalog::create(scratch / "cat.db", scratch.path());
+  for (const char* path : {"a.mp3", "b.mp3", "c.mp3", "d.mp3"}) catalog.add_track(make_track(path, "rock"));
+  // Written out of id order, one track without a vector, other models and kinds beside.
+  catalog.set_vector(3, "m", "embedding", std::vector<float>{3.0f, 3.5f});
+  catalog.set_vector(1, "m", "embedding", std::vector<float>{1.0f, 1.5f});
+  catalog.set_vector(4, "m", "embedding", std::vector<float>{4.0f, 4.5f});
+  catalog.set_vector(2, "m", "probs", std::vector<float>{0.5f, 0.25f, 0.25f});
+  catalog.set_vector(2, "other", "embedding", std::vector<float>{9.0f, 9.0f});
+
+  const VectorMatrix matrix = catalog.vectors("m", "embedding");
+  EXPECT_EQ(matrix.ids, (std::vector<std::int64_t>{1, 3, 4}));
+  EXPECT_EQ(matrix.dim, 2u);
+  EXPECT_EQ(matrix.values, (std::vector<float>{1.0f, 1.5f, 3.0f, 3.5f, 4.0f, 4.5f}));
+  for (std::size_t i = 0; i < matrix.size(); ++i) {  // row i is the track's own vector
+    const auto own = *catalog.vector(matrix.ids[i], "m", "embedding");
+    EXPECT_TRUE(std::equal(own.begin(), own.end(), matrix.row(i).begin(), matrix.row(i).end()));
+  }
+  EXPECT_EQ(catalog.vector_tracks("m", "embedding"), (std::vector<std::int64_t>{1, 3, 4}));
+  EXPECT_EQ(catalog.vectors("m", "probs").dim, 3u);
+
+  const VectorMatrix none = catalog.vectors("unknown", "embedding");
+  EXPECT_EQ(none.size(), 0u);
+  EXPECT_EQ(none.dim, 0u);
+  EXPECT_TRUE(catalog.vector_tracks("unknown", "embedding").empty());
+
+  catalog.set_vector(2, "m", "embedding", std::vector<float>{1.0f, 2.0f, 3.0f});  // another length
+  try {
+    catalog.vectors("m", "embedding");
+    ADD_FAILURE() << "vectors of two lengths were accepted";
+  } catch (const CatalogError& error) {
+    EXPECT_EQ(error.kind(), CatalogErrorKind::Corrupt);
+    EXPECT_NE(std::string(error.what()).find("track 2"), std::string::npos) << error.what();
+  }
+}
+
+TEST(Catalog, FindsATrackByFingerprint) {
+  ScratchDir scratch;
+  Catalog catalog = Catalog::create(scratch / "cat.db", scratch.path());
+  catalog.add_track(make_track("a.mp3", "rock"));
+  TrackInfo copy = make_track("copy/a.mp3", "rock");
+  copy.fingerprint = make_track("a.mp3", "rock").fingerprint;  // the same bytes at another path
+  catalog.add_track(copy);
+  const auto found = catalog.find_track_by_fingerprint(copy.fingerprint);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->id, 1);  // the first of the two
+  EXPECT_EQ(found->path, "a.mp3");
+  EXPECT_FALSE(catalog.find_track_by_fingerprint("0123456789abcdef"));
 }
 
 TEST(Catalog, ErrorsNameTheFileAndTheReason) {

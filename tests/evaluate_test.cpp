@@ -45,9 +45,11 @@ class Evaluate : public ::testing::Test {
     steps_.push_back(
         tunelens("dataset split --catalog " + catalog + " --scheme per-class --val 1 --test 2 -q", s));
     steps_.push_back(tunelens("extract --catalog " + catalog + " --n-mels 16 --dtype float32 -q", s));
-    steps_.push_back(tunelens("train " + catalog + " --split default --out " + testing::quoted(s / "tones.tlm") +
+    steps_.push_back(tunelens("train " + catalog + " --split default --out " +
+                                  testing::quoted(s / "tones.tlm") +
                                   " --window 32 --width 4 --depth 10 --epochs 15 --batch-size 4 --lr 0.003"
-                                  " --lr-schedule constant --patience 0 --threads 1 --seed 7 -q",
+                                  " --lr-schedule constant --patience 0 --threads 1 --seed 7 -q --report " +
+                                  testing::quoted(s / "train.html"),
                               s));
   }
   static void TearDownTestSuite() {
@@ -163,6 +165,68 @@ TEST_F(Evaluate, ClassifyNamesBadFilesAndGoesOn) {
   EXPECT_EQ(csv.status, 0) << csv.err;
   EXPECT_EQ(csv.out.rfind("file,rank,genre,probability\n", 0), 0u) << csv.out;
   EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 2) << csv.out;
+}
+
+std::size_t occurrences(const std::string& text, const std::string& part) {
+  std::size_t n = 0;
+  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+  return n;
+}
+
+TEST_F(Evaluate, TrainingWroteLearningCurvesAndItsReport) {
+  // 15 epochs, four series (train and validation, loss and accuracy): one point each.
+  const std::string curves = testing::read_bytes(fs::path(model().string() + ".curves.svg"));
+  EXPECT_EQ(occurrences(curves, "<circle"), 60u) << curves.substr(0, 400);
+  EXPECT_NE(curves.find("validation accuracy: epoch 15 = "), std::string::npos);
+  const std::string html = testing::read_bytes(scratch() / "train.html");
+  EXPECT_NE(html.find("<title>Training: tones.tlm</title>"), std::string::npos);
+  EXPECT_EQ(occurrences(html, " (best)</td>"), 1u);
+  EXPECT_NE(html.find("<th>network.name</th><td>shortchunk</td>"), std::string::npos) << html;
+  EXPECT_NE(html.find("<th>seed</th><td>7</td>"), std::string::npos);
+  EXPECT_NE(html.find("<th>classes</th><td>[&quot;high&quot;,&quot;low&quot;,&quot;mid&quot;]</td>"),
+            std::string::npos);
+}
+
+TEST_F(Evaluate, ReportChartsAndIndexShowEveryGenre) {
+  const fs::path page = scratch() / "pages/evaluate.html", charts = scratch() / "charts";
+  fs::create_directories(page.parent_path());
+  const ProgramRun run =
+      tunelens("evaluate -j 1 --model " + testing::quoted(model()) + " --catalog " +
+                   testing::quoted(catalog()) + " --report " + testing::quoted(page) + " --charts " +
+                   testing::quoted(charts) + " --report-link " + testing::quoted(scratch() / "train.html"),
+               scratch());
+  ASSERT_EQ(run.status, 0) << run.out << run.err;
+  const std::string html = testing::read_bytes(page);
+  for (const char* genre : {"high", "low", "mid"})
+    EXPECT_EQ(occurrences(html, std::string("<tr><td>") + genre + "</td>"), 4u)
+        << genre;                                             // report, errors; 2 levels
+  EXPECT_EQ(occurrences(html, "<rect class=\"cell\""), 18u);  // 3 x 3 per level
+  EXPECT_NE(html.find("<a href=\"../train.html\">Training: tones.tlm</a>"), std::string::npos);
+  std::size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(charts)) {
+    EXPECT_EQ(entry.path().extension(), ".svg");
+    ++files;
+  }
+  EXPECT_EQ(files, 8u);
+  EXPECT_EQ(occurrences(testing::read_bytes(charts / "windows-confusion.svg"), "<rect class=\"cell\""), 9u);
+
+  const ProgramRun index =
+      tunelens("report index --out " + testing::quoted(scratch() / "index.html") + " " +
+                   testing::quoted(scratch() / "train.html") + " " + testing::quoted(page),
+               scratch());
+  ASSERT_EQ(index.status, 0) << index.out << index.err;
+  const std::string links = testing::read_bytes(scratch() / "index.html");
+  EXPECT_NE(links.find("<a href=\"train.html\">Training: tones.tlm</a>"), std::string::npos) << links;
+  EXPECT_NE(links.find("<a href=\"pages/evaluate.html\">Evaluation: tones.tlm on tones.catalog</a>"),
+            std::string::npos)
+      << links;
+  EXPECT_NE(links.find("split &#39;default&#39; (test): 6 tracks"), std::string::npos) << links;
+
+  const ProgramRun missing = tunelens("report index --out " + testing::quoted(scratch() / "index2.html") +
+                                          " " + testing::quoted(scratch() / "no.html"),
+                                      scratch());
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_NE(missing.err.find("no.html: no such page"), std::string::npos) << missing.err;
 }
 
 }  // namespace

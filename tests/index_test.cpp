@@ -11,8 +11,10 @@
 #include <tuple>
 #include <vector>
 
+#include "recommend/catalog_index.h"
 #include "recommend/exact_index.h"
 #include "recommend/hnsw_index.h"
+#include "store/catalog.h"
 #include "test_support.h"
 
 namespace tunelens {
@@ -455,6 +457,124 @@ TEST(Index, FileErrorsNameTheFileAndTheReason) {
   } catch (const IndexError& e) {
     EXPECT_EQ(e.kind(), IndexErrorKind::Io) << e.what();
   }
+}
+
+// --- the saved index of a catalog's vectors (recommend/catalog_index.h)
+
+// A catalog of n tracks with clustered 16-dimensional "embedding" vectors under model key "m".
+std::vector<float> fill_catalog(Catalog& catalog, std::size_t n, std::uint32_t seed) {
+  const auto data = clustered_vectors(n, 16, 10, Metric::Cosine, seed);
+  Catalog::Transaction transaction(catalog);
+  for (std::size_t i = 0; i < n; ++i) {
+    TrackInfo track;
+    track.path = "t";  // built in steps: GCC 12 warns (falsely) about "t" + std::string
+    track.path += std::to_string(catalog.track_count() + 1);
+    track.path += ".wav";
+    track.fingerprint = track.path;
+    track.codec = "pcm_s16le";
+    track.source = "test";
+    const std::int64_t id = *catalog.add_track(track);
+    catalog.set_vector(id, "m", "embedding", std::span(data.data() + i * 16, 16));
+  }
+  transaction.commit();
+  return data;
+}
+
+TEST(CatalogIndex, FilesAreNamedAfterModelKindAndMetric) {
+  EXPECT_EQ(catalog_index_file("/data/corpus.db", "0123abcd", "embedding", Metric::Cosine),
+            std::filesystem::path("/data/corpus.db.index/0123abcd.embedding.cosine.hnsw"));
+  // A key that is a path is replaced by its hash: one plain file name.
+  const auto file = catalog_index_file("/data/corpus.db", "/models/genre.tlm", "probs", Metric::SqEuclidean);
+  EXPECT_EQ(file.parent_path(), std::filesystem::path("/data/corpus.db.index"));
+  EXPECT_EQ(file.filename().string().size(), 16 + std::string(".probs.sqeuclidean.hnsw").size()) << file;
+  EXPECT_EQ(parse_search_mode("auto"), SearchMode::Auto);
+  EXPECT_EQ(parse_search_mode("exact"), SearchMode::Exact);
+  EXPECT_EQ(parse_search_mode("hnsw"), SearchMode::Hnsw);
+  EXPECT_THROW(parse_search_mode("fast"), IndexError);
+}
+
+TEST(CatalogIndex, SmallCatalogsAreSearchedExactlyWithoutAFile) {
+  ScratchDir dir;
+  Catalog catalog = Catalog::create(dir / "c.db", dir.path());
+  EXPECT_FALSE(open_catalog_index(catalog, "m", "embedding", Metric::Cosine).index);  // no vectors yet
+  fill_catalog(catalog, 200, 1);
+  const CatalogIndex index = open_catalog_index(catalog, "m", "embedding", Metric::Cosine);
+  ASSERT_TRUE(index.index);
+  EXPECT_EQ(index.index->kind(), "exact");
+  EXPECT_EQ(index.index->size(), 200u);
+  EXPECT_TRUE(index.file.empty());
+  EXPECT_FALSE(std::filesystem::exists(catalog_index_folder(dir / "c.db")));
+}
+
+TEST(CatalogIndex, HnswFileIsSavedReloadedMendedAndRebuiltWhenStale) {
+  ScratchDir dir;
+  Catalog catalog = Catalog::create(dir / "c.db", dir.path());
+  const auto data = fill_catalog(catalog, 300, 2);
+  std::vector<std::string> warnings;
+  CatalogIndexOptions options;
+  options.mode = SearchMode::Hnsw;
+  options.index.threads = 1;
+  options.on_warning = [&](const std::string& line) { warnings.push_back(line); };
+
+  const CatalogIndex built = open_catalog_index(catalog, "m", "embedding", Metric::Cosine, options);
+  ASSERT_TRUE(built.index);
+  EXPECT_EQ(built.index->kind(), "hnsw");
+  EXPECT_FALSE(built.loaded);
+  EXPECT_EQ(built.file, catalog_index_file(dir / "c.db", "m", "embedding", Metric::Cosine));
+  ASSERT_TRUE(std::filesystem::exists(built.file));
+  EXPECT_EQ(saved_catalog_indexes(dir / "c.db", "m"),
+            (std::vector<IndexedVectors>{{"embedding", Metric::Cosine}}));
+
+  // Auto finds the file and loads it; nothing to add.
+  options.mode = SearchMode::Auto;
+  const CatalogIndex loaded = open_catalog_index(catalog, "m", "embedding", Metric::Cosine, options);
+  EXPECT_TRUE(loaded.loaded);
+  EXPECT_EQ(loaded.added, 0u);
+  EXPECT_EQ(loaded.index->size(), 300u);
+  EXPECT_TRUE(warnings.empty());
+
+  // Tracks indexed since the file was saved (a killed run) are added to it, and the file saved again.
+  fill_catalog(catalog, 5, 3);
+  const CatalogIndex mended = open_catalog_index(catalog, "m", "embedding", Metric::Cosine, options);
+  EXPECT_TRUE(mended.loaded);
+  EXPECT_EQ(mended.added, 5u);
+  EXPECT_EQ(mended.index->size(), 305u);
+  EXPECT_EQ(load_index(mended.file)->size(), 305u);
+  EXPECT_TRUE(warnings.empty());
+
+  // The file of another catalog with the same ids (ids restart at 1): its vectors differ, so it is rebuilt.
+  {
+    ScratchDir other_dir;
+    Catalog other = Catalog::create(other_dir / "c.db", other_dir.path());
+    fill_catalog(other, 305, 99);
+    CatalogIndexOptions save_only = options;
+    save_only.mode = SearchMode::Hnsw;
+    const CatalogIndex foreign = open_catalog_index(other, "m", "embedding", Metric::Cosine, save_only);
+    std::filesystem::copy_file(foreign.file, mended.file, std::filesystem::copy_options::overwrite_existing);
+  }
+  const CatalogIndex rebuilt = open_catalog_index(catalog, "m", "embedding", Metric::Cosine, options);
+  EXPECT_FALSE(rebuilt.loaded);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("differs from the catalog's"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("rebuilt from the catalog's 305 vectors"), std::string::npos) << warnings[0];
+  // Now right: every track finds itself.
+  const SearchResults self = load_index(rebuilt.file)->search(std::span(data.data(), 16), 1);
+  EXPECT_EQ(self.ids[0], 1);
+
+  // A damaged file: rebuilt with one warning naming it.
+  std::string bytes = read_bytes(rebuilt.file);
+  bytes[bytes.size() / 2] ^= 0x20;
+  write_bytes(rebuilt.file, bytes);
+  warnings.clear();
+  const CatalogIndex repaired = open_catalog_index(catalog, "m", "embedding", Metric::Cosine, options);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find(rebuilt.file.string()), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("checksum"), std::string::npos) << warnings[0];
+  EXPECT_EQ(repaired.index->size(), 305u);
+
+  // --search exact ignores the file.
+  options.mode = SearchMode::Exact;
+  EXPECT_EQ(open_catalog_index(catalog, "m", "embedding", Metric::Cosine, options).index->kind(), "exact");
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // tunelens index and tunelens similar, end to end: a tiny catalog of synthetic tones (three pitches, one per
-// genre, imported from a CSV with titles and artists), a small model trained on it, the catalog indexed, and
-// queries by id, title and an audio file outside the catalog.
+// genre, imported from a CSV with titles and artists: testing::make_tone_catalog), a small model trained on
+// it, the catalog indexed, and queries by id, title and an audio file outside the catalog, in table, JSON and
+// CSV;
+// --quality on it, and the quality figures on a hand-made catalog.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -8,21 +10,22 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 
-#include "audio/audio.h"
+#include "recommend/quality.h"
 #include "store/catalog.h"
+#include "store/fingerprint.h"
 #include "test_support.h"
 
 namespace tunelens {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::ScratchDir;
 using testing::ProgramRun;
+using testing::ScratchDir;
 using testing::tunelens;
-using testing::write_noisy_tone;
 
 // The result rows of a `tunelens similar` table (after its summary line and header).
 std::vector<std::string> result_rows(const std::string& out) {
@@ -45,33 +48,8 @@ class Similar : public ::testing::Test {
   static void SetUpTestSuite() {
     scratch_ = new ScratchDir();
     const ScratchDir& s = *scratch_;
-    const std::vector<std::pair<std::string, double>> genres = {
-        {"high", 5000.0}, {"low", 150.0}, {"mid", 1200.0}};
-    std::string csv = "path,label,artist,album,title\n";
-    unsigned seed = 1;
-    for (const auto& [genre, frequency] : genres) {
-      fs::create_directories(s / ("data/" + genre));
-      for (int k = 0; k < 5; ++k) {
-        write_noisy_tone(s / fmt::format("data/{}/{}{}.wav", genre, genre, k), frequency * (1.0 + 0.03 * k),
-                   seed++);
-        csv += fmt::format("{}/{}{}.wav,{},Artist {},Album {},{} tone {}\n", genre, genre, k, genre, k % 2,
-                           genre, genre, k);
-      }
-    }
-    testing::write_bytes(s / "data/tracks.csv", csv);
-    fs::create_directories(s / "outside");
-    write_noisy_tone(s / "outside/query.wav", 160.0, 99);
-
+    steps_ = testing::make_tone_catalog(s);
     const std::string catalog = testing::quoted(s / "tones.catalog");
-    steps_.push_back(
-        tunelens("dataset import csv " + testing::quoted(s / "data/tracks.csv") + " --catalog " + catalog + " -q", s));
-    steps_.push_back(
-        tunelens("dataset split --catalog " + catalog + " --scheme per-class --val 1 --test 1 -q", s));
-    steps_.push_back(tunelens("extract --catalog " + catalog + " --n-mels 16 --dtype float32 -q", s));
-    steps_.push_back(tunelens("train " + catalog + " --split default --out " + testing::quoted(s / "tones.tlm") +
-                                  " --window 32 --width 4 --depth 10 --epochs 15 --batch-size 4 --lr 0.003"
-                                  " --lr-schedule constant --patience 0 --threads 1 --seed 7 -q",
-                              s));
     before_index_ = new ProgramRun(
         tunelens("similar --catalog " + catalog + " --model " + testing::quoted(s / "tones.tlm") + " 1", s));
     first_index_ = new ProgramRun(
@@ -168,6 +146,117 @@ TEST_F(Similar, AmbiguousAndUnknownQueriesAreRefused) {
   const ProgramRun js = similar("1 --metric js");
   EXPECT_EQ(js.status, 2);
   EXPECT_NE(js.err.find("--by probs"), std::string::npos) << js.err;
+}
+
+TEST_F(Similar, JsonAndCsvFormatsParse) {
+  const ProgramRun json = similar("'low tone 0' -k 3 --format json");
+  ASSERT_EQ(json.status, 0) << json.out << json.err;
+  const nlohmann::json document = nlohmann::json::parse(json.out);
+  EXPECT_EQ(document.at("by"), "embedding");
+  EXPECT_EQ(document.at("metric"), "cosine");
+  EXPECT_EQ(document.at("indexed"), 15);
+  const auto& results = document.at("results");
+  ASSERT_EQ(results.size(), 3u) << json.out;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    EXPECT_EQ(results[i].at("rank"), i + 1);
+    EXPECT_GT(results[i].at("id").get<std::int64_t>(), 0);
+    EXPECT_GE(results[i].at("distance").get<double>(), 0.0);
+    EXPECT_EQ(results[i].at("label"), "low");
+    EXPECT_EQ(results[i].at("album"), "Album low");
+    EXPECT_TRUE(results[i].at("artist") == "Artist 0" || results[i].at("artist") == "Artist 1");
+    EXPECT_TRUE(results[i].at("title").get<std::string>().starts_with("low tone"));
+    EXPECT_TRUE(results[i].at("path").get<std::string>().starts_with("low/low"));
+  }
+
+  const ProgramRun csv = similar("'low tone 0' -k 3 --format csv");
+  ASSERT_EQ(csv.status, 0) << csv.out << csv.err;
+  std::istringstream lines(csv.out);
+  std::string line;
+  std::vector<std::vector<std::string>> rows;
+  while (std::getline(lines, line)) {
+    std::vector<std::string> fields;
+    std::istringstream cells(line);
+    std::string field;
+    while (std::getline(cells, field, ',')) fields.push_back(field);
+    rows.push_back(fields);
+  }
+  ASSERT_EQ(rows.size(), 4u) << csv.out;
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"rank", "id", "distance", "title", "artist", "album", "label",
+                                               "path"}));
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    ASSERT_EQ(rows[i].size(), 8u) << csv.out;
+    EXPECT_EQ(rows[i][0], std::to_string(i));
+    EXPECT_EQ(rows[i][1], results[i - 1].at("id").dump()) << "the same ranking as the JSON";
+    EXPECT_EQ(rows[i][6], "low");
+  }
+
+  const ProgramRun bad = similar("1 --format xml");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("xml"), std::string::npos) << bad.err;
+}
+
+TEST_F(Similar, QualityCommandWritesTheTableMarkdownAndJson) {
+  const ProgramRun run = similar("--quality -k 3 --markdown " + testing::quoted(scratch() / "quality.md") +
+                                 " --json " + testing::quoted(scratch() / "quality.json"));
+  ASSERT_EQ(run.status, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("original (probs, sqeuclidean)"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("embedding (embedding, cosine)"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("random (expected)"), std::string::npos) << run.out;
+  const nlohmann::json document = nlohmann::json::parse(testing::read_bytes(scratch() / "quality.json"));
+  EXPECT_EQ(document.at("queries"), 3);  // one test track per genre
+  EXPECT_EQ(document.at("catalog_tracks"), 15);
+  ASSERT_EQ(document.at("recommenders").size(), 2u);
+  // Each genre's 5 tracks: 4 others out of 14 share the query's genre.
+  EXPECT_NEAR(document.at("random").at("same_genre").get<double>(), 4.0 / 14.0, 1e-9);
+  const std::string markdown = testing::read_bytes(scratch() / "quality.md");
+  EXPECT_NE(markdown.find("| recommender | same artist | same genre |"), std::string::npos) << markdown;
+
+  const ProgramRun missing = similar("--quality --split nope");
+  EXPECT_EQ(missing.status, 2);
+  EXPECT_NE(missing.err.find("nope"), std::string::npos) << missing.err;
+}
+
+// Six tracks on a line (sqeuclidean on 2-D vectors (x, 0)), two of them queries, k = 2; the shares worked out
+// by hand.
+TEST(RecommendationQuality, HandMadeCatalogGivesTheExpectedShares) {
+  ScratchDir scratch;
+  Catalog catalog = Catalog::create(scratch / "hand.db", scratch.path());
+  struct Row {
+    const char* artist;
+    const char* label;
+    float x;
+  };
+  const Row rows[] = {{"A", "x", 0},  {"A", "y", 1},  {"B", "x", 3},
+                      {"B", "y", 10}, {"C", "x", 11}, {"C", "y", 13}};
+  std::vector<std::int64_t> ids;
+  for (const Row& row : rows) {
+    TrackInfo track;
+    track.path = fmt::format("t{}.wav", ids.size() + 1);
+    track.fingerprint = hash_hex(content_hash(track.path));
+    track.codec = "pcm_s16le";
+    track.artist = row.artist;
+    track.label = row.label;
+    track.source = "test";
+    ids.push_back(*catalog.add_track(track));
+    const float vector[] = {row.x, 0.0f};
+    catalog.set_vector(ids.back(), "hand", "probs", vector);
+  }
+  // Query t1 at 0: nearest t2 (A, y) at 1 and t3 (B, x) at 9: artist 1/2, label 1/2.
+  // Query t4 at 10: nearest t5 (C, x) at 1 and t6 (C, y) at 9: artist 0, label 1/2.
+  const RecommenderQuality quality =
+      recommendation_quality(catalog, "hand", "probs", Metric::SqEuclidean, {ids[0], ids[3]}, 2, 1);
+  EXPECT_EQ(quality.queries, 2u);
+  EXPECT_EQ(quality.catalog, 6u);
+  EXPECT_DOUBLE_EQ(quality.same_artist, 0.25);
+  EXPECT_DOUBLE_EQ(quality.same_label, 0.5);
+  // At random: t1 has 1 other track by A and 2 others labelled x among 5; t4 1 by B and 2 labelled y.
+  EXPECT_DOUBLE_EQ(quality.random_artist, 0.2);
+  EXPECT_DOUBLE_EQ(quality.random_label, 0.4);
+
+  const RecommenderQuality none =
+      recommendation_quality(catalog, "other model", "probs", Metric::SqEuclidean, ids, 2);
+  EXPECT_EQ(none.catalog, 0u);
+  EXPECT_EQ(none.queries, 0u);
 }
 
 }  // namespace

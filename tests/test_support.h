@@ -105,6 +105,44 @@ inline void write_noisy_tone(const std::filesystem::path& file, double frequency
   write_wav(file, samples, rate);
 }
 
+// The small world of the index, similar and ingest tests, made in `s` with the program itself: three "genres" of
+// noisy tones (high 5000 Hz, low 150 Hz, mid 1200 Hz, five tracks each, artists "Artist 0/1", titles "<genre> tone
+// <k>") under data/ with a tracks.csv, imported into tones.catalog, split per class (1 val, 1 test per genre),
+// with 16-mel float32 features, and a small shortchunk model trained on it (tones.tlm); plus outside/query.wav
+// (160 Hz), not in the catalog. Returns every step's run (each should have status 0).
+inline std::vector<ProgramRun> make_tone_catalog(const ScratchDir& s) {
+  const std::vector<std::pair<std::string, double>> genres = {{"high", 5000.0}, {"low", 150.0}, {"mid", 1200.0}};
+  std::string csv = "path,label,artist,album,title\n";
+  unsigned seed = 1;
+  for (const auto& [genre, frequency] : genres) {
+    std::filesystem::create_directories(s / ("data/" + genre));
+    for (int k = 0; k < 5; ++k) {
+      const std::string name = genre + "/" + genre + std::to_string(k) + ".wav";
+      write_noisy_tone(s / ("data/" + name), frequency * (1.0 + 0.03 * k), seed++);
+      csv += name + "," + genre + ",Artist " + std::to_string(k % 2) + ",Album " + genre + "," + genre + " tone " +
+             std::to_string(k) + "\n";
+    }
+  }
+  write_bytes(s / "data/tracks.csv", csv);
+  std::filesystem::create_directories(s / "outside");
+  write_noisy_tone(s / "outside/query.wav", 160.0, 99);
+
+  const std::string catalog = quoted(s / "tones.catalog");
+  std::vector<ProgramRun> steps;
+  std::string command = "dataset import csv ";
+  command += quoted(s / "data/tracks.csv");
+  command += " --catalog " + catalog + " -q";
+  steps.push_back(tunelens(command, s));
+  steps.push_back(tunelens("dataset split --catalog " + catalog + " --scheme per-class --val 1 --test 1 -q", s));
+  steps.push_back(tunelens("extract --catalog " + catalog + " --n-mels 16 --dtype float32 -q", s));
+  command = "train " + catalog;
+  command += " --split default --out " + quoted(s / "tones.tlm");
+  command += " --window 32 --width 4 --depth 10 --epochs 15 --batch-size 4 --lr 0.003"
+             " --lr-schedule constant --patience 0 --threads 1 --seed 7 -q";
+  steps.push_back(tunelens(command, s));
+  return steps;
+}
+
 // Names parameterised tests after a string parameter (or a string member of it), with non-alphanumerics as '_'.
 template <typename Member = std::nullptr_t>
 struct ParamName {

@@ -15,6 +15,8 @@ const std::vector<TorchCommand>& torch_commands() {
       {"classify", "Tell the genres of audio files with a model (top-k, per-window timeline)"},
       {"index", "Compute and store a model's vectors for every catalog track (for tunelens similar)"},
       {"similar", "Find the catalog tracks that sound most like a track or an audio file"},
+      {"analyze", "Study a collection of albums: genre profiles per song and album, nearest songs, a map, a report"},
+      {"ingest", "Add new audio files to a catalog, recommendable at once, and list their nearest tracks"},
   };
   return commands;
 }

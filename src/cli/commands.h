@@ -16,6 +16,7 @@ void add_features_command(CLI::App& app);
 void add_dataset_command(CLI::App& app);
 void add_extract_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
+void add_report_command(CLI::App& app);  // report index
 // In tunelens-torch (cli/app.h):
 void add_train_command(CLI::App& app);
 void add_model_command(CLI::App& app);
@@ -23,5 +24,7 @@ void add_evaluate_command(CLI::App& app);
 void add_classify_command(CLI::App& app);
 void add_index_command(CLI::App& app);
 void add_similar_command(CLI::App& app);
+void add_analyze_command(CLI::App& app);
+void add_ingest_command(CLI::App& app);
 
 }  // namespace tunelens::cli

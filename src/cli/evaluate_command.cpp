@@ -17,6 +17,8 @@
 #include "data/extract.h"
 #include "eval/metrics.h"
 #include "model/model.h"
+#include "report/html.h"
+#include "report/run_pages.h"
 #include "store/catalog.h"
 #include "store/feature_array.h"
 
@@ -28,6 +30,8 @@ struct EvaluateArgs {
   std::string split = "default";
   std::string part = "test";
   std::string json, csv;
+  std::string report, charts;             // --report FILE.html, --charts DIR (SVG files)
+  std::vector<std::string> report_links;  // --report-link: sibling pages for the report's navigation bar
   int top_k = 3;
   int threads = 0;
 };
@@ -142,7 +146,10 @@ int run_evaluate(const EvaluateArgs& args) {
     std::cout << fmt::format("  {}: errors to: {}; mistaken for it: {}\n", classes[c],
                              to.empty() ? "none" : to, from.empty() ? "none" : from);
   }
+  std::size_t unknown = 0;
+  for (const auto& entry : unknown_labels) unknown += entry.second;
   nlohmann::json mistakes = nlohmann::json::array();
+  std::vector<std::string> mistake_names;
   std::cout << "\nmost confident mistakes:\n";
   if (report.confident_mistakes.empty()) std::cout << "  none\n";
   for (const Mistake& m : report.confident_mistakes) {
@@ -150,6 +157,7 @@ int run_evaluate(const EvaluateArgs& args) {
     std::cout << fmt::format("  {:.4f}  {} -> {}  {}{}\n", m.confidence, classes[m.truth],
                              classes[m.predicted], track.path,
                              track.title ? " (" + *track.title + ")" : std::string());
+    mistake_names.push_back(track.title ? fmt::format("{} ({})", *track.title, track.path) : track.path);
     mistakes.push_back({{"track", track.id},
                         {"path", track.path},
                         {"title", track.title ? nlohmann::json(*track.title) : nlohmann::json(nullptr)},
@@ -164,8 +172,6 @@ int run_evaluate(const EvaluateArgs& args) {
     out["catalog"] = args.catalog;
     out["split"] = args.split;
     out["part"] = args.part;
-    std::size_t unknown = 0;
-    for (const auto& entry : unknown_labels) unknown += entry.second;
     out["failed_tracks"] = failed;
     out["skipped_unknown_label_tracks"] = unknown;
     out["recomputed_features"] = recomputed_count;
@@ -175,6 +181,24 @@ int run_evaluate(const EvaluateArgs& args) {
     write_text(args.json, out.dump(2) + "\n");
   }
   if (!args.csv.empty()) write_text(args.csv, report.csv());
+  if (!args.report.empty() || !args.charts.empty()) {
+    report::EvaluationSummary summary{args.model, args.catalog,  args.split, args.part, report,
+                                      windows,    mistake_names, failed,     unknown,   {}};
+    if (!args.charts.empty()) {
+      std::filesystem::create_directories(args.charts);
+      const auto charts = report::evaluation_charts(summary);
+      for (const auto& [name, svg] : charts)
+        write_text((std::filesystem::path(args.charts) / name).string(), svg);
+      std::cout << fmt::format("\ncharts: {} SVG files in {}\n", charts.size(), args.charts);
+    }
+    if (!args.report.empty()) {
+      const std::filesystem::path folder = std::filesystem::path(args.report).parent_path();
+      for (const std::string& page : args.report_links)
+        summary.links.push_back(report::page_link(page, folder));
+      report::evaluation_page(summary).write(args.report);
+      std::cout << fmt::format("report: {}\n", args.report);
+    }
+  }
   return failed > 0 ? kSomeFailed : kSuccess;
 }
 
@@ -190,6 +214,12 @@ void add_evaluate_command(CLI::App& app) {
   command->add_option("--part", args->part, "Part of the split: test, val or train")->capture_default_str();
   command->add_option("--json", args->json, "Write the report (tracks and windows) as JSON to FILE");
   command->add_option("--csv", args->csv, "Write the per-class scores as CSV to FILE");
+  command->add_option(
+      "--report", args->report,
+      "Write an HTML report: classification report, confusion heatmaps, F1, error analysis, mistakes");
+  command->add_option("--charts", args->charts, "Write the report's charts as SVG files into DIR");
+  command->add_option("--report-link", args->report_links,
+                      "A report page to link from this one (repeatable)");
   command->add_option("--top-k", args->top_k, "Also report top-k accuracy")->capture_default_str();
   command->add_option("--threads,-j", args->threads, "Threads (default: all cores)");
   set_action(command, [args] { return run_evaluate(*args); });

@@ -3,10 +3,12 @@
 //   "probs"      the mean softmax over the track's windows (what the original study ranked by)
 //   "embedding"  the mean penultimate-layer output over the windows, L2-normalised
 // Rows are keyed by the model's weights hash, so a copied or renamed model file finds its vectors again.
-// Tracks are written in transactions of a few tracks; a rerun computes only what is missing.
+// Tracks are written in transactions of a few tracks; a rerun computes only what is missing. Then the saved
+// HNSW indexes beside the catalog (recommend/catalog_index.h) are brought up to date, and built for a large
+// catalog (--search).
 #include <fmt/format.h>
 
-#include <cmath>
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -15,63 +17,49 @@
 #include "cli/track_vectors.h"
 #include "data/extract.h"
 #include "model/model.h"
+#include "recommend/catalog_index.h"
 #include "store/catalog.h"
-#include "store/feature_array.h"
 
 namespace tunelens::cli {
-
-std::string model_vector_key(const ModelInfo& info, const std::string& model_file) {
-  if (!info.weights_hash.empty()) return info.weights_hash;
-  return std::filesystem::absolute(model_file).lexically_normal().string();
-}
-
-TrackVectors track_vectors(const Model& model, const Spectrogram& spectrogram) {
-  const WindowPredictions predictions = model.predict(spectrogram);
-  if (predictions.windows == 0) throw ModelError("no windows");
-  TrackVectors vectors;
-  vectors.probs = predictions.mean_probabilities();
-  const std::size_t dim = predictions.embedding_size;
-  std::vector<double> sum(dim, 0.0);
-  for (std::size_t w = 0; w < predictions.windows; ++w)
-    for (std::size_t d = 0; d < dim; ++d) sum[d] += predictions.embeddings[w * dim + d];
-  double norm = 0.0;
-  for (double& value : sum) {
-    value /= static_cast<double>(predictions.windows);
-    norm += value * value;
-  }
-  norm = std::sqrt(norm);
-  vectors.embedding.resize(dim);
-  for (std::size_t d = 0; d < dim; ++d)
-    vectors.embedding[d] = static_cast<float>(norm > 0.0 ? sum[d] / norm : 0.0);
-  return vectors;
-}
-
-Spectrogram catalog_track_features(const Catalog& catalog, const Track& track, const FeatureConfig& config,
-                                   const MelSpectrogram& mel, bool* recomputed) {
-  if (recomputed) *recomputed = false;
-  if (!config.id.empty()) {
-    const auto record = catalog.features(track.id, config.id);
-    const auto file = catalog.feature_file(track.id, config.id);
-    if (record && record->status == FeatureStatus::Done && std::filesystem::exists(file)) {
-      const FeatureArray array(file);
-      Spectrogram spectrogram;
-      spectrogram.rows = array.rows();
-      spectrogram.frames = array.frames();
-      spectrogram.values = array.read_all();
-      return spectrogram;
-    }
-  }
-  if (recomputed) *recomputed = true;
-  return compute_track_features(catalog.absolute_path(track.path), config.settings, mel);
-}
 
 namespace {
 
 struct IndexArgs {
   std::string model, catalog;
+  std::string search = "auto";
   int threads = 0;
   bool quiet = false;
 };
+
+// Brings the model's saved HNSW files up to date with the catalog (recommend/catalog_index.h), and with
+// --search hnsw, or auto on a large catalog, builds those of the two recommenders (embedding/cosine,
+// probs/sqeuclidean) that are missing. One line per file.
+void keep_saved_indexes_current(const Catalog& catalog, const std::string& key, SearchMode mode,
+                                unsigned threads) {
+  const std::vector<IndexedVectors> saved = saved_catalog_indexes(catalog.file(), key);
+  std::vector<IndexedVectors> wanted = saved;
+  const bool build = mode == SearchMode::Hnsw ||
+                     (mode == SearchMode::Auto &&
+                      recommended_index_kind(catalog.vector_tracks(key, "embedding").size()) == "hnsw");
+  if (build)
+    for (const IndexedVectors& pair :
+         {IndexedVectors{"embedding", Metric::Cosine}, IndexedVectors{"probs", Metric::SqEuclidean}})
+      if (std::find(wanted.begin(), wanted.end(), pair) == wanted.end()) wanted.push_back(pair);
+  CatalogIndexOptions options;
+  options.mode = SearchMode::Hnsw;
+  options.index.threads = threads;
+  options.on_warning = [](const std::string& line) {
+    std::cerr << "tunelens index: warning: " << line << "\n";
+  };
+  for (const IndexedVectors& pair : wanted) {
+    const CatalogIndex index = open_catalog_index(catalog, key, pair.kind, pair.metric, options);
+    if (!index.index) continue;
+    std::cout << fmt::format("index: {}: {} vectors ({})\n", index.file.string(), index.index->size(),
+                             !index.loaded     ? "built"
+                             : index.added > 0 ? fmt::format("{} added", index.added)
+                                               : "up to date");
+  }
+}
 
 constexpr std::size_t kTracksPerTransaction = 16;
 
@@ -85,10 +73,14 @@ int run_index(const IndexArgs& args) {
   Catalog catalog = Catalog::open(args.catalog);
   const std::string key = model_vector_key(model.info(), args.model);
 
+  const SearchMode search = parse_search_mode(args.search);
+  const std::vector<std::int64_t> with_probs = catalog.vector_tracks(key, "probs"),
+                                  with_embedding = catalog.vector_tracks(key, "embedding");
   std::vector<Track> todo;
   std::size_t already = 0;
   for (Track& track : catalog.tracks()) {
-    if (catalog.vector(track.id, key, "probs") && catalog.vector(track.id, key, "embedding"))
+    if (std::binary_search(with_probs.begin(), with_probs.end(), track.id) &&
+        std::binary_search(with_embedding.begin(), with_embedding.end(), track.id))
       ++already;
     else
       todo.push_back(std::move(track));
@@ -102,7 +94,8 @@ int run_index(const IndexArgs& args) {
     for (std::size_t i = begin; i < end; ++i) {
       const Track& track = todo[i];
       try {
-        done.emplace_back(track.id, track_vectors(model, catalog_track_features(catalog, track, model.features(), mel)));
+        done.emplace_back(
+            track.id, track_vectors(model, catalog_track_features(catalog, track, model.features(), mel)));
       } catch (const std::exception& error) {
         std::cerr << fmt::format("tunelens index: error: track {} ({}): {}\n", track.id, track.path,
                                  error.what());
@@ -111,6 +104,7 @@ int run_index(const IndexArgs& args) {
     }
     Catalog::Transaction transaction(catalog);
     for (const auto& [id, vectors] : done) {
+      catalog.set_prediction(id, key, vectors.probs);
       catalog.set_vector(id, key, "probs", vectors.probs);
       catalog.set_vector(id, key, "embedding", vectors.embedding);
     }
@@ -122,6 +116,7 @@ int run_index(const IndexArgs& args) {
   std::cout << fmt::format("index: {} tracks added, {} already indexed{} (model {}, {} + {} dimensions)\n",
                            added, already, failed > 0 ? fmt::format(", {} failed", failed) : std::string(),
                            key, model.classes().size(), model.info().embedding_size);
+  keep_saved_indexes_current(catalog, key, search, static_cast<unsigned>(std::max(0, args.threads)));
   return failed > 0 ? kSomeFailed : kSuccess;
 }
 
@@ -133,6 +128,11 @@ void add_index_command(CLI::App& app) {
       "index", "Compute and store a model's vectors (mean softmax, embedding) for every catalog track");
   command->add_option("--model,-m", args->model, "Model file")->required();
   command->add_option("--catalog", args->catalog, "Catalog whose tracks to index")->required();
+  command
+      ->add_option(
+          "--search", args->search,
+          "exact, hnsw or auto: hnsw saves an HNSW index beside the catalog (auto: for large catalogs)")
+      ->capture_default_str();
   command->add_option("--threads,-j", args->threads, "Threads (default: all cores)");
   command->add_flag("--quiet,-q", args->quiet, "No progress");
   set_action(command, [args] { return run_index(*args); });

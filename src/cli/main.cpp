@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   add_dataset_command(app);
   add_extract_command(app);
   add_synth_command(app);
+  add_report_command(app);
   // Listed in the help; a command line naming one never reaches the parser (see above).
   for (const auto& command : torch_commands()) app.add_subcommand(command.name, command.description);
   return run_app(app, argc, argv);

@@ -3,21 +3,26 @@
 // The query is a track id, a track's path, a title (case-insensitive substring) or an audio file outside the
 // catalog, whose vectors are computed on the fly with the model's feature settings. The defaults (--by
 // embedding --metric cosine) rank by the network's penultimate layer; --by probs --metric sqeuclidean is the
-// original study's recommender.
+// original study's recommender. --quality measures both recommenders on a split (recommend/quality.h)
+// instead.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "cli/app.h"
 #include "cli/commands.h"
+#include "cli/ingest.h"
 #include "cli/track_vectors.h"
 #include "data/extract.h"
 #include "model/model.h"
-#include "recommend/index.h"
+#include "recommend/catalog_index.h"
+#include "recommend/quality.h"
 #include "store/catalog.h"
 
 namespace tunelens::cli {
@@ -30,6 +35,11 @@ struct SimilarArgs {
   int k = 10;
   std::string by = "embedding";
   std::string metric = "cosine";
+  std::string search = "auto";
+  std::string format = "table";
+  bool quality = false;
+  std::string split = "default", part = "test";
+  std::string markdown, json;
   int threads = 0;
 };
 
@@ -44,6 +54,12 @@ bool all_digits(const std::string& text) {
          std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
+std::runtime_error no_vectors(const SimilarArgs& args) {
+  return std::runtime_error(
+      fmt::format("{}: no vectors of model {} yet; run `tunelens index --model {} --catalog {}`",
+                  args.catalog, args.model, args.model, args.catalog));
+}
+
 // The query resolved: a catalog track, or an outside audio file.
 struct Query {
   std::optional<Track> track;
@@ -51,8 +67,7 @@ struct Query {
 };
 
 // Finds what the query names; prints the candidates and returns nullopt when a title matches several tracks.
-std::optional<Query> resolve_query(const Catalog& catalog, const std::vector<Track>& tracks,
-                                   const std::string& text) {
+std::optional<Query> resolve_query(const Catalog& catalog, const std::string& text) {
   if (all_digits(text)) {
     if (auto track = catalog.find_track(std::stoll(text))) return Query{std::move(track), {}};
   }
@@ -64,6 +79,7 @@ std::optional<Query> resolve_query(const Catalog& catalog, const std::vector<Tra
     return Query{std::nullopt, fs::path(text)};
   }
   const std::string needle = lower(text);
+  const std::vector<Track> tracks = catalog.tracks();
   std::vector<const Track*> matches;
   for (const Track& track : tracks)
     if (track.title && lower(*track.title).find(needle) != std::string::npos) matches.push_back(&track);
@@ -77,8 +93,92 @@ std::optional<Query> resolve_query(const Catalog& catalog, const std::vector<Tra
   return std::nullopt;
 }
 
-std::string cell(const std::optional<std::string>& value) {
-  return value && !value->empty() ? *value : "-";
+// The original study's recommender and the embedding one, as the issue compares them.
+struct Recommender {
+  const char* name;
+  const char* kind;
+  Metric metric;
+};
+constexpr Recommender kRecommenders[] = {{"original", "probs", Metric::SqEuclidean},
+                                         {"embedding", "embedding", Metric::Cosine}};
+
+// --quality: same-artist and same-genre shares of the k nearest tracks of every query track of a split part.
+int run_quality(const SimilarArgs& args, const Catalog& catalog, const std::string& key) {
+  const auto part = parse_split_part(args.part);
+  if (!part) throw CLI::ValidationError("--part", "must be train, val or test");
+  if (!catalog.split(args.split))
+    throw std::runtime_error(
+        fmt::format("{}: no split '{}' (tunelens dataset split makes one)", args.catalog, args.split));
+  TrackQuery query;
+  query.split_name = args.split;
+  query.split_part = *part;
+  std::vector<std::int64_t> ids;
+  for (const Track& track : catalog.tracks(query)) ids.push_back(track.id);
+  const std::size_t k = static_cast<std::size_t>(args.k);
+  const unsigned threads = static_cast<unsigned>(std::max(0, args.threads));
+  std::vector<RecommenderQuality> results;
+  for (const Recommender& recommender : kRecommenders) {
+    results.push_back(
+        recommendation_quality(catalog, key, recommender.kind, recommender.metric, ids, k, threads));
+    if (results.back().catalog == 0) throw no_vectors(args);
+  }
+  if (results.front().queries == 0)
+    throw std::runtime_error(
+        fmt::format("{}: none of the {} {} tracks of split '{}' has vectors; run `tunelens index`",
+                    args.catalog, ids.size(), args.part, args.split));
+
+  const RecommenderQuality& first = results.front();
+  const std::string title = fmt::format(
+      "recommendation quality: the {} nearest of each of {} {} tracks (split '{}') among {} tracks", k,
+      first.queries, args.part, args.split, first.catalog);
+  struct Line {
+    std::string name, artist, genre;
+  };
+  std::vector<Line> lines;
+  for (std::size_t i = 0; i < results.size(); ++i)
+    lines.push_back({fmt::format("{} ({}, {})", kRecommenders[i].name, kRecommenders[i].kind,
+                                 metric_name(kRecommenders[i].metric)),
+                     fmt::format("{:.3f}", results[i].same_artist),
+                     fmt::format("{:.3f}", results[i].same_label)});
+  lines.push_back({"random (expected)", fmt::format("{:.3f}", first.random_artist),
+                   fmt::format("{:.3f}", first.random_label)});
+
+  std::cout << title << "\n";
+  std::size_t width = std::string("recommender").size();
+  for (const Line& line : lines) width = std::max(width, line.name.size());
+  std::cout << fmt::format("{:<{}}  {:>11}  {:>10}\n", "recommender", width, "same artist", "same genre");
+  for (const Line& line : lines)
+    std::cout << fmt::format("{:<{}}  {:>11}  {:>10}\n", line.name, width, line.artist, line.genre);
+
+  if (!args.markdown.empty()) {
+    std::ofstream out(args.markdown);
+    out << "| recommender | same artist | same genre |\n|---|---|---|\n";
+    for (const Line& line : lines)
+      out << fmt::format("| {} | {} | {} |\n", line.name, line.artist, line.genre);
+    out << "\n" << title << ".\n";
+    if (!out) throw std::runtime_error(args.markdown + ": cannot write");
+  }
+  if (!args.json.empty()) {
+    nlohmann::json recommenders = nlohmann::json::array();
+    for (std::size_t i = 0; i < results.size(); ++i)
+      recommenders.push_back({{"name", kRecommenders[i].name},
+                              {"by", results[i].kind},
+                              {"metric", metric_name(results[i].metric)},
+                              {"same_artist", results[i].same_artist},
+                              {"same_genre", results[i].same_label}});
+    const nlohmann::json document = {
+        {"split", args.split},
+        {"part", args.part},
+        {"k", k},
+        {"queries", first.queries},
+        {"catalog_tracks", first.catalog},
+        {"recommenders", recommenders},
+        {"random", {{"same_artist", first.random_artist}, {"same_genre", first.random_label}}}};
+    std::ofstream out(args.json);
+    out << document.dump(2) << "\n";
+    if (!out) throw std::runtime_error(args.json + ": cannot write");
+  }
+  return kSuccess;
 }
 
 int run_similar(const SimilarArgs& args) {
@@ -88,45 +188,34 @@ int run_similar(const SimilarArgs& args) {
   const Metric metric = parse_metric(args.metric);
   if (metric == Metric::JensenShannon && args.by != "probs")
     throw std::runtime_error("--metric js compares probability vectors: use it with --by probs");
+  const NeighbourFormat format = parse_neighbour_format(args.format);
   if (!fs::exists(args.model)) throw ModelError(args.model + ": no such model file");
   if (!fs::exists(args.catalog))
     throw CatalogError(CatalogErrorKind::NotFound, args.catalog, "no such catalog");
   const ModelInfo info = read_model_info(args.model);
   const std::string key = model_vector_key(info, args.model);
   const Catalog catalog = Catalog::open(args.catalog);
-  const std::vector<Track> tracks = catalog.tracks();
+  if (args.quality) return run_quality(args, catalog, key);
+  if (args.query.empty()) throw CLI::ValidationError("query", "a query is needed (or --quality)");
 
-  std::vector<std::int64_t> ids;
-  std::vector<float> vectors;
-  std::size_t dim = 0;
-  std::vector<float> query_vector;
-  for (const Track& track : tracks) {
-    auto vector = catalog.vector(track.id, key, args.by);
-    if (!vector || vector->empty()) continue;
-    if (dim == 0) dim = vector->size();
-    if (vector->size() != dim)
-      throw std::runtime_error(fmt::format("track {}: its {} vector has {} values, others {}", track.id,
-                                           args.by, vector->size(), dim));
-    ids.push_back(track.id);
-    vectors.insert(vectors.end(), vector->begin(), vector->end());
-  }
-  if (ids.empty())
-    throw std::runtime_error(
-        fmt::format("{}: no vectors of model {} yet; run `tunelens index --model {} --catalog {}`",
-                    args.catalog, args.model, args.model, args.catalog));
+  CatalogIndexOptions index_options;
+  index_options.mode = parse_search_mode(args.search);
+  index_options.index.threads = static_cast<unsigned>(std::max(0, args.threads));
+  index_options.on_warning = [](const std::string& line) {
+    std::cerr << "tunelens similar: warning: " << line << "\n";
+  };
+  const CatalogIndex found = open_catalog_index(catalog, key, args.by, metric, index_options);
+  if (!found.index) throw no_vectors(args);
+  const Index& index = *found.index;
 
-  const std::optional<Query> query = resolve_query(catalog, tracks, args.query);
+  const std::optional<Query> query = resolve_query(catalog, args.query);
   if (!query) return kUsageError;
 
   std::optional<std::int64_t> query_id;
+  std::vector<float> query_vector;
   if (query->track) {
     query_id = query->track->id;
-    const auto position = std::find(ids.begin(), ids.end(), *query_id);
-    if (position != ids.end()) {
-      const std::size_t row = static_cast<std::size_t>(position - ids.begin());
-      query_vector.assign(vectors.begin() + static_cast<std::ptrdiff_t>(row * dim),
-                          vectors.begin() + static_cast<std::ptrdiff_t>((row + 1) * dim));
-    }
+    if (auto stored = catalog.vector(*query_id, key, args.by)) query_vector = std::move(*stored);
   }
   if (query_vector.empty()) {  // an outside file, or a track not indexed yet
     ModelLoadOptions load;
@@ -141,45 +230,18 @@ int run_similar(const SimilarArgs& args) {
     }
     const TrackVectors computed = track_vectors(model, features);
     query_vector = args.by == "probs" ? computed.probs : computed.embedding;
-    if (query_vector.size() != dim)
-      throw std::runtime_error(fmt::format("the model gives {} values for the query, the catalog holds {}",
-                                           query_vector.size(), dim));
   }
+  if (query_vector.size() != index.dim())
+    throw std::runtime_error(
+        fmt::format("the query has {} values, the catalog's vectors {}", query_vector.size(), index.dim()));
 
-  IndexOptions options;
-  options.threads = static_cast<unsigned>(std::max(0, args.threads));
-  const std::unique_ptr<Index> index = make_index(recommended_index_kind(ids.size()), dim, metric, options);
-  index->add(ids, vectors);
   const std::size_t k = static_cast<std::size_t>(args.k);
-  const SearchResults results = index->search(query_vector, k + 1);
-
+  const SearchResults results = index.search(query_vector, k + 1);
   const std::string what = query->track ? fmt::format("track {} ({})", query->track->id,
                                                       query->track->title.value_or(query->track->path))
                                         : query->file.string();
-  std::cout << fmt::format("similar to {}: by {}, {} distance, {} index of {} tracks\n", what, args.by,
-                           metric_name(metric), index->kind(), ids.size());
-  struct Row {
-    std::string rank, distance, title, artist, album, label, path;
-  };
-  std::vector<Row> rows = {{"rank", "distance", "title", "artist", "album", "label", "path"}};
-  const auto found_ids = results.ids_of(0);
-  const auto distances = results.distances_of(0);
-  for (std::size_t i = 0; i < results.found(0) && rows.size() <= k; ++i) {
-    if (query_id && found_ids[i] == *query_id) continue;
-    const auto track = catalog.find_track(found_ids[i]);
-    if (!track) continue;
-    rows.push_back({std::to_string(rows.size()), fmt::format("{:.6f}", distances[i]), cell(track->title),
-                    cell(track->artist), cell(track->album), cell(track->label), track->path});
-  }
-  std::size_t widths[6] = {};
-  for (const Row& row : rows) {
-    const std::string* cells[6] = {&row.rank, &row.distance, &row.title, &row.artist, &row.album, &row.label};
-    for (int c = 0; c < 6; ++c) widths[c] = std::max(widths[c], cells[c]->size());
-  }
-  for (const Row& row : rows)
-    std::cout << fmt::format("{:>{}}  {:>{}}  {:<{}}  {:<{}}  {:<{}}  {:<{}}  {}\n", row.rank, widths[0],
-                             row.distance, widths[1], row.title, widths[2], row.artist, widths[3], row.album,
-                             widths[4], row.label, widths[5], row.path);
+  write_neighbours(std::cout, format, what, args.by, metric, index.kind(), index.size(),
+                   neighbours_of(catalog, results, k, query_id));
   return kSuccess;
 }
 
@@ -191,11 +253,24 @@ void add_similar_command(CLI::App& app) {
       app.add_subcommand("similar", "Find the catalog tracks that sound most like a track or an audio file");
   command->add_option("--catalog", args->catalog, "Catalog indexed with `tunelens index`")->required();
   command->add_option("--model,-m", args->model, "Model file the catalog was indexed with")->required();
-  command->add_option("query", args->query, "Track id, catalog path, title (substring) or audio file")
-      ->required();
+  command->add_option("query", args->query, "Track id, catalog path, title (substring) or audio file");
   command->add_option("-k", args->k, "How many tracks to list")->capture_default_str();
   command->add_option("--by", args->by, "Vectors to compare: embedding or probs")->capture_default_str();
   command->add_option("--metric", args->metric, "Distance: cosine, sqeuclidean or js")->capture_default_str();
+  command
+      ->add_option("--search", args->search,
+                   "exact, hnsw or auto (hnsw with a saved file or for a large catalog; see README)")
+      ->capture_default_str();
+  command->add_option("--format", args->format, "table, json or csv")->capture_default_str();
+  command->add_flag(
+      "--quality", args->quality,
+      "Instead of a query: same-artist and same-genre shares of the k nearest tracks of every track "
+      "of --part, for the original (probs, sqeuclidean) and embedding (cosine) recommenders");
+  command->add_option("--split", args->split, "--quality: split of the catalog")->capture_default_str();
+  command->add_option("--part", args->part, "--quality: part of the split (test, val or train)")
+      ->capture_default_str();
+  command->add_option("--markdown", args->markdown, "--quality: also write the table as Markdown to FILE");
+  command->add_option("--json", args->json, "--quality: also write the figures as JSON to FILE");
   command->add_option("--threads,-j", args->threads, "Threads (default: all cores)");
   set_action(command, [args] { return run_similar(*args); });
 }

@@ -15,5 +15,7 @@ int main(int argc, char** argv) {
   add_classify_command(app);
   add_index_command(app);
   add_similar_command(app);
+  add_analyze_command(app);
+  add_ingest_command(app);
   return run_app(app, argc, argv);
 }

@@ -1,5 +1,5 @@
-// What tunelens evaluate, index and similar share (defined in index_command.cpp): a model's key in the catalog's
-// vectors table, a track's two vectors, and a catalog track's features for a model.
+// What tunelens evaluate, index, similar and ingest share (defined in track_vectors.cpp): a model's key in
+// the catalog's vectors table, a track's two vectors, and a catalog track's features for a model.
 #pragma once
 
 #include <string>
@@ -24,8 +24,8 @@ struct TrackVectors {
   std::vector<float> probs, embedding;
 };
 TrackVectors track_vectors(const Model& model, const Spectrogram& spectrogram);
-// A catalog track's spectrogram for a model's feature configuration: its feature file when the catalog has one,
-// else computed from its audio with `mel` (made from config.settings.mel); *recomputed says which.
+// A catalog track's spectrogram for a model's feature configuration: its feature file when the catalog has
+// one, else computed from its audio with `mel` (made from config.settings.mel); *recomputed says which.
 Spectrogram catalog_track_features(const Catalog& catalog, const Track& track, const FeatureConfig& config,
                                    const MelSpectrogram& mel, bool* recomputed = nullptr);
 

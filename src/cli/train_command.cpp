@@ -1,19 +1,22 @@
 // tunelens train: learn genre from a catalog's features; writes one model file.
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <mutex>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "model/model.h"
+#include "report/html.h"
+#include "report/run_pages.h"
 
 namespace tunelens::cli {
 namespace {
@@ -27,6 +30,8 @@ struct TrainArgs {
   std::string schedule = "cosine";
   std::string class_weights = "balanced";
   std::string init, backbone;
+  std::string report;                     // --report FILE.html
+  std::vector<std::string> report_links;  // --report-link: sibling pages for the report's navigation bar
   bool quiet = false;
   std::size_t kill_after_batches = 0;  // hidden, for tests: SIGKILL itself after this many batches
   CLI::Option* epochs = nullptr;
@@ -63,6 +68,61 @@ class TrainingLine {
 
 std::string metric(double value, const char* format = "{:.4f}") {
   return std::isfinite(value) ? fmt::format(fmt::runtime(format), value) : std::string("n/a");
+}
+
+// A model file's metadata as name-value rows ("network.depth" = "18"), for the report's settings and
+// provenance.
+void flatten(const nlohmann::json& value, const std::string& name, report::Facts& out) {
+  if (value.is_object()) {
+    for (const auto& [key, item] : value.items()) {
+      std::string child = name;
+      if (!child.empty()) child += ".";
+      child += key;
+      flatten(item, child, out);
+    }
+  } else if (value.is_array() && value.size() > 16) {
+    out.emplace_back(name, fmt::format("{} values", value.size()));  // e.g. normalisation statistics per band
+  } else {
+    out.emplace_back(name, value.is_string() ? value.get<std::string>() : value.dump());
+  }
+}
+
+// The learning curves beside the history files (always), and the HTML report when asked for. The settings and
+// provenance come from the model file the run wrote (the checkpoint when no epoch was kept).
+void write_training_report(const TrainResult& result, const TrainArgs& args) {
+  report::TrainingSummary summary;
+  summary.model_file = result.model_file.string();
+  summary.best_epoch = result.best_epoch;
+  summary.stopped_early = result.stopped_early;
+  summary.train_tracks = result.train_tracks;
+  summary.val_tracks = result.val_tracks;
+  for (const EpochRecord& e : result.history)
+    summary.epochs.push_back(
+        {e.epoch, e.train_loss, e.train_accuracy, e.val_loss, e.val_accuracy, e.learning_rate, e.seconds});
+  const std::string curves = result.model_file.string() + ".curves.svg";
+  {
+    std::ofstream out(curves, std::ios::binary | std::ios::trunc);
+    out << report::learning_curves_svg(summary.epochs);
+    if (!out.flush()) throw std::runtime_error(curves + ": cannot write");
+  }
+  std::cout << "learning curves: " << curves << "\n";
+  if (args.report.empty()) return;
+
+  const std::filesystem::path source =
+      std::filesystem::exists(result.model_file) ? result.model_file : result.checkpoint_file;
+  const nlohmann::json meta = nlohmann::json::parse(read_model_info(source).metadata_json);
+  for (const char* section : {"network", "training", "features"})
+    if (meta.contains(section)) flatten(meta.at(section), section, summary.settings);
+  if (meta.contains("classes")) flatten(meta.at("classes"), "classes", summary.settings);
+  if (meta.contains("provenance")) {
+    nlohmann::json provenance = meta.at("provenance");
+    provenance.erase("metrics");  // the best epoch's numbers: shown in the summary and the epochs table
+    flatten(provenance, "", summary.provenance);
+  }
+  const std::filesystem::path folder = std::filesystem::path(args.report).parent_path();
+  for (const std::string& page : args.report_links) summary.links.push_back(report::page_link(page, folder));
+  report::training_page(summary).write(args.report);
+  std::cout << "report: " << args.report << "\n";
 }
 
 int run_train(TrainArgs& args) {
@@ -126,6 +186,7 @@ int run_train(TrainArgs& args) {
                            result.val_tracks, result.best_epoch, best, result.model_file.string());
   std::cout << fmt::format("history: {} and {}; checkpoint: {}\n", result.history_csv.string(),
                            result.history_json.string(), result.checkpoint_file.string());
+  write_training_report(result, args);
   return kSuccess;
 }
 
@@ -179,6 +240,12 @@ void add_train_command(CLI::App& app) {
   command->add_option("--freeze", o.freeze, "Train only the last K blocks (0: all)")->capture_default_str();
   command->add_option("--backbone", args->backbone, "TorchScript feature extractor (.pt) to put a new head on");
   command->add_flag("--resume", o.resume, "Continue the run in <out>.checkpoint");
+  command->add_option(
+      "--report", args->report,
+      "Also write an HTML report: learning curves, epochs, settings, provenance (the learning curves "
+      "are always written as <out>.curves.svg)");
+  command->add_option("--report-link", args->report_links,
+                      "A report page to link from this one (repeatable)");
   command->add_flag("--quiet,-q", args->quiet, "No progress line");
   command->add_option("--debug-kill-after-batches", args->kill_after_batches)->group("");
   set_action(command, [args] { return run_train(*args); });

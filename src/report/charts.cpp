@@ -1,11 +1,12 @@
 #include "report/charts.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdlib>
 #include <map>
-
-#include <fmt/format.h>
 
 namespace tunelens::report {
 namespace {
@@ -40,6 +41,18 @@ std::vector<double> ticks(double low, double high, int wanted = 5) {
 std::string number(double v) {
   std::string text = fmt::format("{:.4g}", v);
   return text;
+}
+
+// The end of a mark's opening tag with its hover text: data-title for the page's tooltip script, and an SVG
+// <title> for the browser's own tooltip (and for an SVG file opened on its own). `text` is not yet escaped.
+std::string hover(const std::string& text) {
+  const std::string safe = escape(text);
+  std::string out = " data-title=\"";
+  out += safe;
+  out += "\"><title>";
+  out += safe;
+  out += "</title>";
+  return out;
 }
 
 // A legend of coloured squares, laid out in rows from (x, y).
@@ -114,7 +127,7 @@ std::string line_chart(const std::string& title, const std::string& x_label, con
   std::vector<std::string> names;
   for (const auto& s : series) names.push_back(s.name);
   const int legend_height = 18 * legend_rows(names, kWidth - 80);
-  const int left = 60, right = 20, top = 36 + legend_height, bottom = 46, height = 300 + legend_height;
+  const int left = 60, right = 20, top = 44 + legend_height, bottom = 46, height = 308 + legend_height;
   const int plot_w = kWidth - left - right, plot_h = height - top - bottom;
   double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
   for (const auto& s : series)
@@ -127,7 +140,15 @@ std::string line_chart(const std::string& title, const std::string& x_label, con
     }
   if (!std::isfinite(x0)) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
   if (y0 > 0 && y0 < 0.5 * y1) y0 = 0;  // start at zero when it costs little room
-  const auto y_ticks = ticks(y0, y1), x_ticks = ticks(x0, x1);
+  auto y_ticks = ticks(y0, y1);
+  const auto x_ticks = ticks(x0, x1);
+  // Widen the value axis to whole ticks on both ends, so that no point sits on the plot's edge (or under the
+  // legend).
+  if (y_ticks.size() >= 2) {
+    const double step = y_ticks[1] - y_ticks[0];
+    if (y_ticks.front() > y0) y_ticks.insert(y_ticks.begin(), y_ticks.front() - step);
+    if (y_ticks.back() < y1) y_ticks.push_back(y_ticks.back() + step);
+  }
   y0 = std::min(y0, y_ticks.front());
   y1 = std::max(y1, y_ticks.back());
   auto px = [&](double x) { return left + (x1 > x0 ? (x - x0) / (x1 - x0) : 0.5) * plot_w; };
@@ -147,16 +168,23 @@ std::string line_chart(const std::string& title, const std::string& x_label, con
   out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", left + plot_w / 2, height - 8, escape(x_label));
   out += fmt::format("<text transform=\"translate(14 {}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n", top + plot_h / 2,
                      escape(y_label));
+  // Each series' line first, then its dots over it, so that the pointer over a dot reaches the dot (its
+  // tooltip).
   for (std::size_t k = 0; k < series.size(); ++k) {
     const auto& s = series[k];
-    std::string path;
+    std::string path, dots;
     for (std::size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i) {
       if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) continue;
       path += fmt::format("{}{:.1f},{:.1f}", path.empty() ? "M" : " L", px(s.x[i]), py(s.y[i]));
-      out += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.5\" fill=\"{}\"><title>{}: {} = {}</title></circle>\n",
-                         px(s.x[i]), py(s.y[i]), category_colour(k), escape(s.name), number(s.x[i]), number(s.y[i]));
+      dots +=
+          fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"{}</circle>\n", px(s.x[i]),
+                      py(s.y[i]), category_colour(k),
+                      hover(fmt::format("{}: {} {} = {}", s.name, x_label, number(s.x[i]), number(s.y[i]))));
     }
-    out += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>\n", path, category_colour(k));
+    out += fmt::format(
+        "<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\" pointer-events=\"none\"/>\n", path,
+        category_colour(k));
+    out += dots;
   }
   return out + "</svg>\n";
 }
@@ -189,11 +217,16 @@ std::string heatmap(const std::string& title, const std::vector<std::string>& ro
     for (std::size_t c = 0; c < values[r].size() && c < column_labels.size(); ++c) {
       const double share = row_sum > 0 ? values[r][c] / row_sum : 0.0;
       const int x = left + static_cast<int>(c) * cell;
-      out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" stroke=\"#fff\"><title>{} → {}: {} ({:.0f}%)</title></rect>\n",
-                         x, y, cell, cell, share > 0 ? sequential_colour(share) : "#f4f4f4", escape(row_labels[r]),
-                         escape(column_labels[c]), number(values[r][c]), 100 * share);
-      out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"{}\">{}</text>\n", x + cell / 2, y + cell / 2 + 4,
-                         share > 0.55 ? "#000" : (share > 0 ? "#fff" : "#999"), number(values[r][c]));
+      out += fmt::format(
+          "<rect class=\"cell\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" "
+          "stroke=\"#fff\"{}</rect>\n",
+          x, y, cell, cell, share > 0 ? sequential_colour(share) : "#f4f4f4",
+          hover(fmt::format("{} → {}: {} ({:.0f}%)", row_labels[r], column_labels[c], number(values[r][c]),
+                            100 * share)));
+      out += fmt::format(
+          "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"{}\" pointer-events=\"none\">{}</text>\n",
+          x + cell / 2, y + cell / 2 + 4, share > 0.55 ? "#000" : (share > 0 ? "#fff" : "#999"),
+          number(values[r][c]));
     }
   }
   return out + "</svg>\n";
@@ -211,8 +244,9 @@ std::string bar_chart(const std::string& title, const std::vector<std::string>& 
     const int y = top + static_cast<int>(i) * bar;
     const double w = std::max(0.0, values[i]) * scale;
     out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n", left - 6, y + 15, escape(labels[i]));
-    out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"><title>{}: {}</title></rect>\n", left,
-                       y + 3, w, bar - 6, category_colour(0), escape(labels[i]), number(values[i]));
+    out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"{}</rect>\n", left,
+                       y + 3, w, bar - 6, category_colour(0),
+                       hover(fmt::format("{}: {}", labels[i], number(values[i]))));
     out += fmt::format("<text x=\"{:.1f}\" y=\"{}\">{:.3f}</text>\n", left + w + 4, y + 15, values[i]);
   }
   return out + "</svg>\n";
@@ -238,9 +272,10 @@ std::string stacked_bars(const std::string& title, const std::vector<std::string
     for (std::size_t s = 0; s < parts[b].size() && s < segment_labels.size(); ++s) {
       const double w = std::max(0.0, parts[b][s]) * scale;
       if (w <= 0) continue;
-      out += fmt::format("<rect x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"><title>{}: {} {:.0f}%</title></rect>\n",
-                         x, y + 3, w, bar - 6, category_colour(s), escape(bar_labels[b]), escape(segment_labels[s]),
-                         100 * parts[b][s]);
+      out += fmt::format(
+          "<rect x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"{}</rect>\n", x, y + 3, w,
+          bar - 6, category_colour(s),
+          hover(fmt::format("{}: {} {:.0f}%", bar_labels[b], segment_labels[s], 100 * parts[b][s])));
       x += w;
     }
   }
@@ -267,9 +302,11 @@ std::string timeline(const std::string& title, const std::vector<double>& times_
       for (std::size_t s = 0; s < shares[i].size() && s < segment_labels.size(); ++s) {
         const double h = std::max(0.0, shares[i][s]) * plot_h;
         if (h <= 0) continue;
-        out += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\"><title>{:.0f} s: {} {:.0f}%</title></rect>\n",
-                           px(i) - column / 2, y, column, h, category_colour(s), times_seconds[i], escape(segment_labels[s]),
-                           100 * shares[i][s]);
+        out += fmt::format(
+            "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\"{}</rect>\n",
+            px(i) - column / 2, y, column, h, category_colour(s),
+            hover(fmt::format("{:.0f} s: {} {:.0f}%", times_seconds[i], segment_labels[s],
+                              100 * shares[i][s])));
         y += h;
       }
     }
@@ -304,11 +341,43 @@ std::string scatter_map(const std::string& title, const std::vector<MapPoint>& p
   for (const auto& p : points) {
     const double x = left + size / 2.0 + (p.x - cx) / span * (size - 24);
     const double y = top + size / 2.0 - (p.y - cy) / span * (size - 24);
-    out += fmt::format("<circle class=\"mark\" cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"6\" fill=\"{}\" stroke=\"#333\" stroke-width=\"0.6\" "
-                       "fill-opacity=\"0.85\" data-title=\"{}\"><title>{}</title></circle>\n",
-                       x, y, sequential_colour(p.order), escape(p.title), escape(p.title));
+    out += fmt::format(
+        "<circle class=\"mark\" cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"6\" fill=\"{}\" stroke=\"#333\" "
+        "stroke-width=\"0.6\" "
+        "fill-opacity=\"0.85\"{}</circle>\n",
+        x, y, sequential_colour(p.order), hover(p.title));
   }
   return out + "</g>\n</svg>\n";
+}
+
+std::string stack_charts(const std::vector<std::string>& charts) {
+  // Each chart's size is read back from its opening tag (width="..." height="..."), as svg_open writes it.
+  auto attribute = [](const std::string& svg, const std::string& name) {
+    std::string key = " ";
+    key += name;
+    key += "=\"";
+    const auto at = svg.find(key);
+    return at == std::string::npos ? 0 : std::atoi(svg.c_str() + at + key.size());
+  };
+  int width = 0, height = 0;
+  std::string body;
+  for (const auto& chart : charts) {
+    const auto open_end = chart.find("<svg");
+    if (open_end == std::string::npos) continue;
+    std::string nested = chart.substr(open_end);
+    nested.replace(0, 4, fmt::format("<svg x=\"0\" y=\"{}\"", height));
+    body += nested;
+    width = std::max(width, attribute(chart, "width"));
+    height += attribute(chart, "height");
+  }
+  std::string out = fmt::format(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
+      "viewBox=\"0 0 {0} {1}\" width=\"{0}\" height=\"{1}\">\n<rect width=\"100%\" height=\"100%\" "
+      "fill=\"#fff\"/>\n",
+      width, height);
+  out += body;
+  out += "</svg>\n";
+  return out;
 }
 
 }  // namespace tunelens::report

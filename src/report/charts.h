@@ -1,5 +1,7 @@
-// Charts as SVG text, for the self-contained HTML reports: no scripts or fonts from outside, readable on a laptop
-// screen and in print. Every function returns one <svg> element.
+// Charts as SVG text, for the self-contained HTML reports: no scripts or fonts from outside, readable on a
+// laptop screen and in print. Every function returns one <svg> element. Every mark with a value (point, bar,
+// cell) carries its text in a data-title attribute, which the page's tooltip shows on hover, and in an SVG
+// <title>.
 #pragma once
 
 #include <string>
@@ -55,5 +57,9 @@ struct MapPoint {
 // A scatter map (e.g. t-SNE of all songs): one circle per point, coloured by group along `order`, with the title on
 // hover (an SVG <title>, and data-title for the page's own tooltip). The legend lists groups in order.
 std::string scatter_map(const std::string& title, const std::vector<MapPoint>& points);
+
+// Several charts one above the other as one standalone SVG document (e.g. a file of learning curves), each
+// chart nested at its own height as it was drawn.
+std::string stack_charts(const std::vector<std::string>& charts);
 
 }  // namespace tunelens::report

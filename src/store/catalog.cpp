@@ -252,6 +252,7 @@ class Catalog::Statement {
     if (is_null(column)) return std::nullopt;
     return static_cast<int>(integer(column));
   }
+  sqlite3_stmt* handle() const { return statement_; }
   std::vector<float> floats(int column) const {
     const void* data = sqlite3_column_blob(statement_, column);
     const auto bytes = static_cast<std::size_t>(sqlite3_column_bytes(statement_, column));
@@ -889,6 +890,49 @@ std::optional<std::vector<float>> Catalog::vector(std::int64_t track, const std:
   statement.bind(1, track).bind(2, model).bind(3, kind);
   if (!statement.step()) return std::nullopt;
   return statement.floats(0);
+}
+
+VectorMatrix Catalog::vectors(const std::string& model, const std::string& kind) const {
+  // The primary key (track, model, kind) keeps rows in track order, so this is one pass over the table.
+  Statement statement =
+      prepare("SELECT track, vector FROM vectors WHERE model = ? AND kind = ? ORDER BY track");
+  statement.bind(1, model).bind(2, kind);
+  VectorMatrix matrix;
+  while (statement.step()) {
+    const void* data = sqlite3_column_blob(statement.handle(), 1);
+    const auto bytes = static_cast<std::size_t>(sqlite3_column_bytes(statement.handle(), 1));
+    const std::size_t dim = bytes / sizeof(float);
+    if (matrix.ids.empty()) {
+      matrix.dim = dim;
+    } else if (dim != matrix.dim) {
+      fail(CatalogErrorKind::Corrupt, "track " + std::to_string(statement.integer(0)) + ": its " + kind +
+                                          " vector has " + std::to_string(dim) + " values, others " +
+                                          std::to_string(matrix.dim));
+    }
+    matrix.ids.push_back(statement.integer(0));
+    const std::size_t offset = matrix.values.size();
+    matrix.values.resize(offset + dim);
+    if (data && dim > 0) std::memcpy(matrix.values.data() + offset, data, dim * sizeof(float));
+  }
+  return matrix;
+}
+
+std::vector<std::int64_t> Catalog::vector_tracks(const std::string& model, const std::string& kind) const {
+  Statement statement = prepare("SELECT track FROM vectors WHERE model = ? AND kind = ? ORDER BY track");
+  statement.bind(1, model).bind(2, kind);
+  std::vector<std::int64_t> ids;
+  while (statement.step()) ids.push_back(statement.integer(0));
+  return ids;
+}
+
+std::optional<Track> Catalog::find_track_by_fingerprint(const std::string& fingerprint) const {
+  std::string sql = "SELECT ";
+  sql += kTrackColumns;
+  sql += " FROM tracks t WHERE t.fingerprint = ? ORDER BY t.id LIMIT 1";
+  Statement statement = prepare(sql.c_str());
+  statement.bind(1, fingerprint);
+  if (!statement.step()) return std::nullopt;
+  return read_track(statement);
 }
 
 }  // namespace tunelens

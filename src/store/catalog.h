@@ -142,6 +142,17 @@ struct FeatureRecord {
   std::string error;     // why it failed
 };
 
+// Every vector of one model and kind at once (Catalog::vectors): track ids in increasing order and their
+// vectors as one row-major matrix, row i being the vector of ids[i].
+struct VectorMatrix {
+  std::vector<std::int64_t> ids;
+  std::vector<float> values;  // ids.size() × dim
+  std::size_t dim = 0;
+
+  std::size_t size() const { return ids.size(); }
+  std::span<const float> row(std::size_t i) const { return {values.data() + i * dim, dim}; }
+};
+
 struct CatalogOptions {
   int busy_timeout_ms =
       10000;  // how long to wait for another process's write lock before CatalogError(Locked)
@@ -251,6 +262,14 @@ class Catalog {
                   std::span<const float> vector);
   std::optional<std::vector<float>> vector(std::int64_t track, const std::string& model,
                                            const std::string& kind) const;
+  // Every stored vector of a model and kind, in one query (an empty matrix when there are none). Throws
+  // CatalogError(Corrupt) when two of them differ in length.
+  VectorMatrix vectors(const std::string& model, const std::string& kind) const;
+  // The tracks that have a vector of this model and kind, in id order (no vector read).
+  std::vector<std::int64_t> vector_tracks(const std::string& model, const std::string& kind) const;
+
+  // The first track (lowest id) whose file has this fingerprint, if any.
+  std::optional<Track> find_track_by_fingerprint(const std::string& fingerprint) const;
 
  private:
   class Statement;

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# The results table (docs/results.md): every network on one generated corpus, split by artist, and the transfer
+# comparison (five genres learnt, the other five fine-tuned with --freeze, against training from scratch).
+#   scripts/results.sh [TUNELENS_BINARY] [WORK_DIR] [RESULTS_FILE]
+# Every step is the tunelens command a user would type; the corpus, catalogs and models stay in WORK_DIR (a rerun
+# keeps the corpus and remakes the rest; REUSE=1 also keeps the catalogs and the models already trained). About an
+# hour on 2 cores.
+set -euo pipefail
+tunelens=${1:-build/release/src/tunelens}
+work=${2:-results-out}
+results=${3:-docs/results.md}
+seed=1
+mkdir -p "$work/models"
+start=$SECONDS
+
+step() { printf '\n== %s ==\n' "$1"; }
+
+# catalog NAME CSV: imports CSV into WORK/NAME.db afresh, splits it by artist (60/20/20) and extracts features.
+catalog() {
+  local db="$work/$1.db"
+  if [ "${REUSE:-0}" = 1 ] && [ -f "$db" ]; then return; fi
+  rm -rf "$db" "$db-wal" "$db-shm" "$db.features"
+  "$tunelens" dataset import csv "$2" --catalog "$db" -q
+  "$tunelens" dataset split --catalog "$db" --scheme artist --val 0.2 --test 0.2 --seed "$seed" -q
+  "$tunelens" extract --catalog "$db" -q
+}
+
+# train NAME CATALOG ARGS...: trains WORK/models/NAME.tlm; its training seconds (sum over epochs) go to NAME.seconds.
+train() {
+  local name=$1 db="$work/$2.db"
+  shift 2
+  if [ "${REUSE:-0}" = 1 ] && [ -f "$work/models/$name.seconds" ]; then return; fi
+  "$tunelens" train "$db" --out "$work/models/$name.tlm" --seed "$seed" -q "$@" | tail -n 2
+  awk -F, 'NR > 1 { s += $7 } END { printf "%.0f\n", s }' "$work/models/$name.tlm.history.csv" \
+    > "$work/models/$name.seconds"
+}
+
+# score NAME: "top1 top3" at track level on the test artists, from evaluate's report.
+score() {
+  "$tunelens" evaluate --model "$work/models/$1.tlm" --catalog "$work/corpus.db" > "$work/models/$1.evaluation.txt"
+  awk '$1 == "accuracy" && !t1 { t1 = $2 } $1 == "top-3" && !t3 { t3 = $3 } END { print t1, t3 }' \
+    "$work/models/$1.evaluation.txt"
+}
+
+# epochs_to ACCURACY HISTORY_CSV: the first epoch whose validation accuracy reaches ACCURACY ("-" if none does).
+epochs_to() {
+  awk -F, -v target="$1" 'NR > 1 && $5 + 1e-9 >= target { print $1; found = 1; exit } END { if (!found) print "-" }' "$2"
+}
+best_val_accuracy() { awk -F, 'NR > 1 && $5 > best { best = $5 } END { printf "%.3f\n", best }' "$1"; }
+
+step "1. corpus: 10 genres x 100 tracks x 30 s, 10 artists per genre"
+if [ ! -f "$work/corpus/tracks.csv" ]; then
+  "$tunelens" synth --out "$work/corpus" --per-genre 100 --seconds 30 --seed "$seed" -q
+fi
+catalog corpus "$work/corpus/tracks.csv"
+
+# name | settings shown in the table | train arguments
+runs=(
+  "mfcc-linear|20 MFCC means and spreads, softmax regression|--model mfcc-linear --epochs 60 --patience 0"
+  "convpool|original, --aug none, batch 20|--model convpool --aug none --epochs 20 --batch-size 20 --patience 6"
+  "convpool-zoom|original, --aug zoom (0.7-1.3), batch 20|--model convpool --aug zoom --epochs 20 --batch-size 20 --patience 6"
+  "convconvpool|original, --aug none, batch 20|--model convconvpool --aug none --epochs 20 --batch-size 20 --patience 6"
+  "resnet|depth 18, width 32, crop + masks|--model resnet --depth 18 --width 32 --aug crop,masks --epochs 15 --batch-size 32 --patience 5"
+  "shortchunk|width 32, 128-frame chunks, masks + mixup|--model shortchunk --width 32 --aug masks,mixup --epochs 12 --batch-size 64 --patience 4"
+)
+rows=()
+for run in "${runs[@]}"; do
+  IFS='|' read -r name settings arguments <<< "$run"
+  step "2. train $name ($settings)"
+  # shellcheck disable=SC2086 # the arguments are words
+  train "$name" corpus $arguments
+  read -r top1 top3 <<< "$(score "$name")"
+  epochs=$(($(wc -l < "$work/models/$name.tlm.history.csv") - 1))
+  rows+=("| \`$name\` | $settings | $top1 | $top3 | $epochs | $(cat "$work/models/$name.seconds") s |")
+  echo "$name: test top-1 $top1, top-3 $top3"
+done
+
+step "3. transfer: learn five genres, then fine-tune on the other five (last conv block + dense + head) vs scratch"
+first="blues|classical|country|disco|hiphop"
+awk -F, -v genres="^($first)$" 'NR == 1 || $2 ~ genres' "$work/corpus/tracks.csv" > "$work/corpus/first-five.csv"
+awk -F, -v genres="^($first)$" 'NR == 1 || $2 !~ genres' "$work/corpus/tracks.csv" > "$work/corpus/other-five.csv"
+catalog first-five "$work/corpus/first-five.csv"
+catalog other-five "$work/corpus/other-five.csv"
+transfer_args="--model convpool --aug none --epochs 12 --batch-size 20 --patience 0"
+# shellcheck disable=SC2086
+train source first-five $transfer_args
+# shellcheck disable=SC2086
+train scratch other-five $transfer_args
+# shellcheck disable=SC2086
+train finetuned other-five $transfer_args --init "$work/models/source.tlm" --freeze 3
+target=$(best_val_accuracy "$work/models/scratch.tlm.history.csv")
+scratch_epochs=$(epochs_to "$target" "$work/models/scratch.tlm.history.csv")
+finetuned_epochs=$(epochs_to "$target" "$work/models/finetuned.tlm.history.csv")
+finetuned_best=$(best_val_accuracy "$work/models/finetuned.tlm.history.csv")
+echo "from scratch: best validation accuracy $target at epoch $scratch_epochs; fine-tuned reaches it at epoch" \
+  "$finetuned_epochs (its best: $finetuned_best)"
+
+step "4. $results"
+{
+  echo "# Results: every network on a generated corpus"
+  echo
+  echo "Made by \`scripts/results.sh\` ($(date -u +%Y-%m-%d), $(nproc) cores, CPU, $((SECONDS - start)) s in all)."
+  echo "Corpus: \`tunelens synth --per-genre 100 --seconds 30 --seed $seed\`: 10 genres x 100 tracks x 30 s, 10"
+  echo "artists per genre; split by artist (\`--scheme artist --val 0.2 --test 0.2\`): 600 training, 200 validation"
+  echo "and 200 test tracks, and no artist in two parts, so the test measures genre on artists never heard in"
+  echo "training. Scores are track level (mean over a track's windows) on the test part; chance is 0.10 top-1 and"
+  echo "0.30 top-3. Training time is the sum of the epochs' seconds (2 threads, a shared machine); epochs counts those"
+  echo "run (early stopping on validation loss keeps the best)."
+  echo
+  echo "| model | settings | test top-1 | test top-3 | epochs | training time |"
+  echo "|---|---|---|---|---|---|"
+  printf '%s\n' "${rows[@]}"
+  echo
+  echo "## Transfer: five genres learnt, the other five fine-tuned"
+  echo
+  echo "convpool trained on blues, classical, country, disco and hip-hop (their artist split), then trained on jazz,"
+  echo "metal, pop, reggae and rock with \`--init source.tlm --freeze 3\` (the first three convolution blocks keep"
+  echo "their weights; the last one, the dense layer and the head learn), against the same network from scratch; 12"
+  echo "epochs each, same seed and settings (\`$transfer_args\`):"
+  echo
+  echo "| run | best validation accuracy | first epoch at the from-scratch best ($target) |"
+  echo "|---|---|---|"
+  echo "| from scratch | $target | $scratch_epochs |"
+  echo "| fine-tuned (--freeze 3) | $finetuned_best | $finetuned_epochs |"
+} > "$results"
+cat "$results"
+printf '\nDone in %d s.\n' $((SECONDS - start))

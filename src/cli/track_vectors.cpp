@@ -1,0 +1,59 @@
+// The definitions of cli/track_vectors.h: what evaluate, index, similar and ingest share.
+#include "cli/track_vectors.h"
+
+#include <cmath>
+#include <filesystem>
+
+#include "data/extract.h"
+#include "model/model.h"
+#include "store/catalog.h"
+#include "store/feature_array.h"
+
+namespace tunelens::cli {
+
+std::string model_vector_key(const ModelInfo& info, const std::string& model_file) {
+  if (!info.weights_hash.empty()) return info.weights_hash;
+  return std::filesystem::absolute(model_file).lexically_normal().string();
+}
+
+TrackVectors track_vectors(const Model& model, const Spectrogram& spectrogram) {
+  const WindowPredictions predictions = model.predict(spectrogram);
+  if (predictions.windows == 0) throw ModelError("no windows");
+  TrackVectors vectors;
+  vectors.probs = predictions.mean_probabilities();
+  const std::size_t dim = predictions.embedding_size;
+  std::vector<double> sum(dim, 0.0);
+  for (std::size_t w = 0; w < predictions.windows; ++w)
+    for (std::size_t d = 0; d < dim; ++d) sum[d] += predictions.embeddings[w * dim + d];
+  double norm = 0.0;
+  for (double& value : sum) {
+    value /= static_cast<double>(predictions.windows);
+    norm += value * value;
+  }
+  norm = std::sqrt(norm);
+  vectors.embedding.resize(dim);
+  for (std::size_t d = 0; d < dim; ++d)
+    vectors.embedding[d] = static_cast<float>(norm > 0.0 ? sum[d] / norm : 0.0);
+  return vectors;
+}
+
+Spectrogram catalog_track_features(const Catalog& catalog, const Track& track, const FeatureConfig& config,
+                                   const MelSpectrogram& mel, bool* recomputed) {
+  if (recomputed) *recomputed = false;
+  if (!config.id.empty()) {
+    const auto record = catalog.features(track.id, config.id);
+    const auto file = catalog.feature_file(track.id, config.id);
+    if (record && record->status == FeatureStatus::Done && std::filesystem::exists(file)) {
+      const FeatureArray array(file);
+      Spectrogram spectrogram;
+      spectrogram.rows = array.rows();
+      spectrogram.frames = array.frames();
+      spectrogram.values = array.read_all();
+      return spectrogram;
+    }
+  }
+  if (recomputed) *recomputed = true;
+  return compute_track_features(catalog.absolute_path(track.path), config.settings, mel);
+}
+
+}  // namespace tunelens::cli
