@@ -14,6 +14,7 @@
 
 #include "cli/app.h"
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "cli/track_vectors.h"
 #include "data/extract.h"
 #include "model/model.h"
@@ -88,6 +89,7 @@ int run_index(const IndexArgs& args) {
 
   const MelSpectrogram mel(model.features().settings.mel);  // the FFT plan, once
   std::size_t added = 0, failed = 0;
+  Progress progress("index", todo.size(), args.quiet);
   for (std::size_t begin = 0; begin < todo.size(); begin += kTracksPerTransaction) {
     const std::size_t end = std::min(todo.size(), begin + kTracksPerTransaction);
     std::vector<std::pair<std::int64_t, TrackVectors>> done;
@@ -97,10 +99,11 @@ int run_index(const IndexArgs& args) {
         done.emplace_back(
             track.id, track_vectors(model, catalog_track_features(catalog, track, model.features(), mel)));
       } catch (const std::exception& error) {
-        std::cerr << fmt::format("tunelens index: error: track {} ({}): {}\n", track.id, track.path,
-                                 error.what());
+        progress.message(fmt::format("tunelens index: error: track {} ({}): {}", track.id, track.path,
+                                     error.what()));
         ++failed;
       }
+      progress.advance(track.path);
     }
     Catalog::Transaction transaction(catalog);
     for (const auto& [id, vectors] : done) {
@@ -110,9 +113,8 @@ int run_index(const IndexArgs& args) {
     }
     transaction.commit();
     added += done.size();
-    if (!args.quiet && todo.size() > kTracksPerTransaction)
-      std::cerr << fmt::format("\rindex: {}/{} tracks", end, todo.size()) << (end == todo.size() ? "\n" : "");
   }
+  progress.finish();
   std::cout << fmt::format("index: {} tracks added, {} already indexed{} (model {}, {} + {} dimensions)\n",
                            added, already, failed > 0 ? fmt::format(", {} failed", failed) : std::string(),
                            key, model.classes().size(), model.info().embedding_size);

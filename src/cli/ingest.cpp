@@ -190,6 +190,9 @@ class Ingester {
     result.features_seconds = now_seconds() - start;
     start = now_seconds();
     TrackVectors vectors = track_vectors(model_, features);
+    for (std::size_t c = 0; c < vectors.probs.size(); ++c) result.genres.emplace_back(model_.classes()[c], vectors.probs[c]);
+    std::stable_sort(result.genres.begin(), result.genres.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
     result.model_seconds = now_seconds() - start;
     start = now_seconds();
 

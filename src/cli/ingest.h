@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "recommend/catalog_index.h"
@@ -65,6 +66,7 @@ struct IngestedFile {
   IngestOutcome outcome = IngestOutcome::Failed;
   std::int64_t track = 0;  // the new track, or the catalog's track with that path or content
   std::string reason;      // AlreadyThere / Failed: why, naming the file
+  std::vector<std::pair<std::string, float>> genres;  // Added: the model's genres for it, most probable first
   std::vector<Neighbour> neighbours;
   std::string index_kind;   // of the index that found them: "exact" or "hnsw"
   std::size_t indexed = 0;  // vectors it held

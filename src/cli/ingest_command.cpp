@@ -2,6 +2,7 @@
 // each followed by its k nearest tracks.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -42,7 +43,10 @@ int run_ingest(const IngestArgs& args) {
             std::cout << "skipped " << done.reason << "\n";
             return;
           case IngestOutcome::Added:
-            std::cout << fmt::format("ingested {} as track {}\n", done.file.string(), done.track);
+            std::cout << fmt::format("ingested {} as track {}:", done.file.string(), done.track);
+            for (std::size_t i = 0; i < std::min<std::size_t>(3, done.genres.size()); ++i)
+              std::cout << fmt::format(" {} {:.3f}", done.genres[i].first, done.genres[i].second);
+            std::cout << "\n";
             if (args.k > 0)
               write_neighbours(std::cout, NeighbourFormat::Table, fmt::format("track {}", done.track),
                                args.by, options.metric, done.index_kind, done.indexed, done.neighbours);
