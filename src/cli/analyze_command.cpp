@@ -11,13 +11,13 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
-#include <thread>
 
 #include "analysis/collection.h"
 #include "analysis/collection_report.h"
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
+#include "cli/track_vectors.h"
 #include "data/extract.h"
 #include "model/model.h"
 #include "store/catalog.h"
@@ -147,13 +147,9 @@ int run_analyze(const AnalyzeArgs& args) {
     for (const CollectionSong& song : collection.albums[a].songs) jobs.push_back({a, &song});
   if (jobs.empty()) throw std::runtime_error(args.collection + ": no audio files to analyse");
 
-  // Songs in parallel, each prediction on one thread (Model::predict may be called from several threads).
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  const std::size_t threads = args.threads > 0 ? static_cast<std::size_t>(args.threads) : cores;
-  const std::size_t workers = std::max<std::size_t>(1, std::min(threads, jobs.size()));
-  ModelLoadOptions load;
-  load.threads = static_cast<int>(std::max<std::size_t>(1, threads / workers));
-  const Model model = Model::load(args.model, load);
+  // Songs in parallel.
+  const ParallelModel loaded = load_parallel_model(args.model, args.threads, jobs.size());
+  const Model& model = loaded.model;
   const MelSpectrogram mel(model.features().settings.mel);
 
   Progress decoding("analyze: decoding", jobs.size(), args.quiet);
@@ -178,10 +174,7 @@ int run_analyze(const AnalyzeArgs& args) {
       decoding.advance(file);
     }
   };
-  std::vector<std::thread> pool;
-  for (std::size_t t = 1; t < workers; ++t) pool.emplace_back(work);
-  work();
-  for (std::thread& thread : pool) thread.join();
+  run_workers(loaded.workers, work);
   decoding.finish();
 
   std::vector<SongPrediction> songs;

@@ -10,10 +10,10 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <set>
-#include <thread>
 
 #include "cli/app.h"
 #include "cli/commands.h"
+#include "cli/track_vectors.h"
 #include "data/extract.h"
 #include "model/model.h"
 
@@ -170,14 +170,9 @@ int run_classify(const ClassifyArgs& args) {
   const std::vector<std::string> files = expand_inputs(args.inputs, args.recursive);
   if (files.empty()) throw std::runtime_error("no audio files to classify");
 
-  // Files in parallel, each prediction on one thread (Model::predict may be called from several threads); a
-  // single file gets every thread for its prediction instead.
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  const std::size_t threads = args.threads > 0 ? static_cast<std::size_t>(args.threads) : cores;
-  const std::size_t workers = std::max<std::size_t>(1, std::min(threads, files.size()));
-  ModelLoadOptions load;
-  load.threads = static_cast<int>(std::max<std::size_t>(1, threads / workers));
-  const Model model = Model::load(args.model, load);
+  // Files in parallel; a single file gets every thread for its prediction instead.
+  const ParallelModel loaded = load_parallel_model(args.model, args.threads, files.size());
+  const Model& model = loaded.model;
   const MelSpectrogram mel(model.features().settings.mel);
 
   std::vector<FileResult> results(files.size());
@@ -196,10 +191,7 @@ int run_classify(const ClassifyArgs& args) {
       }
     }
   };
-  std::vector<std::thread> pool;
-  for (std::size_t t = 1; t < workers; ++t) pool.emplace_back(work);
-  work();
-  for (std::thread& thread : pool) thread.join();
+  run_workers(loaded.workers, work);
 
   print_results(args, model.classes(), results);
   const bool any_failed =

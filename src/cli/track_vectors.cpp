@@ -1,8 +1,10 @@
 // The definitions of cli/track_vectors.h: what evaluate, index, similar and ingest share.
 #include "cli/track_vectors.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <thread>
 
 #include "data/extract.h"
 #include "model/model.h"
@@ -54,6 +56,22 @@ Spectrogram catalog_track_features(const Catalog& catalog, const Track& track, c
   }
   if (recomputed) *recomputed = true;
   return compute_track_features(catalog.absolute_path(track.path), config.settings, mel);
+}
+
+ParallelModel load_parallel_model(const std::string& model_file, int threads, std::size_t items) {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const std::size_t wanted = threads > 0 ? static_cast<std::size_t>(threads) : cores;
+  const std::size_t workers = std::max<std::size_t>(1, std::min(wanted, items));
+  ModelLoadOptions load;
+  load.threads = static_cast<int>(std::max<std::size_t>(1, wanted / workers));
+  return {Model::load(model_file, load), workers};
+}
+
+void run_workers(std::size_t workers, const std::function<void()>& work) {
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < workers; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& thread : pool) thread.join();
 }
 
 }  // namespace tunelens::cli

@@ -2,12 +2,15 @@
 // the catalog's vectors table, a track's two vectors, and a catalog track's features for a model.
 #pragma once
 
+#include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "model/model.h"
+
 namespace tunelens {
 class Catalog;
-class Model;
 struct FeatureConfig;
 class MelSpectrogram;
 struct ModelInfo;
@@ -28,5 +31,16 @@ TrackVectors track_vectors(const Model& model, const Spectrogram& spectrogram);
 // one, else computed from its audio with `mel` (made from config.settings.mel); *recomputed says which.
 Spectrogram catalog_track_features(const Catalog& catalog, const Track& track, const FeatureConfig& config,
                                    const MelSpectrogram& mel, bool* recomputed = nullptr);
+
+// A model for predicting `items` inputs at once (classify, analyze): the inputs are spread over `workers` threads
+// (`threads` of them, 0: all cores, at most one per input) and each prediction gets threads / workers of libtorch's
+// threads, so a single file gets them all. Model::predict may be called from several threads.
+struct ParallelModel {
+  Model model;
+  std::size_t workers = 1;
+};
+ParallelModel load_parallel_model(const std::string& model_file, int threads, std::size_t items);
+// Runs `work` on `workers` threads, this one included, and returns when all have finished.
+void run_workers(std::size_t workers, const std::function<void()>& work);
 
 }  // namespace tunelens::cli
