@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The results table (docs/results.md): every network on one generated corpus, split by artist, and the transfer
-# comparison (five genres learnt, the other five fine-tuned with --freeze, against training from scratch).
+# comparison (five genres learnt, the other five fine-tuned with --freeze, against training from scratch); then,
+# with the default network, the recommenders' quality (docs/recommendation-quality.md) and the album map
+# (docs/album-map.md, by scripts/album_map.sh).
 #   scripts/results.sh [TUNELENS_BINARY] [WORK_DIR] [RESULTS_FILE]
 # Every step is the tunelens command a user would type; the corpus, catalogs and models stay in WORK_DIR (a rerun
 # keeps the corpus and remakes the rest; REUSE=1 also keeps the catalogs and the models already trained). About an
@@ -9,6 +11,7 @@ set -euo pipefail
 tunelens=${1:-build/release/src/tunelens}
 work=${2:-results-out}
 results=${3:-docs/results.md}
+docs=$(dirname "$results")
 seed=1
 mkdir -p "$work/models"
 start=$SECONDS
@@ -46,6 +49,7 @@ score() {
 epochs_to() {
   awk -F, -v target="$1" 'NR > 1 && $5 + 1e-9 >= target { print $1; found = 1; exit } END { if (!found) print "-" }' "$2"
 }
+val_accuracies() { awk -F, 'NR > 1 { printf "%s%.2f", (NR > 2 ? " " : ""), $5 }' "$1"; }
 best_val_accuracy() { awk -F, 'NR > 1 && $5 > best { best = $5 } END { printf "%.3f\n", best }' "$1"; }
 
 step "1. corpus: 10 genres x 100 tracks x 30 s, 10 artists per genre"
@@ -99,7 +103,7 @@ step "4. $results"
 {
   echo "# Results: every network on a generated corpus"
   echo
-  echo "Made by \`scripts/results.sh\` ($(date -u +%Y-%m-%d), $(nproc) cores, CPU, $((SECONDS - start)) s in all)."
+  echo "Made by \`scripts/results.sh\` ($(date -u +%Y-%m-%d), $(nproc) cores, CPU)."
   echo "Corpus: \`tunelens synth --per-genre 100 --seconds 30 --seed $seed\`: 10 genres x 100 tracks x 30 s, 10"
   echo "artists per genre; split by artist (\`--scheme artist --val 0.2 --test 0.2\`): 600 training, 200 validation"
   echo "and 200 test tracks, and no artist in two parts, so the test measures genre on artists never heard in"
@@ -118,10 +122,39 @@ step "4. $results"
   echo "their weights; the last one, the dense layer and the head learn), against the same network from scratch; 12"
   echo "epochs each, same seed and settings (\`$transfer_args\`):"
   echo
-  echo "| run | best validation accuracy | first epoch at the from-scratch best ($target) |"
-  echo "|---|---|---|"
-  echo "| from scratch | $target | $scratch_epochs |"
-  echo "| fine-tuned (--freeze 3) | $finetuned_best | $finetuned_epochs |"
+  echo "| run | validation accuracy per epoch | best | first epoch at the from-scratch best ($target) |"
+  echo "|---|---|---|---|"
+  echo "| from scratch | $(val_accuracies "$work/models/scratch.tlm.history.csv") | $target | $scratch_epochs |"
+  echo "| fine-tuned (--freeze 3) | $(val_accuracies "$work/models/finetuned.tlm.history.csv") | $finetuned_best | $finetuned_epochs |"
 } > "$results"
 cat "$results"
+
+step "5. recommendations of the default network (shortchunk): same artist, same genre among the 10 nearest"
+"$tunelens" index --model "$work/models/shortchunk.tlm" --catalog "$work/corpus.db" -q
+"$tunelens" similar --catalog "$work/corpus.db" --model "$work/models/shortchunk.tlm" --quality -k 10 \
+  --markdown "$work/quality.md"
+{
+  echo "# Recommendation quality: the original recommender and the embedding one"
+  echo
+  echo "Made by \`scripts/results.sh\` ($(date -u +%Y-%m-%d)) with the shortchunk model of [the results table](results.md),"
+  echo "trained on the training artists of the generated corpus (10 genres x 100 tracks x 30 s, 10 artists per genre)."
+  echo "Each of the 200 test tracks (artists the model never heard) asks for its 10 nearest other tracks among all"
+  echo "1,000; we count how many are by the same artist and how many have the same genre. The original study's"
+  echo "recommender ranks by squared Euclidean distance between the tracks' mean softmax vectors; the embedding"
+  echo "recommender by cosine distance between their mean penultimate-layer vectors (L2-normalised). Random is what"
+  echo "a recommender drawing 10 tracks at random gives in expectation."
+  echo
+  cat "$work/quality.md"
+  echo
+  echo "The softmax keeps only how much a track resembles each of the 10 genres the network was trained on, so two"
+  echo "tracks of one artist that are both \"mostly rock\" look alike to it as much as any other rock track; the"
+  echo "embedding keeps the network's whole description of the sound, in which an artist's instruments, tempo and"
+  echo "habits stay apart. Reproduce: \`tunelens index\`, then"
+  echo "\`tunelens similar --catalog corpus.db --model shortchunk.tlm --quality --markdown quality.md\`."
+} > "$docs/recommendation-quality.md"
+cat "$docs/recommendation-quality.md"
+
+step "6. the album map: does analyze's song map keep albums together?"
+"$(dirname "$0")/album_map.sh" "$tunelens" "$work/models/shortchunk.tlm" "$work/album-map"
+
 printf '\nDone in %d s.\n' $((SECONDS - start))
