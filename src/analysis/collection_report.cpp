@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "data/csv.h"
 #include "report/charts.h"
 #include "report/html.h"
 #include "report/png.h"
@@ -18,22 +19,11 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string csv_cell(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
-
 std::string csv_row(const std::vector<std::string>& cells) {
   std::string line;
   for (std::size_t i = 0; i < cells.size(); ++i) {
     if (i > 0) line += ',';
-    line += csv_cell(cells[i]);
+    line += csv_field(cells[i]);
   }
   line += '\n';
   return line;

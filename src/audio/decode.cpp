@@ -421,8 +421,9 @@ Audio load_audio(const std::filesystem::path& path, const LoadOptions& options) 
 }
 
 bool has_audio_extension(const std::filesystem::path& path) {
-  static constexpr std::array<std::string_view, 16> kExtensions = {
-      "wav", "wave", "flac", "mp3", "ogg", "oga", "opus", "m4a", "aac", "aif", "aiff", "aifc", "au", "snd", "wma", "mp4"};
+  static constexpr std::array<std::string_view, 17> kExtensions = {"wav", "wave", "flac", "mp3", "ogg", "oga",
+                                                                    "opus", "m4a", "aac", "aif", "aiff", "aifc",
+                                                                    "au", "snd", "wma", "mp4", "webm"};
   std::string ext = path.extension().string();
   if (ext.empty()) return false;
   ext.erase(0, 1);

@@ -9,10 +9,11 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <numeric>
-#include <set>
 
+#include "audio/audio.h"
 #include "cli/app.h"
 #include "cli/commands.h"
+#include "data/csv.h"
 #include "cli/track_vectors.h"
 #include "data/extract.h"
 #include "model/model.h"
@@ -47,17 +48,7 @@ struct FileResult {
   std::vector<WindowResult> timeline;
 };
 
-bool is_audio_file(const fs::path& path) {
-  static const std::set<std::string> extensions = {".wav",  ".mp3", ".flac", ".ogg", ".oga",
-                                                   ".opus", ".au",  ".m4a",  ".aac", ".aif",
-                                                   ".aiff", ".wma", ".mp4",  ".webm"};
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return extensions.count(ext) > 0;
-}
-
-// Files named are taken as they are; folders give their audio files (by extension), in path order.
+// Files named are taken as they are; folders give their audio files (audio/audio.h), in path order.
 std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs, bool recursive) {
   std::vector<std::string> files;
   for (const std::string& input : inputs) {
@@ -66,18 +57,7 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs, b
       files.push_back(input);
       continue;
     }
-    std::vector<std::string> found;
-    auto add = [&](const fs::directory_entry& entry) {
-      if (entry.is_regular_file(error) && is_audio_file(entry.path())) found.push_back(entry.path().string());
-    };
-    if (recursive)
-      for (const auto& entry :
-           fs::recursive_directory_iterator(input, fs::directory_options::skip_permission_denied))
-        add(entry);
-    else
-      for (const auto& entry : fs::directory_iterator(input)) add(entry);
-    std::sort(found.begin(), found.end());
-    files.insert(files.end(), found.begin(), found.end());
+    for (const fs::path& file : find_audio_files(input, recursive)) files.push_back(file.string());
   }
   return files;
 }
@@ -104,13 +84,6 @@ void classify_file(const Model& model, const MelSpectrogram& mel, FileResult& re
     result.timeline.push_back(
         {config.settings.offset + static_cast<double>(w * hop) * frame_seconds, best, row[best]});
   }
-}
-
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
 }
 
 void print_results(const ClassifyArgs& args, const std::vector<std::string>& classes,

@@ -10,6 +10,7 @@
 
 #include "audio/probe.h"
 #include "cli/track_vectors.h"
+#include "data/csv.h"
 #include "data/extract.h"
 #include "model/model.h"
 #include "store/catalog.h"
@@ -23,17 +24,6 @@ namespace fs = std::filesystem;
 
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  quoted += '"';
-  return quoted;
 }
 
 std::string or_dash(const std::string& text) {

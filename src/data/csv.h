@@ -12,6 +12,18 @@
 
 namespace tunelens {
 
+// A field for a CSV file written by tunelens: as it is, or in double quotes (inner quotes doubled) when it holds a
+// comma, a quote or a line break. Header-only, so that writers need not link tunelens_data.
+inline std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out += '"';
+}
+
 class CsvReader {
  public:
   // Throws DatasetError naming the file when it cannot be opened.

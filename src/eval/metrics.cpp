@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "data/csv.h"
+
 namespace tunelens {
 namespace {
 
@@ -18,14 +20,6 @@ ClassScores scores_from_counts(std::size_t true_positive, std::size_t predicted,
   s.recall = support ? static_cast<double>(true_positive) / static_cast<double>(support) : 0.0;
   s.f1 = s.precision + s.recall > 0 ? 2 * s.precision * s.recall / (s.precision + s.recall) : 0.0;
   return s;
-}
-
-// A CSV field, quoted when it holds a comma, quote or line break.
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char ch : text) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-  return out + "\"";
 }
 
 // Sorted by count (most first), then by class index.

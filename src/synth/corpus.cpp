@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "audio/audio.h"
+#include "data/csv.h"
 #include "synth/names.h"
 #include "synth/random.h"
 #include "synth/render.h"
@@ -202,16 +203,6 @@ std::vector<PlannedTrack> plan_collection(const CollectionOptions& options) {
     }
   }
   return plan;
-}
-
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 void write_tracks_csv(const std::filesystem::path& path, const std::vector<PlannedTrack>& tracks) {

@@ -55,8 +55,6 @@ std::vector<PlannedTrack> plan_collection(const CollectionOptions& options);
 // Number of artists a genre's tracks are spread over in a corpus.
 int corpus_artist_count(int per_genre);
 
-// A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180).
-std::string csv_field(const std::string& text);
 // Writes tracks.csv (header path,label,artist,album,title,year). Throws std::runtime_error naming the file.
 void write_tracks_csv(const std::filesystem::path& path, const std::vector<PlannedTrack>& tracks);
 
