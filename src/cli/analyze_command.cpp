@@ -165,11 +165,7 @@ int run_analyze(const AnalyzeArgs& args) {
           decoding.message(fmt::format("tunelens analyze: warning: {}: {}", file, warning));
       } catch (const std::exception& error) {
         ++failed;
-        // Audio errors already name their file.
-        const std::string reason = error.what();
-        std::string line = "tunelens analyze: error: ";
-        if (!reason.starts_with(file)) (line += file) += ": ";
-        decoding.message(line += reason);
+        decoding.message("tunelens analyze: error: " + about_file(jobs[i].song->file, error.what()));
       }
       decoding.advance(file);
     }

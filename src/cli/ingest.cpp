@@ -30,16 +30,6 @@ std::string or_dash(const std::string& text) {
   return text.empty() ? "-" : text;
 }
 
-// "<file>: <reason>", without naming the file twice when the reason already starts with it.
-std::string about_file(const fs::path& file, const std::string& reason) {
-  const std::string name = file.string();
-  if (reason.starts_with(name)) return reason;
-  std::string line = name;
-  line += ": ";
-  line += reason;
-  return line;
-}
-
 // One index the run keeps current: the search index and/or a saved HNSW file of the model.
 struct OpenIndex {
   IndexedVectors what;

@@ -58,6 +58,15 @@ Spectrogram catalog_track_features(const Catalog& catalog, const Track& track, c
   return compute_track_features(catalog.absolute_path(track.path), config.settings, mel);
 }
 
+std::string about_file(const std::filesystem::path& file, const std::string& reason) {
+  const std::string name = file.string();
+  if (reason.starts_with(name)) return reason;
+  std::string line = name;
+  line += ": ";
+  line += reason;
+  return line;
+}
+
 ParallelModel load_parallel_model(const std::string& model_file, int threads, std::size_t items) {
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const std::size_t wanted = threads > 0 ? static_cast<std::size_t>(threads) : cores;

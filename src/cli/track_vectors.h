@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
@@ -31,6 +32,9 @@ TrackVectors track_vectors(const Model& model, const Spectrogram& spectrogram);
 // one, else computed from its audio with `mel` (made from config.settings.mel); *recomputed says which.
 Spectrogram catalog_track_features(const Catalog& catalog, const Track& track, const FeatureConfig& config,
                                    const MelSpectrogram& mel, bool* recomputed = nullptr);
+
+// "<file>: <reason>", without naming the file twice when the reason already starts with it (audio errors do).
+std::string about_file(const std::filesystem::path& file, const std::string& reason);
 
 // A model for predicting `items` inputs at once (classify, analyze): the inputs are spread over `workers` threads
 // (`threads` of them, 0: all cores, at most one per input) and each prediction gets threads / workers of libtorch's
