@@ -429,6 +429,36 @@ TEST(ImportAlbums, AlbumOrderTrackNumbersAndTitles) {
   EXPECT_EQ(by_file.find_track("1963 - Please Please Me/1-01 I Saw Her Standing There.wav")->album_order, 4);
 }
 
+// "<Artist> - <year> - <Album>" folders (as `tunelens synth --collection` writes them, and as `analyze` reads
+// them) give each album its artist and year; --artist, when given, wins.
+TEST(ImportAlbums, ArtistAndYearFromTheFolderName) {
+  ScratchDir scratch;
+  const fs::path root = scratch / "collection";
+  write_tone(root / "Trio Aurora - 1957 - Music for Piano" / "02 Nocturne.wav", 300);
+  write_tone(root / "Brass Union - 1949 - First Steps" / "01 Fanfare.wav", 310);
+  const fs::path db = scratch / "collection.db";
+  const ProgramRun run =
+      tunelens("dataset import albums " + testing::quoted(root) + " --catalog " + testing::quoted(db) + " -q", scratch);
+  ASSERT_EQ(run.status, 0) << run.err;
+  const Catalog catalog = Catalog::open(db);
+  const auto nocturne = catalog.find_track("Trio Aurora - 1957 - Music for Piano/02 Nocturne.wav");
+  ASSERT_TRUE(nocturne);
+  EXPECT_EQ(nocturne->artist, "Trio Aurora");
+  EXPECT_EQ(nocturne->album, "Music for Piano");
+  EXPECT_EQ(nocturne->year, 1957);
+  EXPECT_EQ(nocturne->album_order, 2);  // by the year: 1949 first
+  EXPECT_EQ(nocturne->track_number, 2);
+  EXPECT_EQ(nocturne->title, "Nocturne");
+
+  const fs::path named_db = scratch / "named.db";
+  ASSERT_EQ(tunelens("dataset import albums " + testing::quoted(root) + " --artist Various --catalog " +
+                         testing::quoted(named_db) + " -q",
+                     scratch)
+                .status,
+            0);
+  EXPECT_EQ(Catalog::open(named_db).find_track("Brass Union - 1949 - First Steps/01 Fanfare.wav")->artist, "Various");
+}
+
 // An import stopped part-way (here by an exception in the middle of the second batch, as a crash would stop
 // it) keeps whole batches only; a rerun adds the rest, and the catalog ends as one clean import leaves it.
 TEST(ImportInterrupted, KeepsWholeBatchesAndARerunCompletesIt) {

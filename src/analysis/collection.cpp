@@ -8,7 +8,8 @@
 
 #include "analysis/tsne.h"
 #include "audio/audio.h"
-#include "data/sources.h"
+#include "data/album_folders.h"
+#include "data/dataset_error.h"
 #include "recommend/index.h"
 
 namespace tunelens {
@@ -16,24 +17,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string trim(const std::string& text) {
-  const std::size_t begin = text.find_first_not_of(" \t\r\n");
-  if (begin == std::string::npos) return {};
-  return text.substr(begin, text.find_last_not_of(" \t\r\n") - begin + 1);
-}
-
-bool all_digits(const std::string& text) {
-  return !text.empty() && text.size() <= 9 &&
-         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 bool hidden(const fs::path& path) {
   return path.filename().string().starts_with(".");
-}
-
-std::optional<int> plausible_year(std::optional<int> number) {
-  if (number && *number >= 1000 && *number <= 2999) return number;
-  return std::nullopt;
 }
 
 // An absolute folder path without a trailing separator, so that "collection/" and "." have a name.
@@ -62,43 +47,6 @@ void add_song(CollectionAlbum& album, const fs::path& file) {
 }
 
 }  // namespace
-
-AlbumFolderName parse_album_folder(const std::string& name) {
-  AlbumFolderName parsed;
-  const NumberedName leading = split_leading_number(name);
-  if (leading.number) {
-    parsed.number = leading.number;
-    parsed.year = plausible_year(leading.number);
-    parsed.title = leading.rest;
-    return parsed;
-  }
-  // "Artist - 1971 - Album": the first " - "-separated part after the artist that is all digits.
-  std::vector<std::string> parts;
-  for (std::size_t at = 0;;) {
-    const std::size_t next = name.find(" - ", at);
-    parts.push_back(name.substr(at, next == std::string::npos ? std::string::npos : next - at));
-    if (next == std::string::npos) break;
-    at = next + 3;
-  }
-  for (std::size_t k = 1; k + 1 < parts.size(); ++k) {
-    if (!all_digits(trim(parts[k]))) continue;
-    std::string artist = parts[0], title = parts[k + 1];
-    for (std::size_t i = 1; i < k; ++i) (artist += " - ") += parts[i];
-    for (std::size_t i = k + 2; i < parts.size(); ++i) (title += " - ") += parts[i];
-    parsed.artist = trim(artist);
-    parsed.number = std::stoi(trim(parts[k]));
-    parsed.year = plausible_year(parsed.number);
-    parsed.title = trim(title);
-    return parsed;
-  }
-  parsed.title = trim(name).empty() ? name : trim(name);
-  return parsed;
-}
-
-SongFileName parse_song_file(const std::string& stem) {
-  const NumberedName numbered = split_leading_number(stem, true);
-  return {numbered.number, numbered.rest};
-}
 
 void sort_collection(std::vector<CollectionAlbum>& albums, bool by_position_only) {
   // Keyed items first, by key; then the rest; ties by name.
@@ -130,19 +78,14 @@ Collection scan_collection(const fs::path& root, const std::optional<fs::path>& 
   if (!fs::is_directory(root, error)) throw CollectionError(root.string() + ": not a folder");
   Collection collection;
 
-  std::map<std::string, long long> listed;  // folder name → line position in the order file
+  AlbumOrder listed;
   if (order_file) {
-    std::ifstream in(*order_file);
-    if (!in) throw CollectionError(order_file->string() + ": cannot read the album order file");
-    std::string line;
-    while (std::getline(in, line)) {
-      const std::string entry = trim(line);
-      if (entry.empty() || entry.starts_with("#")) continue;
-      if (!fs::is_directory(root / entry, error))
-        collection.notes.push_back(order_file->string() + ": lists '" + entry +
-                                   "', which is not an album folder of " + root.string());
-      listed.emplace(entry, static_cast<long long>(listed.size()));
+    try {
+      listed = read_album_order(*order_file, root);
+    } catch (const DatasetError& unreadable) {
+      throw CollectionError(unreadable.what());
     }
+    collection.notes = listed.notes;
   }
 
   std::vector<fs::path> entries;
@@ -163,7 +106,7 @@ Collection scan_collection(const fs::path& root, const std::optional<fs::path>& 
     const AlbumFolderName parsed = parse_album_folder(name);
     CollectionAlbum album = named_album(name, root_artist);
     if (order_file) {
-      if (const auto it = listed.find(name); it != listed.end())
+      if (const auto it = listed.position.find(name); it != listed.position.end())
         album.order_key = it->second;
       else
         collection.notes.push_back(entry.string() + ": not listed in " + order_file->string() +

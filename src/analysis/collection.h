@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "data/album_folders.h"  // parse_album_folder, parse_song_file
+
 namespace tunelens {
 
 // A collection that cannot be read at all (no such folder, an unreadable order file). One bad song or album
@@ -29,22 +31,6 @@ class CollectionError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
-
-// What an album folder's name says: "Artist - 1971 - Album", "1971 - Album", "03 Album", "Album".
-struct AlbumFolderName {
-  std::optional<std::string> artist;  // only in the "Artist - <number> - Album" form
-  std::optional<int> number;          // the leading year or number
-  std::optional<int> year;            // the number when it is a plausible year (1000 to 2999)
-  std::string title;                  // the name without artist and number
-};
-AlbumFolderName parse_album_folder(const std::string& name);
-
-// What a song file's name (without extension) says: "07 - Title", "07 Title", "1-07 Title" (disc 1), "Title".
-struct SongFileName {
-  std::optional<int> number;
-  std::string title;
-};
-SongFileName parse_song_file(const std::string& stem);
 
 struct CollectionSong {
   std::filesystem::path file;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "data/dataset_error.h"
@@ -22,6 +23,13 @@ inline std::string csv_field(const std::string& text) {
     out += c;
   }
   return out += '"';
+}
+
+// A field without the spaces, tabs and line ends around it.
+inline std::string trim(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  return std::string(text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1));
 }
 
 class CsvReader {

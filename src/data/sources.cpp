@@ -20,13 +20,6 @@ bool is_hidden(const fs::path& path) {
   return path.filename().string().starts_with(".");
 }
 
-std::string trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t\r\n");
-  return std::string(text.substr(first, last - first + 1));
-}
-
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -78,32 +71,6 @@ std::string label_list(const LabelSet& labels) {
 }
 
 }  // namespace
-
-NumberedName split_leading_number(const std::string& name, bool disc_prefix) {
-  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
-  auto is_separator = [](char c) {
-    return c == ' ' || c == '-' || c == '_' || c == '.' || c == ')' || c == ']';
-  };
-  std::size_t at = name.find_first_not_of(' ');
-  if (at == std::string::npos) return {std::nullopt, name};
-  std::size_t end = at;
-  while (end < name.size() && is_digit(name[end]) && end - at < 9) ++end;
-  if (end == at || (end < name.size() && !is_separator(name[end]))) return {std::nullopt, name};
-  int number = std::stoi(name.substr(at, end - at));
-  // "1-07 Title": disc 1, track 7.
-  if (disc_prefix && end + 1 < name.size() && name[end] == '-' && is_digit(name[end + 1])) {
-    std::size_t second = end + 1;
-    while (second < name.size() && is_digit(name[second]) && second - end < 9) ++second;
-    if (second == name.size() || is_separator(name[second])) {
-      number = std::stoi(name.substr(end + 1, second - end - 1));
-      end = second;
-    }
-  }
-  std::size_t rest = end;
-  while (rest < name.size() && is_separator(name[rest])) ++rest;
-  const std::string text = trim(name.substr(rest));
-  return {number, text.empty() ? trim(name) : text};
-}
 
 std::optional<FmaSubset> parse_fma_subset(const std::string& text) {
   if (text == "small") return FmaSubset::Small;
@@ -410,44 +377,32 @@ SourceScan scan_albums(const std::filesystem::path& root, const std::optional<st
   std::optional<fs::path> order_path = order_file;
   std::error_code ec;
   if (!order_path && fs::is_regular_file(root / "albums.txt", ec)) order_path = root / "albums.txt";
-  std::map<std::string, std::size_t> listed;  // folder name → position in the order file
+  AlbumOrder listed;
   if (order_path) {
-    std::ifstream in(*order_path);
-    if (!in) throw DatasetError(order_path->string() + ": cannot open the album order file");
-    std::string line;
-    while (std::getline(in, line)) {
-      const std::string entry = trim(line);
-      if (entry.empty() || entry.starts_with("#")) continue;
-      std::error_code exists_error;
-      if (!fs::is_directory(root / entry, exists_error))
-        scan.notes.push_back(fmt::format("{}: lists '{}', which is not a folder in {}", order_path->string(),
-                                         entry, root.string()));
-      else
-        listed.emplace(entry, listed.size());
-    }
+    listed = read_album_order(*order_path, root);
+    scan.notes.insert(scan.notes.end(), listed.notes.begin(), listed.notes.end());
   }
 
   struct Album {
     fs::path folder;
     std::optional<long long> key;  // position in the order file, or leading number
+    std::optional<std::string> artist;  // from an "Artist - 1971 - Album" folder name
     std::string title;
     std::optional<int> year;
   };
   std::vector<Album> albums;
   for (const auto& folder : folders) {
     const std::string name = folder.filename().string();
-    const NumberedName numbered = split_leading_number(name);
-    Album album{folder, std::nullopt, numbered.number ? numbered.rest : name, std::nullopt};
-    if (numbered.number && *numbered.number >= 1000 && *numbered.number <= 2999)
-      album.year = *numbered.number;
+    const AlbumFolderName parsed = parse_album_folder(name);
+    Album album{folder, std::nullopt, parsed.artist, parsed.title, parsed.year};
     if (order_path) {
-      if (const auto it = listed.find(name); it != listed.end())
-        album.key = static_cast<long long>(it->second);
+      if (const auto it = listed.position.find(name); it != listed.position.end())
+        album.key = it->second;
       else
         scan.notes.push_back(fmt::format("{}: not listed in {}: placed after the listed albums",
                                          folder.string(), order_path->string()));
-    } else if (numbered.number) {
-      album.key = *numbered.number;
+    } else if (parsed.number) {
+      album.key = *parsed.number;
     }
     albums.push_back(std::move(album));
   }
@@ -459,16 +414,17 @@ SourceScan scan_albums(const std::filesystem::path& root, const std::optional<st
 
   auto add_file = [&](const fs::path& file, const Album* album, int order) {
     ++scan.rows;
-    const NumberedName numbered = split_leading_number(file.stem().string(), true);
+    const SongFileName song = parse_song_file(file.stem().string());
     ImportCandidate candidate;
     candidate.file = file;
     candidate.origin = file.string();
     TrackInfo& info = candidate.info;
     info.source = "albums";
     info.artist = artist;
-    info.title = numbered.rest;
-    info.track_number = numbered.number;
+    info.title = song.title;
+    info.track_number = song.number;
     if (album) {
+      if (!artist && album->artist) info.artist = album->artist;
       info.album = album->title;
       info.album_order = order;
       info.year = album->year;

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "data/album_folders.h"
 #include "data/dataset_error.h"
 #include "store/catalog.h"
 
@@ -67,23 +68,14 @@ SourceScan scan_csv(const std::filesystem::path& csv, const LabelSet& labels = {
 
 // ROOT/<album folder>/**/<audio file>: unlabelled. Album order (1, 2, ...) comes from `order_file` when
 // given, else from ROOT/albums.txt when present (folder names one per line, '#' comments), else from a
-// leading year or number in the folder names ("1965 - Rubber Soul", "03 Abbey Road"); albums without one come
-// after, by name. A four-digit leading number from 1000 to 2999 is also the year. The album title is the
-// folder name without its leading number. Track numbers come from a leading number in the file name ("07 -
+// leading year or number in the folder names ("1965 - Rubber Soul", "03 Abbey Road", "The Beatles - 1965 -
+// Rubber Soul"); albums without one come after, by name. A number from 1000 to 2999 is also the year. The album
+// title is the folder name without its number (and artist); the artist is `artist` when given, else the one
+// the folder name gives. Names are read by parse_album_folder and parse_song_file (data/album_folders.h). Track numbers come from a leading number in the file name ("07 -
 // Michelle.mp3", "1-07 Michelle.flac": disc 1, track 7), titles from the rest. Audio files directly in ROOT
 // are imported without an album.
 SourceScan scan_albums(const std::filesystem::path& root,
                        const std::optional<std::string>& artist = std::nullopt,
                        const std::optional<std::filesystem::path>& order_file = std::nullopt);
-
-// Splits a name into a leading number and the rest: "07 - Michelle" → {7, "Michelle"}, "1965 - Rubber Soul" →
-// {1965, "Rubber Soul"}, "Help!" → {nullopt, "Help!"}, "2Pac Live" → {nullopt, "2Pac Live"} (the number must
-// be followed by a separator or the end). With `disc_prefix`, "1-07 Michelle" → {7, "Michelle"} (disc 1
-// dropped). A name that is only a number keeps it as the rest: "07" → {7, "07"}.
-struct NumberedName {
-  std::optional<int> number;
-  std::string rest;
-};
-NumberedName split_leading_number(const std::string& name, bool disc_prefix = false);
 
 }  // namespace tunelens
