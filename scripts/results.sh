@@ -28,12 +28,13 @@ catalog() {
   "$tunelens" extract --catalog "$db" -q
 }
 
-# train NAME CATALOG ARGS...: trains WORK/models/NAME.tlm; its training seconds (sum over epochs) go to NAME.seconds.
+# train NAME CATALOG ARGS...: trains WORK/models/NAME.tlm (seed: $run_seed, else $seed); its training seconds (sum
+# over epochs) go to NAME.seconds.
 train() {
   local name=$1 db="$work/$2.db"
   shift 2
   if [ "${REUSE:-0}" = 1 ] && [ -f "$work/models/$name.seconds" ]; then return; fi
-  "$tunelens" train "$db" --out "$work/models/$name.tlm" --seed "$seed" -q "$@" | tail -n 2
+  "$tunelens" train "$db" --out "$work/models/$name.tlm" --seed "${run_seed:-$seed}" -q "$@" | tail -n 2
   awk -F, 'NR > 1 { s += $7 } END { printf "%.0f\n", s }' "$work/models/$name.tlm.history.csv" \
     > "$work/models/$name.seconds"
 }
@@ -85,19 +86,43 @@ awk -F, -v genres="^($first)$" 'NR == 1 || $2 ~ genres' "$work/corpus/tracks.csv
 awk -F, -v genres="^($first)$" 'NR == 1 || $2 !~ genres' "$work/corpus/tracks.csv" > "$work/corpus/other-five.csv"
 catalog first-five "$work/corpus/first-five.csv"
 catalog other-five "$work/corpus/other-five.csv"
-transfer_args="--model convpool --aug none --epochs 12 --batch-size 20 --patience 0"
+# The case transfer is for: few labelled tracks of the new genres. Split `few`: 2 artists per genre (20 tracks) to
+# learn from, 2 others to validate on, the remaining 6 left out.
+"$tunelens" dataset split --catalog "$work/other-five.db" --scheme artist --val 0.2 --test 0.6 --seed "$seed" \
+  --name few -q
+transfer_args="--model convpool --aug none --batch-size 20 --patience 0"
+few_seeds=(1 2 3)
 # shellcheck disable=SC2086
-train source first-five $transfer_args
+train source first-five $transfer_args --epochs 12
+for few_seed in "${few_seeds[@]}"; do
+  # shellcheck disable=SC2086
+  run_seed=$few_seed train "few-scratch-$few_seed" other-five $transfer_args --epochs 20 --split few
+  # shellcheck disable=SC2086
+  run_seed=$few_seed train "few-finetuned-$few_seed" other-five $transfer_args --epochs 20 --split few \
+    --init "$work/models/source.tlm" --freeze 3
+done
+# The same with all 60 training tracks per genre.
 # shellcheck disable=SC2086
-train scratch other-five $transfer_args
+train scratch other-five $transfer_args --epochs 12
 # shellcheck disable=SC2086
-train finetuned other-five $transfer_args --init "$work/models/source.tlm" --freeze 3
-target=$(best_val_accuracy "$work/models/scratch.tlm.history.csv")
-scratch_epochs=$(epochs_to "$target" "$work/models/scratch.tlm.history.csv")
-finetuned_epochs=$(epochs_to "$target" "$work/models/finetuned.tlm.history.csv")
-finetuned_best=$(best_val_accuracy "$work/models/finetuned.tlm.history.csv")
-echo "from scratch: best validation accuracy $target at epoch $scratch_epochs; fine-tuned reaches it at epoch" \
-  "$finetuned_epochs (its best: $finetuned_best)"
+train finetuned other-five $transfer_args --epochs 12 --init "$work/models/source.tlm" --freeze 3
+
+# transfer_rows SCRATCH FINETUNED LABEL: the table rows of one comparison (model names), scored against the
+# from-scratch run's best validation accuracy.
+transfer_rows() {
+  local scratch="$work/models/$1.tlm.history.csv" finetuned="$work/models/$2.tlm.history.csv"
+  local target
+  target=$(best_val_accuracy "$scratch")
+  echo "| $3 | from scratch | $(val_accuracies "$scratch") | $target | $(epochs_to "$target" "$scratch") |"
+  echo "| $3 | fine-tuned | $(val_accuracies "$finetuned") | $(best_val_accuracy "$finetuned") | $(epochs_to "$target" "$finetuned") |"
+}
+transfer_table=()
+for few_seed in "${few_seeds[@]}"; do
+  mapfile -t -O "${#transfer_table[@]}" transfer_table < <(transfer_rows "few-scratch-$few_seed" \
+    "few-finetuned-$few_seed" "20 per genre, seed $few_seed")
+done
+mapfile -t -O "${#transfer_table[@]}" transfer_table < <(transfer_rows scratch finetuned "60 per genre, seed $seed")
+printf '%s\n' "${transfer_table[@]}"
 
 step "4. $results"
 {
@@ -117,15 +142,22 @@ step "4. $results"
   echo
   echo "## Transfer: five genres learnt, the other five fine-tuned"
   echo
-  echo "convpool trained on blues, classical, country, disco and hip-hop (their artist split), then trained on jazz,"
+  echo "convpool learnt blues, classical, country, disco and hip-hop (their artist split, 12 epochs), then jazz,"
   echo "metal, pop, reggae and rock with \`--init source.tlm --freeze 3\` (the first three convolution blocks keep"
-  echo "their weights; the last one, the dense layer and the head learn), against the same network from scratch; 12"
-  echo "epochs each, same seed and settings (\`$transfer_args\`):"
+  echo "their weights and statistics; the last one, the dense layer and a new head learn), against the same network"
+  echo "from scratch, with the same seed and settings (\`$transfer_args\`). The new genres come with"
+  echo "few labelled tracks (split \`few\`: 2 artists = 20 tracks per genre to learn from, 2 other artists to"
+  echo "validate on; 20 epochs, three seeds), or with the full 60 training tracks per genre (12 epochs). The last"
+  echo "column is the first epoch at which a run reaches the from-scratch run's best validation accuracy."
   echo
-  echo "| run | validation accuracy per epoch | best | first epoch at the from-scratch best ($target) |"
-  echo "|---|---|---|---|"
-  echo "| from scratch | $(val_accuracies "$work/models/scratch.tlm.history.csv") | $target | $scratch_epochs |"
-  echo "| fine-tuned (--freeze 3) | $(val_accuracies "$work/models/finetuned.tlm.history.csv") | $finetuned_best | $finetuned_epochs |"
+  echo "| training tracks | run | validation accuracy per epoch | best | first epoch at the from-scratch best |"
+  echo "|---|---|---|---|---|"
+  printf '%s\n' "${transfer_table[@]}"
+  echo
+  echo "With 20 tracks per genre the fine-tuned network is at the from-scratch best within a few epochs, where"
+  echo "training from scratch needs most of its 20. With 60 tracks per genre it starts far ahead but levels off"
+  echo "below the from-scratch best: the frozen blocks, learnt on five other genres, cap it once the new genres have"
+  echo "data enough to learn their own."
 } > "$results"
 cat "$results"
 

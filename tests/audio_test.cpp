@@ -6,6 +6,7 @@
 #include <future>
 
 #include "audio/audio.h"
+#include "audio/probe.h"
 #include "store/npy.h"
 #include "test_support.h"
 
@@ -374,3 +375,19 @@ TEST(WriteWav, RoundTripsThroughTheDecoder) {
 
 }  // namespace
 }  // namespace tunelens
+
+// Tags as a music player shows them: ID3v2 (MP3), a Vorbis comment in FLAC and on Ogg's stream
+// (tests/data/formats/make.sh); none from a plain WAV.
+TEST(Probe, ReadsTitleArtistAlbumYearAndTrackFromTags) {
+  for (const std::string file : {"tagged.mp3", "tagged.flac", "tagged.ogg"}) {
+    const tunelens::AudioInfo info = tunelens::probe_audio(tunelens::testing::data_path("formats/" + file));
+    EXPECT_EQ(info.tags.title, "Été – Nocturne") << file;
+    EXPECT_EQ(info.tags.artist, "Trio Aurora") << file;
+    EXPECT_EQ(info.tags.album, "Music for Piano") << file;
+    EXPECT_EQ(info.tags.year, 1957) << file;
+    EXPECT_EQ(info.tags.track_number, 2) << file;
+    EXPECT_NEAR(info.seconds, 0.5, 0.06) << file;
+  }
+  const tunelens::AudioInfo plain = tunelens::probe_audio(tunelens::testing::data_path("formats/wav_s16.wav"));
+  EXPECT_FALSE(plain.tags.title || plain.tags.artist || plain.tags.album || plain.tags.year || plain.tags.track_number);
+}

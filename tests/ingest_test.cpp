@@ -172,6 +172,20 @@ TEST_F(Ingest, NewFilesBecomeTracksWithFeaturesPredictionsAndVectors) {
   EXPECT_EQ(prediction->size(), 3u);
 }
 
+// A tagged file keeps its tags: the title, artist, album, year and track number a music player shows.
+TEST_F(Ingest, TagsGiveTitleArtistAlbumYearAndTrack) {
+  fs::copy_file(testing::data_path("formats/tagged.flac"), scratch() / "data/new/track02.flac");
+  const ProgramRun run = ingest(quoted(scratch() / "data/new/track02.flac") + " -k 0", "hnsw.catalog");
+  ASSERT_EQ(run.status, 0) << run.out << run.err;
+  const auto track = Catalog::open(scratch() / "hnsw.catalog").find_track(std::string("new/track02.flac"));
+  ASSERT_TRUE(track);
+  EXPECT_EQ(track->title, "Été – Nocturne");
+  EXPECT_EQ(track->artist, "Trio Aurora");
+  EXPECT_EQ(track->album, "Music for Piano");
+  EXPECT_EQ(track->year, 1957);
+  EXPECT_EQ(track->track_number, 2);
+}
+
 TEST_F(Ingest, ExistingTracksVectorsAndFeatureFilesAreByteIdentical) {
   const auto after = vector_rows(scratch() / "tones.catalog");
   ASSERT_EQ(vectors_before_->size(), 15u * 2);

@@ -48,7 +48,8 @@ struct TinyCatalog {
 // train). Each label lights up its own band of rows, so the classes can be learnt in an epoch or two. With
 // `misleading_val`, the validation tracks look like the next class: the better the model fits, the worse it does.
 TinyCatalog make_catalog(const fs::path& folder, std::size_t rows = 16, std::size_t frames = 70, int classes = 3,
-                         int per_class = 8, int val = 2, unsigned seed = 1, bool misleading_val = false) {
+                         int per_class = 8, int val = 2, unsigned seed = 1, bool misleading_val = false,
+                         const std::string& label_prefix = "genre") {
   fs::create_directories(folder / "audio");
   TinyCatalog tiny;
   tiny.file = folder / "tiny.catalog";
@@ -68,7 +69,7 @@ TinyCatalog make_catalog(const fs::path& folder, std::size_t rows = 16, std::siz
       info.path = fmt::format("c{}/t{}.wav", c, k);
       info.fingerprint = info.path;
       info.source = "test";
-      info.label = "genre" + std::to_string(c);
+      info.label = label_prefix + std::to_string(c);
       const std::int64_t id = *catalog.add_track(info);
       const std::size_t length = frames + static_cast<std::size_t>(k % 3) * 17;
       std::vector<float> values(rows * length);
@@ -732,6 +733,29 @@ TEST(Transfer, InitCopiesMatchingLayersAndFreezeTrainsOnlyTheLastBlocks) {
       EXPECT_TRUE(torch::equal(before[name], tensor)) << name;
     }
   }
+
+  // Other classes of the same number (five new genres after five old ones): everything but the head comes over;
+  // the head is a new one, not the old classes' answers. The same classes keep the head too.
+  auto init_message = [&](const TinyCatalog& catalog, const std::string& name) {
+    TrainOptions options = tiny_options(catalog, scratch / name);
+    options.epochs = 1;
+    options.init = first.out;
+    std::string said_init;
+    TrainCallbacks callbacks;
+    callbacks.on_message = [&](const std::string& line) {
+      if (line.starts_with("init: ")) said_init = line;
+    };
+    train_model(options, callbacks);
+    return said_init;
+  };
+  const std::size_t tensors = weights_of(first.out).size();
+  const TinyCatalog renamed = make_catalog(scratch / "renamed", 16, 70, 3, 8, 2, 5, false, "style");
+  const std::string new_head = init_message(renamed, "renamed.tlm");
+  EXPECT_NE(new_head.find(fmt::format("init: {} of {} tensors", tensors - 2, tensors)), std::string::npos) << new_head;
+  EXPECT_NE(new_head.find("a new head"), std::string::npos) << new_head;
+  const std::string same = init_message(tiny, "same.tlm");
+  EXPECT_NE(same.find(fmt::format("init: {} of {} tensors", tensors, tensors)), std::string::npos) << same;
+  EXPECT_EQ(same.find("new head"), std::string::npos) << same;
 }
 
 // --- the program

@@ -5,6 +5,7 @@ extern "C" {
 #include <libavformat/avformat.h>
 }
 
+#include <charconv>
 #include <memory>
 
 #include "audio/audio.h"
@@ -16,9 +17,43 @@ struct FormatCloser {
   void operator()(AVFormatContext* context) const { avformat_close_input(&context); }
 };
 
-// The duration the container declares, in seconds (< 0 when it declares none). *estimated tells whether
-// FFmpeg guessed it from the bit rate; *codec gets the codec's name ("mp3", not the decoder's "mp3float").
-double declared_seconds(const std::filesystem::path& path, bool* estimated, std::string* codec) {
+// A tag's text (keys match in any case), the container's before the stream's; absent when empty.
+std::optional<std::string> tag(const AVFormatContext& format, const AVStream& stream, const char* key) {
+  for (const AVDictionary* tags : {static_cast<const AVDictionary*>(format.metadata),
+                                   static_cast<const AVDictionary*>(stream.metadata)}) {
+    const AVDictionaryEntry* entry = av_dict_get(tags, key, nullptr, 0);
+    if (entry && entry->value && entry->value[0] != '\0') return std::string(entry->value);
+  }
+  return std::nullopt;
+}
+
+// The number a text starts with ("1957-03-01" → 1957, "2/9" → 2); absent when it starts with none or is not
+// positive.
+std::optional<int> leading_number(const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  int value = 0;
+  const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (error != std::errc() || end == text->data() || value <= 0) return std::nullopt;
+  return value;
+}
+
+AudioTags read_tags(const AVFormatContext& format, const AVStream& stream) {
+  AudioTags tags;
+  tags.title = tag(format, stream, "title");
+  tags.artist = tag(format, stream, "artist");
+  if (!tags.artist) tags.artist = tag(format, stream, "album_artist");
+  tags.album = tag(format, stream, "album");
+  auto date = tag(format, stream, "date");
+  if (!date) date = tag(format, stream, "year");
+  tags.year = leading_number(date);
+  tags.track_number = leading_number(tag(format, stream, "track"));
+  return tags;
+}
+
+// The duration the container declares, in seconds (< 0 when it declares none), and the file's tags. *estimated
+// tells whether FFmpeg guessed it from the bit rate; *codec gets the codec's name ("mp3", not the decoder's
+// "mp3float").
+double declared_seconds(const std::filesystem::path& path, bool* estimated, std::string* codec, AudioTags* tags) {
   AVFormatContext* raw = nullptr;
   if (avformat_open_input(&raw, path.c_str(), nullptr, nullptr) < 0) return -1.0;
   std::unique_ptr<AVFormatContext, FormatCloser> format(raw);
@@ -27,6 +62,7 @@ double declared_seconds(const std::filesystem::path& path, bool* estimated, std:
   if (index < 0) return -1.0;
   const AVStream* stream = format->streams[index];
   *codec = avcodec_get_name(stream->codecpar->codec_id);
+  *tags = read_tags(*format, *stream);
   *estimated = format->duration_estimation_method == AVFMT_DURATION_FROM_BITRATE;
   if (stream->duration != AV_NOPTS_VALUE && stream->duration > 0)
     return static_cast<double>(stream->duration) * av_q2d(stream->time_base);
@@ -48,7 +84,7 @@ AudioInfo probe_audio(const std::filesystem::path& path) {
   info.sample_rate = audio.native_sample_rate;
   info.channels = audio.native_channels;
   info.codec = audio.codec;
-  info.seconds = declared_seconds(path, &info.estimated, &info.codec);
+  info.seconds = declared_seconds(path, &info.estimated, &info.codec, &info.tags);
   if (info.seconds < 0.0) {  // a container without a duration (raw AAC, a streamed WAV): measure it
     LoadOptions whole;
     whole.sample_rate = 0;

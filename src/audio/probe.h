@@ -3,9 +3,18 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 namespace tunelens {
+
+// What a file's tags say (ID3 in MP3, Vorbis comments in FLAC and Ogg, iTunes atoms in M4A), as FFmpeg reads
+// them: the container's tags, else the audio stream's (Ogg keeps them there). Absent when the file has none.
+struct AudioTags {
+  std::optional<std::string> title, artist, album;  // artist: "artist", else "album_artist"
+  std::optional<int> year;                          // the leading year of "date" (or "year"): "1957-03-01" → 1957
+  std::optional<int> track_number;                  // "track": "2/9" → 2
+};
 
 struct AudioInfo {
   double seconds =
@@ -15,10 +24,11 @@ struct AudioInfo {
   std::string codec;    // FFmpeg's name of the codec ("mp3", "flac", "pcm_s16le"), not of its decoder
   bool estimated =
       false;  // the duration is FFmpeg's estimate from the bit rate (an MP3 without a length header)
+  AudioTags tags;
 };
 
 // Decodes the first fraction of a second (so a file whose header looks fine but whose audio does not decode
-// is caught) and reads the duration from the container. Throws AudioError (see audio.h) naming the file.
+// is caught) and reads the duration and tags from the container. Throws AudioError (see audio.h) naming the file.
 AudioInfo probe_audio(const std::filesystem::path& path);
 
 }  // namespace tunelens

@@ -12,6 +12,7 @@
 #include "cli/track_vectors.h"
 #include "data/csv.h"
 #include "data/extract.h"
+#include "data/import.h"
 #include "model/model.h"
 #include "store/catalog.h"
 #include "store/feature_array.h"
@@ -182,7 +183,8 @@ class Ingester {
     info.sample_rate = audio.sample_rate;
     info.channels = audio.channels;
     info.codec = audio.codec;
-    info.title = file.stem().string();
+    fill_from_tags(info, audio.tags);
+    if (!info.title) info.title = file.stem().string();
     info.source = "ingest";
 
     Catalog::Transaction transaction(catalog_);

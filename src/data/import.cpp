@@ -28,6 +28,17 @@ std::string problem_line(const ImportCandidate& candidate, const std::string& wh
 
 }  // namespace
 
+void fill_from_tags(TrackInfo& info, const AudioTags& tags) {
+  auto fill = [](auto& field, const auto& tag) {
+    if (!field && tag) field = tag;
+  };
+  fill(info.title, tags.title);
+  fill(info.artist, tags.artist);
+  fill(info.album, tags.album);
+  fill(info.year, tags.year);
+  fill(info.track_number, tags.track_number);
+}
+
 ImportSummary import_candidates(Catalog& catalog, const std::vector<ImportCandidate>& candidates,
                                 const ImportOptions& options) {
   const unsigned threads =
@@ -71,6 +82,7 @@ ImportSummary import_candidates(Catalog& catalog, const std::vector<ImportCandid
           out.info.sample_rate = audio.sample_rate;
           out.info.channels = audio.channels;
           out.info.codec = audio.codec;
+          fill_from_tags(out.info, audio.tags);
           out.info.size = static_cast<std::int64_t>(fs::file_size(candidates[i].file));
           out.info.fingerprint = file_fingerprint(candidates[i].file);
         } catch (const std::exception& error) {  // AudioError, filesystem errors: name the file, go on

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "audio/probe.h"
 #include "data/sources.h"
 #include "store/catalog.h"
 
@@ -30,6 +31,10 @@ struct ImportSummary {
   std::size_t failed = 0;   // unreadable audio, listed twice, ...
   double seconds = 0.0;     // audio added, in seconds
 };
+
+// What the dataset source left unsaid (title, artist, album, year, track number), filled from the file's tags;
+// what it says stays (a CSV's or FMA's metadata, a title from the file name).
+void fill_from_tags(TrackInfo& info, const AudioTags& tags);
 
 ImportSummary import_candidates(Catalog& catalog, const std::vector<ImportCandidate>& candidates,
                                 const ImportOptions& options = {});

@@ -340,9 +340,15 @@ TrainResult train_model(const TrainOptions& requested, const TrainCallbacks& cal
     } catch (const ModelError& error) {
       throw ModelError(options.init.string() + ": " + error.what());
     }
+    // A head learnt for other classes (the same number of them, in transfer to five new genres from five old
+    // ones) would start each new class from an old class's answer: it starts afresh instead.
+    const bool same_classes = init.metadata.contains("classes") &&
+                              init.metadata.at("classes").get<std::vector<std::string>>() == data.classes;
+    if (!same_classes)
+      std::erase_if(source, [&](const auto& named) { return network->block_of(named.first) == "head"; });
     const auto copied = copy_matching(*network, source);
-    say(fmt::format("init: {} of {} tensors from {} (matching name and shape)", copied.size(), network->state().size(),
-                    options.init.string()));
+    say(fmt::format("init: {} of {} tensors from {} (matching name and shape{})", copied.size(), network->state().size(),
+                    options.init.string(), same_classes ? "" : "; other classes, so a new head"));
     if (copied.empty()) throw ModelError(options.init.string() + ": no layer matches this network by name and shape");
   }
   RunState run;

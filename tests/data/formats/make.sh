@@ -21,3 +21,9 @@ ff "${cut[@]}" -i $src -c:a libmp3lame -b:a 192k mp3_lame.mp3
 ff "${cut[@]}" -i $src -c:a aac -b:a 160k m4a_aac.m4a
 # Media without audio: a short video-only clip.
 ff -f lavfi -i testsrc=size=64x48:rate=5 -t 1 -c:v mpeg4 -an video_only.mp4
+# Tagged files (ID3v2 in MP3, a Vorbis comment in FLAC and in Ogg, where FFmpeg keeps it on the stream).
+tags=(-metadata "title=Été – Nocturne" -metadata "artist=Trio Aurora" -metadata "album=Music for Piano"
+  -metadata date=1957-03-01 -metadata track=2/9)
+ff -ss 2 -t 0.5 -i $src "${tags[@]}" -c:a libmp3lame -b:a 128k tagged.mp3
+ff -ss 2 -t 0.5 -i $src "${tags[@]}" -c:a flac tagged.flac
+ff -ss 2 -t 0.5 -i $src "${tags[@]}" -c:a libvorbis -q:a 3 tagged.ogg
