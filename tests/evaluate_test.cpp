@@ -10,6 +10,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 
 #include "audio/audio.h"
 #include "eval/metrics.h"
@@ -81,7 +82,13 @@ TEST_F(Evaluate, ReportAgreesWithTheMetricsOfClassifyOutput) {
   EXPECT_NE(run.out.find("errors per genre"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("most confident mistakes:"), std::string::npos) << run.out;
   const nlohmann::json report = nlohmann::json::parse(testing::read_bytes(json_file));
-  EXPECT_TRUE(report.contains("windows"));
+  ASSERT_TRUE(report.contains("windows"));
+  // The windows most confidently wrong, each placed in its track: as many as there are wrong windows, at most 10.
+  const nlohmann::json& windows = report.at("windows");
+  const auto wrong = static_cast<std::size_t>(std::lround(
+      windows.at("examples").get<double>() * (1.0 - windows.at("accuracy").get<double>())));
+  const nlohmann::json& window_mistakes = windows.at("confident_mistake_windows");
+  EXPECT_EQ(window_mistakes.size(), std::min<std::size_t>(wrong, 10));
   EXPECT_NE(testing::read_bytes(csv_file).find("precision"), std::string::npos);
 
   // The test part's tracks, classified from their audio by `tunelens classify`.
@@ -93,6 +100,13 @@ TEST_F(Evaluate, ReportAgreesWithTheMetricsOfClassifyOutput) {
   ASSERT_EQ(tracks.size(), 6u);
   std::string files;
   std::map<std::string, std::string> label_of;
+  std::set<std::string> test_paths;
+  for (const Track& track : tracks) test_paths.insert(track.path);
+  for (const auto& mistake : window_mistakes) {
+    EXPECT_TRUE(test_paths.contains(mistake.at("path").get<std::string>())) << mistake;
+    EXPECT_GE(mistake.at("start_seconds").get<double>(), 0.0) << mistake;
+    EXPECT_NE(mistake.at("truth"), mistake.at("predicted")) << mistake;
+  }
   for (const Track& track : tracks) {
     const std::string path = cat.absolute_path(track.path).string();
     files += " " + testing::quoted(path);

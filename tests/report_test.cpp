@@ -186,6 +186,8 @@ class EvaluationReport : public ::testing::Test {
     evaluation.windows = evaluation.tracks;
     for (std::size_t i = 0; i < evaluation.tracks.confident_mistakes.size(); ++i)
       evaluation.mistake_tracks.push_back("Song number " + std::to_string(i));
+    for (std::size_t i = 0; i < evaluation.windows.confident_mistakes.size(); ++i)
+      evaluation.mistake_windows.push_back({"Song number " + std::to_string(i), 23.78 * static_cast<double>(i)});
   }
   EvaluationSummary evaluation;
 };
@@ -197,7 +199,9 @@ TEST_F(EvaluationReport, PageHasEveryClassHeatmapsAndMistakes) {
         << name;                                             // report and errors, per level
   EXPECT_EQ(count(html, "<rect class=\"cell\""), 2u * 25u);  // tracks and windows
   EXPECT_NE(html.find("<td>Song number 0</td>"), std::string::npos);
-  EXPECT_NE(html.find("Most confident mistakes"), std::string::npos);
+  EXPECT_NE(html.find("Most confident mistakes (tracks)"), std::string::npos);
+  EXPECT_NE(html.find("Most confident mistakes (windows)"), std::string::npos);
+  EXPECT_NE(html.find("<tr><td>Song number 1</td><td>23.8 s</td>"), std::string::npos) << html;
   EXPECT_NE(html.find("top-3"), std::string::npos);
   EXPECT_NE(html.find("blues 2 (100%)"), std::string::npos) << html;  // rock's errors all go to blues
   EXPECT_EQ(count(html, "<script"), 1u);

@@ -82,11 +82,7 @@ SongPrediction predict_song(const Model& model, const MelSpectrogram& mel, const
   prediction.track_number = song.track_number;
   prediction.windows = predictions.windows;
   prediction.window_probabilities = predictions.probabilities;
-  const std::size_t hop = config.window_hop > 0 ? config.window_hop : config.window_frames;
-  const double frame_seconds = static_cast<double>(config.settings.mel.hop_length) /
-                               static_cast<double>(config.settings.mel.sample_rate);
-  for (std::size_t w = 0; w < predictions.windows; ++w)
-    prediction.window_starts.push_back(config.settings.offset + static_cast<double>(w * hop) * frame_seconds);
+  prediction.window_starts = window_start_seconds(config, predictions.windows);
   prediction.embedding = mean_unit_vector(predictions.embeddings, predictions.embedding_size);
   return prediction;
 }

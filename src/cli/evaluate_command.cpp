@@ -93,6 +93,7 @@ int run_evaluate(const EvaluateArgs& args) {
   std::vector<std::size_t> truth, window_truth;
   std::vector<float> probabilities, window_probabilities;
   std::vector<const Track*> evaluated;
+  std::vector<std::pair<std::size_t, double>> window_origin;  // per window: index into evaluated, start (s)
   std::size_t recomputed_count = 0, failed = 0;
   for (const Track& track : tracks) {
     try {
@@ -107,6 +108,8 @@ int run_evaluate(const EvaluateArgs& args) {
       window_probabilities.insert(window_probabilities.end(), predictions.probabilities.begin(),
                                   predictions.probabilities.end());
       window_truth.insert(window_truth.end(), predictions.windows, label);
+      for (const double start : window_start_seconds(model.features(), predictions.windows))
+        window_origin.emplace_back(evaluated.size(), start);
       evaluated.push_back(&track);
       recomputed_count += recomputed ? 1 : 0;
     } catch (const std::exception& error) {
@@ -148,6 +151,9 @@ int run_evaluate(const EvaluateArgs& args) {
   }
   std::size_t unknown = 0;
   for (const auto& entry : unknown_labels) unknown += entry.second;
+  auto track_name = [](const Track& track) {
+    return track.title ? fmt::format("{} ({})", *track.title, track.path) : track.path;
+  };
   nlohmann::json mistakes = nlohmann::json::array();
   std::vector<std::string> mistake_names;
   std::cout << "\nmost confident mistakes:\n";
@@ -157,13 +163,28 @@ int run_evaluate(const EvaluateArgs& args) {
     std::cout << fmt::format("  {:.4f}  {} -> {}  {}{}\n", m.confidence, classes[m.truth],
                              classes[m.predicted], track.path,
                              track.title ? " (" + *track.title + ")" : std::string());
-    mistake_names.push_back(track.title ? fmt::format("{} ({})", *track.title, track.path) : track.path);
+    mistake_names.push_back(track_name(track));
     mistakes.push_back({{"track", track.id},
                         {"path", track.path},
                         {"title", track.title ? nlohmann::json(*track.title) : nlohmann::json(nullptr)},
                         {"truth", classes[m.truth]},
                         {"predicted", classes[m.predicted]},
                         {"confidence", m.confidence}});
+  }
+
+  // The windows most confidently wrong: which track, and where in it.
+  nlohmann::json window_mistakes = nlohmann::json::array();
+  std::vector<report::WindowMistakePlace> window_places;
+  for (const Mistake& m : windows.confident_mistakes) {
+    const auto& [track_index, start] = window_origin.at(m.example);
+    const Track& track = *evaluated[track_index];
+    window_places.push_back({track_name(track), start});
+    window_mistakes.push_back({{"track", track.id},
+                               {"path", track.path},
+                               {"start_seconds", start},
+                               {"truth", classes[m.truth]},
+                               {"predicted", classes[m.predicted]},
+                               {"confidence", m.confidence}});
   }
 
   if (!args.json.empty()) {
@@ -177,13 +198,16 @@ int run_evaluate(const EvaluateArgs& args) {
     out["recomputed_features"] = recomputed_count;
     out["confident_mistake_tracks"] = mistakes;
     nlohmann::json window = nlohmann::json::parse(windows.json());
-    out["windows"] = {{"examples", windows.examples}, {"accuracy", windows.accuracy}, {"report", window}};
+    out["windows"] = {{"examples", windows.examples},
+                      {"accuracy", windows.accuracy},
+                      {"report", window},
+                      {"confident_mistake_windows", window_mistakes}};
     write_text(args.json, out.dump(2) + "\n");
   }
   if (!args.csv.empty()) write_text(args.csv, report.csv());
   if (!args.report.empty() || !args.charts.empty()) {
-    report::EvaluationSummary summary{args.model, args.catalog,  args.split, args.part, report,
-                                      windows,    mistake_names, failed,     unknown,   {}};
+    report::EvaluationSummary summary{args.model, args.catalog, args.split, args.part,   report,  windows,
+                                      mistake_names, window_places, failed, unknown, {}};
     if (!args.charts.empty()) {
       std::filesystem::create_directories(args.charts);
       const auto charts = report::evaluation_charts(summary);

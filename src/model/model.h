@@ -67,6 +67,10 @@ struct FeatureConfig {
   std::vector<float> mean, std;  // Standard: per row of the network input
 };
 
+// Where each of a track's `windows` windows starts, in seconds from the file's start (the configuration's offset
+// plus the window hop).
+std::vector<double> window_start_seconds(const FeatureConfig& config, std::size_t windows);
+
 // Reads a catalog feature configuration's canonical JSON (as data/extract writes it) into `config`. Throws
 // ModelError for a configuration that is not a mel spectrogram or lacks a field.
 void parse_feature_parameters(const std::string& parameters_json, FeatureConfig& config);

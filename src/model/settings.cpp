@@ -75,6 +75,16 @@ std::string describe_augmentations(const AugmentOptions& options) {
   return text.empty() ? "none" : text;
 }
 
+std::vector<double> window_start_seconds(const FeatureConfig& config, std::size_t windows) {
+  const std::size_t hop = config.window_hop > 0 ? config.window_hop : config.window_frames;
+  const double frame_seconds = static_cast<double>(config.settings.mel.hop_length) /
+                               static_cast<double>(config.settings.mel.sample_rate);
+  std::vector<double> starts(windows);
+  for (std::size_t w = 0; w < windows; ++w)
+    starts[w] = config.settings.offset + static_cast<double>(w * hop) * frame_seconds;
+  return starts;
+}
+
 void parse_feature_parameters(const std::string& parameters_json, FeatureConfig& config) {
   nlohmann::json json;
   try {

@@ -243,6 +243,20 @@ HtmlPage evaluation_page(const EvaluationSummary& evaluation) {
   else
     page.table({"track", "true genre", "predicted", "probability given"}, mistakes);
   add_level(page, evaluation.windows, "windows");
+  page.heading("Most confident mistakes (windows)");
+  std::vector<std::vector<std::string>> window_mistakes;
+  for (std::size_t i = 0; i < evaluation.windows.confident_mistakes.size(); ++i) {
+    const Mistake& m = evaluation.windows.confident_mistakes[i];
+    const bool placed = i < evaluation.mistake_windows.size();
+    window_mistakes.push_back({placed ? evaluation.mistake_windows[i].track : std::to_string(m.example),
+                               placed ? fmt::format("{:.1f} s", evaluation.mistake_windows[i].start_seconds) : "",
+                               evaluation.windows.classes.at(m.truth), evaluation.windows.classes.at(m.predicted),
+                               decimal(m.confidence)});
+  }
+  if (window_mistakes.empty())
+    page.paragraph("No mistakes.");
+  else
+    page.table({"track", "window from", "true genre", "predicted", "probability given"}, window_mistakes);
   return page;
 }
 

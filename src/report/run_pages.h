@@ -42,12 +42,18 @@ std::vector<std::string> learning_curve_charts(const std::vector<TrainingEpoch>&
 std::string learning_curves_svg(const std::vector<TrainingEpoch>& epochs);
 HtmlPage training_page(const TrainingSummary& run);
 
-// A track shown by name in the mistakes table, in the order of the track-level report's confident_mistakes.
+// Where a window of the window-level mistakes table comes from.
+struct WindowMistakePlace {
+  std::string track;     // the track's name
+  double start_seconds;  // where the window starts in it
+};
+
 struct EvaluationSummary {
   std::string model, catalog, split, part;
   ClassificationReport tracks;              // per track: mean softmax over its windows
   ClassificationReport windows;             // per window
   std::vector<std::string> mistake_tracks;  // name of the track of each tracks.confident_mistakes entry
+  std::vector<WindowMistakePlace> mistake_windows;  // the place of each windows.confident_mistakes entry
   std::size_t failed_tracks = 0, skipped_tracks = 0;
   std::vector<PageLink> links;
 };
