@@ -740,13 +740,11 @@ TEST(Transfer, InitCopiesMatchingLayersAndFreezeTrainsOnlyTheLastBlocks) {
     TrainOptions options = tiny_options(catalog, scratch / name);
     options.epochs = 1;
     options.init = first.out;
-    std::string said_init;
+    std::string said;
     TrainCallbacks callbacks;
-    callbacks.on_message = [&](const std::string& line) {
-      if (line.starts_with("init: ")) said_init = line;
-    };
+    callbacks.on_message = [&](const std::string& line) { (said += line) += '\n'; };
     train_model(options, callbacks);
-    return said_init;
+    return said;
   };
   const std::size_t tensors = weights_of(first.out).size();
   const TinyCatalog renamed = make_catalog(scratch / "renamed", 16, 70, 3, 8, 2, 5, false, "style");
@@ -756,6 +754,11 @@ TEST(Transfer, InitCopiesMatchingLayersAndFreezeTrainsOnlyTheLastBlocks) {
   const std::string same = init_message(tiny, "same.tlm");
   EXPECT_NE(same.find(fmt::format("init: {} of {} tensors", tensors, tensors)), std::string::npos) << same;
   EXPECT_EQ(same.find("new head"), std::string::npos) << same;
+  EXPECT_EQ(same.find("other features"), std::string::npos) << same;
+  // Features of another configuration (24 mel bands, not 16): copied, with a warning.
+  const TinyCatalog wider = make_catalog(scratch / "wider", 24, 70, 3, 8, 2, 5);
+  const std::string other_features = init_message(wider, "wider.tlm");
+  EXPECT_NE(other_features.find("was trained on other features"), std::string::npos) << other_features;
 }
 
 // --- the program
