@@ -436,6 +436,7 @@ TEST(ImportAlbums, ArtistAndYearFromTheFolderName) {
   const fs::path root = scratch / "collection";
   write_tone(root / "Trio Aurora - 1957 - Music for Piano" / "02 Nocturne.wav", 300);
   write_tone(root / "Brass Union - 1949 - First Steps" / "01 Fanfare.wav", 310);
+  write_tone(root / "Trio Aurora - 1955 - Pastoral Music" / "01 Dawn.wav", 320);
   const fs::path db = scratch / "collection.db";
   const ProgramRun run =
       tunelens("dataset import albums " + testing::quoted(root) + " --catalog " + testing::quoted(db) + " -q", scratch);
@@ -446,7 +447,7 @@ TEST(ImportAlbums, ArtistAndYearFromTheFolderName) {
   EXPECT_EQ(nocturne->artist, "Trio Aurora");
   EXPECT_EQ(nocturne->album, "Music for Piano");
   EXPECT_EQ(nocturne->year, 1957);
-  EXPECT_EQ(nocturne->album_order, 2);  // by the year: 1949 first
+  EXPECT_EQ(nocturne->album_order, 3);  // artist by artist (Brass Union first), then by year: 1955 before 1957
   EXPECT_EQ(nocturne->track_number, 2);
   EXPECT_EQ(nocturne->title, "Nocturne");
 

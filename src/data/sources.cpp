@@ -406,7 +406,10 @@ SourceScan scan_albums(const std::filesystem::path& root, const std::optional<st
     }
     albums.push_back(std::move(album));
   }
-  std::stable_sort(albums.begin(), albums.end(), [](const Album& a, const Album& b) {
+  // Without an order file, as `analyze` orders them: artist by artist (folders that name one), then by number.
+  const bool by_artist = !order_path;
+  std::stable_sort(albums.begin(), albums.end(), [by_artist](const Album& a, const Album& b) {
+    if (by_artist && a.artist != b.artist) return a.artist < b.artist;
     if (a.key.has_value() != b.key.has_value()) return a.key.has_value();
     if (a.key && *a.key != *b.key) return *a.key < *b.key;
     return a.folder.filename() < b.folder.filename();
