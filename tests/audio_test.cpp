@@ -1,11 +1,12 @@
 // Decoding and resampling: parity with librosa.load, every supported format, offsets, and every kind of bad input.
+#include "audio/audio.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
 #include <future>
 
-#include "audio/audio.h"
 #include "audio/probe.h"
 #include "store/npy.h"
 #include "test_support.h"
@@ -388,6 +389,8 @@ TEST(Probe, ReadsTitleArtistAlbumYearAndTrackFromTags) {
     EXPECT_EQ(info.tags.track_number, 2) << file;
     EXPECT_NEAR(info.seconds, 0.5, 0.06) << file;
   }
-  const tunelens::AudioInfo plain = tunelens::probe_audio(tunelens::testing::data_path("formats/wav_s16.wav"));
-  EXPECT_FALSE(plain.tags.title || plain.tags.artist || plain.tags.album || plain.tags.year || plain.tags.track_number);
+  const tunelens::AudioInfo plain =
+      tunelens::probe_audio(tunelens::testing::data_path("formats/wav_s16.wav"));
+  EXPECT_FALSE(plain.tags.title || plain.tags.artist || plain.tags.album || plain.tags.year ||
+               plain.tags.track_number);
 }

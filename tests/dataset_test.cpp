@@ -439,7 +439,8 @@ TEST(ImportAlbums, ArtistAndYearFromTheFolderName) {
   write_tone(root / "Trio Aurora - 1955 - Pastoral Music" / "01 Dawn.wav", 320);
   const fs::path db = scratch / "collection.db";
   const ProgramRun run =
-      tunelens("dataset import albums " + testing::quoted(root) + " --catalog " + testing::quoted(db) + " -q", scratch);
+      tunelens("dataset import albums " + testing::quoted(root) + " --catalog " + testing::quoted(db) + " -q",
+               scratch);
   ASSERT_EQ(run.status, 0) << run.err;
   const Catalog catalog = Catalog::open(db);
   const auto nocturne = catalog.find_track("Trio Aurora - 1957 - Music for Piano/02 Nocturne.wav");
@@ -447,7 +448,8 @@ TEST(ImportAlbums, ArtistAndYearFromTheFolderName) {
   EXPECT_EQ(nocturne->artist, "Trio Aurora");
   EXPECT_EQ(nocturne->album, "Music for Piano");
   EXPECT_EQ(nocturne->year, 1957);
-  EXPECT_EQ(nocturne->album_order, 3);  // artist by artist (Brass Union first), then by year: 1955 before 1957
+  EXPECT_EQ(nocturne->album_order,
+            3);  // artist by artist (Brass Union first), then by year: 1955 before 1957
   EXPECT_EQ(nocturne->track_number, 2);
   EXPECT_EQ(nocturne->title, "Nocturne");
 
@@ -457,7 +459,8 @@ TEST(ImportAlbums, ArtistAndYearFromTheFolderName) {
                      scratch)
                 .status,
             0);
-  EXPECT_EQ(Catalog::open(named_db).find_track("Brass Union - 1949 - First Steps/01 Fanfare.wav")->artist, "Various");
+  EXPECT_EQ(Catalog::open(named_db).find_track("Brass Union - 1949 - First Steps/01 Fanfare.wav")->artist,
+            "Various");
 }
 
 // An import stopped part-way (here by an exception in the middle of the second batch, as a crash would stop

@@ -83,10 +83,11 @@ TEST_F(Evaluate, ReportAgreesWithTheMetricsOfClassifyOutput) {
   EXPECT_NE(run.out.find("most confident mistakes:"), std::string::npos) << run.out;
   const nlohmann::json report = nlohmann::json::parse(testing::read_bytes(json_file));
   ASSERT_TRUE(report.contains("windows"));
-  // The windows most confidently wrong, each placed in its track: as many as there are wrong windows, at most 10.
+  // The windows most confidently wrong, each placed in its track: as many as there are wrong windows, at
+  // most 10.
   const nlohmann::json& windows = report.at("windows");
-  const auto wrong = static_cast<std::size_t>(std::lround(
-      windows.at("examples").get<double>() * (1.0 - windows.at("accuracy").get<double>())));
+  const auto wrong = static_cast<std::size_t>(
+      std::lround(windows.at("examples").get<double>() * (1.0 - windows.at("accuracy").get<double>())));
   const nlohmann::json& window_mistakes = windows.at("confident_mistake_windows");
   EXPECT_EQ(window_mistakes.size(), std::min<std::size_t>(wrong, 10));
   EXPECT_NE(testing::read_bytes(csv_file).find("precision"), std::string::npos);

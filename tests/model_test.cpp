@@ -47,9 +47,9 @@ struct TinyCatalog {
 // `classes` labels, `per_class` tracks each (the first `val` of each in the val part, one more in test, the rest in
 // train). Each label lights up its own band of rows, so the classes can be learnt in an epoch or two. With
 // `misleading_val`, the validation tracks look like the next class: the better the model fits, the worse it does.
-TinyCatalog make_catalog(const fs::path& folder, std::size_t rows = 16, std::size_t frames = 70, int classes = 3,
-                         int per_class = 8, int val = 2, unsigned seed = 1, bool misleading_val = false,
-                         const std::string& label_prefix = "genre") {
+TinyCatalog make_catalog(const fs::path& folder, std::size_t rows = 16, std::size_t frames = 70,
+                         int classes = 3, int per_class = 8, int val = 2, unsigned seed = 1,
+                         bool misleading_val = false, const std::string& label_prefix = "genre") {
   fs::create_directories(folder / "audio");
   TinyCatalog tiny;
   tiny.file = folder / "tiny.catalog";
@@ -734,8 +734,8 @@ TEST(Transfer, InitCopiesMatchingLayersAndFreezeTrainsOnlyTheLastBlocks) {
     }
   }
 
-  // Other classes of the same number (five new genres after five old ones): everything but the head comes over;
-  // the head is a new one, not the old classes' answers. The same classes keep the head too.
+  // Other classes of the same number (five new genres after five old ones): everything but the head comes
+  // over; the head is a new one, not the old classes' answers. The same classes keep the head too.
   auto init_message = [&](const TinyCatalog& catalog, const std::string& name) {
     TrainOptions options = tiny_options(catalog, scratch / name);
     options.epochs = 1;
@@ -749,7 +749,8 @@ TEST(Transfer, InitCopiesMatchingLayersAndFreezeTrainsOnlyTheLastBlocks) {
   const std::size_t tensors = weights_of(first.out).size();
   const TinyCatalog renamed = make_catalog(scratch / "renamed", 16, 70, 3, 8, 2, 5, false, "style");
   const std::string new_head = init_message(renamed, "renamed.tlm");
-  EXPECT_NE(new_head.find(fmt::format("init: {} of {} tensors", tensors - 2, tensors)), std::string::npos) << new_head;
+  EXPECT_NE(new_head.find(fmt::format("init: {} of {} tensors", tensors - 2, tensors)), std::string::npos)
+      << new_head;
   EXPECT_NE(new_head.find("a new head"), std::string::npos) << new_head;
   const std::string same = init_message(tiny, "same.tlm");
   EXPECT_NE(same.find(fmt::format("init: {} of {} tensors", tensors, tensors)), std::string::npos) << same;

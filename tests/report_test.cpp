@@ -187,7 +187,8 @@ class EvaluationReport : public ::testing::Test {
     for (std::size_t i = 0; i < evaluation.tracks.confident_mistakes.size(); ++i)
       evaluation.mistake_tracks.push_back("Song number " + std::to_string(i));
     for (std::size_t i = 0; i < evaluation.windows.confident_mistakes.size(); ++i)
-      evaluation.mistake_windows.push_back({"Song number " + std::to_string(i), 23.78 * static_cast<double>(i)});
+      evaluation.mistake_windows.push_back(
+          {"Song number " + std::to_string(i), 23.78 * static_cast<double>(i)});
   }
   EvaluationSummary evaluation;
 };

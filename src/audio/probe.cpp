@@ -50,10 +50,11 @@ AudioTags read_tags(const AVFormatContext& format, const AVStream& stream) {
   return tags;
 }
 
-// The duration the container declares, in seconds (< 0 when it declares none), and the file's tags. *estimated
-// tells whether FFmpeg guessed it from the bit rate; *codec gets the codec's name ("mp3", not the decoder's
-// "mp3float").
-double declared_seconds(const std::filesystem::path& path, bool* estimated, std::string* codec, AudioTags* tags) {
+// The duration the container declares, in seconds (< 0 when it declares none), and the file's tags.
+// *estimated tells whether FFmpeg guessed it from the bit rate; *codec gets the codec's name ("mp3", not the
+// decoder's "mp3float").
+double declared_seconds(const std::filesystem::path& path, bool* estimated, std::string* codec,
+                        AudioTags* tags) {
   AVFormatContext* raw = nullptr;
   if (avformat_open_input(&raw, path.c_str(), nullptr, nullptr) < 0) return -1.0;
   std::unique_ptr<AVFormatContext, FormatCloser> format(raw);

@@ -12,8 +12,8 @@ namespace tunelens {
 // them: the container's tags, else the audio stream's (Ogg keeps them there). Absent when the file has none.
 struct AudioTags {
   std::optional<std::string> title, artist, album;  // artist: "artist", else "album_artist"
-  std::optional<int> year;                          // the leading year of "date" (or "year"): "1957-03-01" → 1957
-  std::optional<int> track_number;                  // "track": "2/9" → 2
+  std::optional<int> year;          // the leading year of "date" (or "year"): "1957-03-01" → 1957
+  std::optional<int> track_number;  // "track": "2/9" → 2
 };
 
 struct AudioInfo {
@@ -28,7 +28,8 @@ struct AudioInfo {
 };
 
 // Decodes the first fraction of a second (so a file whose header looks fine but whose audio does not decode
-// is caught) and reads the duration and tags from the container. Throws AudioError (see audio.h) naming the file.
+// is caught) and reads the duration and tags from the container. Throws AudioError (see audio.h) naming the
+// file.
 AudioInfo probe_audio(const std::filesystem::path& path);
 
 }  // namespace tunelens

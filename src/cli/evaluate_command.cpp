@@ -206,8 +206,8 @@ int run_evaluate(const EvaluateArgs& args) {
   }
   if (!args.csv.empty()) write_text(args.csv, report.csv());
   if (!args.report.empty() || !args.charts.empty()) {
-    report::EvaluationSummary summary{args.model, args.catalog, args.split, args.part,   report,  windows,
-                                      mistake_names, window_places, failed, unknown, {}};
+    report::EvaluationSummary summary{args.model,    args.catalog,  args.split, args.part, report, windows,
+                                      mistake_names, window_places, failed,     unknown,   {}};
     if (!args.charts.empty()) {
       std::filesystem::create_directories(args.charts);
       const auto charts = report::evaluation_charts(summary);

@@ -1,6 +1,7 @@
-// How a folder of albums names and orders its music, for every reader of one (`tunelens dataset import albums`
-// and `tunelens analyze`): album folder names ("Artist - 1971 - Album", "1965 - Rubber Soul", "03 Abbey Road"),
-// song file names ("07 - Michelle", "1-07 Michelle"), and the album order file (one folder name per line).
+// How a folder of albums names and orders its music, for every reader of one (`tunelens dataset import
+// albums` and `tunelens analyze`): album folder names ("Artist - 1971 - Album", "1965 - Rubber Soul", "03
+// Abbey Road"), song file names ("07 - Michelle", "1-07 Michelle"), and the album order file (one folder name
+// per line).
 #pragma once
 
 #include <filesystem>
@@ -37,9 +38,9 @@ struct SongFileName {
 };
 SongFileName parse_song_file(const std::string& stem);
 
-// An album order file read against the folder it orders: each listed folder name with its position (0, 1, ...).
-// Blank lines and lines starting with '#' are skipped; a name that is not a folder of `root` is left out with a
-// note. Throws DatasetError when the file cannot be read.
+// An album order file read against the folder it orders: each listed folder name with its position (0, 1,
+// ...). Blank lines and lines starting with '#' are skipped; a name that is not a folder of `root` is left
+// out with a note. Throws DatasetError when the file cannot be read.
 struct AlbumOrder {
   std::map<std::string, long long> position;
   std::vector<std::string> notes;

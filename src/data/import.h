@@ -32,8 +32,8 @@ struct ImportSummary {
   double seconds = 0.0;     // audio added, in seconds
 };
 
-// What the dataset source left unsaid (title, artist, album, year, track number), filled from the file's tags;
-// what it says stays (a CSV's or FMA's metadata, a title from the file name).
+// What the dataset source left unsaid (title, artist, album, year, track number), filled from the file's
+// tags; what it says stays (a CSV's or FMA's metadata, a title from the file name).
 void fill_from_tags(TrackInfo& info, const AudioTags& tags);
 
 ImportSummary import_candidates(Catalog& catalog, const std::vector<ImportCandidate>& candidates,

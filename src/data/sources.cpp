@@ -406,7 +406,8 @@ SourceScan scan_albums(const std::filesystem::path& root, const std::optional<st
     }
     albums.push_back(std::move(album));
   }
-  // Without an order file, as `analyze` orders them: artist by artist (folders that name one), then by number.
+  // Without an order file, as `analyze` orders them: artist by artist (folders that name one), then by
+  // number.
   const bool by_artist = !order_path;
   std::stable_sort(albums.begin(), albums.end(), [by_artist](const Album& a, const Album& b) {
     if (by_artist && a.artist != b.artist) return a.artist < b.artist;

@@ -69,12 +69,12 @@ SourceScan scan_csv(const std::filesystem::path& csv, const LabelSet& labels = {
 // ROOT/<album folder>/**/<audio file>: unlabelled. Album order (1, 2, ...) comes from `order_file` when
 // given, else from ROOT/albums.txt when present (folder names one per line, '#' comments), else from a
 // leading year or number in the folder names ("1965 - Rubber Soul", "03 Abbey Road", "The Beatles - 1965 -
-// Rubber Soul"; folders that name their artist are ordered artist by artist); albums without one come after, by
-// name. A number from 1000 to 2999 is also the year. The album
-// title is the folder name without its number (and artist); the artist is `artist` when given, else the one
-// the folder name gives. Names are read by parse_album_folder and parse_song_file (data/album_folders.h). Track numbers come from a leading number in the file name ("07 -
-// Michelle.mp3", "1-07 Michelle.flac": disc 1, track 7), titles from the rest. Audio files directly in ROOT
-// are imported without an album.
+// Rubber Soul"; folders that name their artist are ordered artist by artist); albums without one come after,
+// by name. A number from 1000 to 2999 is also the year. The album title is the folder name without its number
+// (and artist); the artist is `artist` when given, else the one the folder name gives. Names are read by
+// parse_album_folder and parse_song_file (data/album_folders.h). Track numbers come from a leading number in
+// the file name ("07 - Michelle.mp3", "1-07 Michelle.flac": disc 1, track 7), titles from the rest. Audio
+// files directly in ROOT are imported without an album.
 SourceScan scan_albums(const std::filesystem::path& root,
                        const std::optional<std::string>& artist = std::nullopt,
                        const std::optional<std::filesystem::path>& order_file = std::nullopt);

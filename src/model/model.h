@@ -67,8 +67,8 @@ struct FeatureConfig {
   std::vector<float> mean, std;  // Standard: per row of the network input
 };
 
-// Where each of a track's `windows` windows starts, in seconds from the file's start (the configuration's offset
-// plus the window hop).
+// Where each of a track's `windows` windows starts, in seconds from the file's start (the configuration's
+// offset plus the window hop).
 std::vector<double> window_start_seconds(const FeatureConfig& config, std::size_t windows);
 
 // Reads a catalog feature configuration's canonical JSON (as data/extract writes it) into `config`. Throws

@@ -347,14 +347,18 @@ TrainResult train_model(const TrainOptions& requested, const TrainCallbacks& cal
     if (!same_classes)
       std::erase_if(source, [&](const auto& named) { return network->block_of(named.first) == "head"; });
     const auto copied = copy_matching(*network, source);
-    say(fmt::format("init: {} of {} tensors from {} (matching name and shape{})", copied.size(), network->state().size(),
-                    options.init.string(), same_classes ? "" : "; other classes, so a new head"));
+    say(fmt::format("init: {} of {} tensors from {} (matching name and shape{})", copied.size(),
+                    network->state().size(), options.init.string(),
+                    same_classes ? "" : "; other classes, so a new head"));
     if (copied.empty()) throw ModelError(options.init.string() + ": no layer matches this network by name and shape");
-    // Filters learnt on other features (another mel scale, rate or hop) see other patterns: allowed, but said.
-    if (init.metadata.contains("features") && init.metadata.at("features").value("id", "") != data.features.id)
-      say(fmt::format("warning: {} was trained on other features (configuration {}, this catalog's {}): its layers "
-                      "are copied all the same",
-                      options.init.string(), init.metadata.at("features").value("id", "?"), data.features.id));
+    // Filters learnt on other features (another mel scale, rate or hop) see other patterns: allowed, but
+    // said.
+    if (init.metadata.contains("features") &&
+        init.metadata.at("features").value("id", "") != data.features.id)
+      say(fmt::format(
+          "warning: {} was trained on other features (configuration {}, this catalog's {}): its layers "
+          "are copied all the same",
+          options.init.string(), init.metadata.at("features").value("id", "?"), data.features.id));
   }
   RunState run;
   if (checkpoint) {

@@ -248,10 +248,11 @@ HtmlPage evaluation_page(const EvaluationSummary& evaluation) {
   for (std::size_t i = 0; i < evaluation.windows.confident_mistakes.size(); ++i) {
     const Mistake& m = evaluation.windows.confident_mistakes[i];
     const bool placed = i < evaluation.mistake_windows.size();
-    window_mistakes.push_back({placed ? evaluation.mistake_windows[i].track : std::to_string(m.example),
-                               placed ? fmt::format("{:.1f} s", evaluation.mistake_windows[i].start_seconds) : "",
-                               evaluation.windows.classes.at(m.truth), evaluation.windows.classes.at(m.predicted),
-                               decimal(m.confidence)});
+    window_mistakes.push_back(
+        {placed ? evaluation.mistake_windows[i].track : std::to_string(m.example),
+         placed ? fmt::format("{:.1f} s", evaluation.mistake_windows[i].start_seconds) : "",
+         evaluation.windows.classes.at(m.truth), evaluation.windows.classes.at(m.predicted),
+         decimal(m.confidence)});
   }
   if (window_mistakes.empty())
     page.paragraph("No mistakes.");
