@@ -7,6 +7,7 @@ extern "C" {
 
 #include <charconv>
 #include <memory>
+#include <string_view>
 
 #include "audio/audio.h"
 
@@ -17,12 +18,17 @@ struct FormatCloser {
   void operator()(AVFormatContext* context) const { avformat_close_input(&context); }
 };
 
-// A tag's text (keys match in any case), the container's before the stream's; absent when empty.
+// A tag's text without surrounding spaces (keys match in any case), the container's before the stream's;
+// absent when blank.
 std::optional<std::string> tag(const AVFormatContext& format, const AVStream& stream, const char* key) {
   for (const AVDictionary* tags : {static_cast<const AVDictionary*>(format.metadata),
                                    static_cast<const AVDictionary*>(stream.metadata)}) {
     const AVDictionaryEntry* entry = av_dict_get(tags, key, nullptr, 0);
-    if (entry && entry->value && entry->value[0] != '\0') return std::string(entry->value);
+    if (!entry || !entry->value) continue;
+    const std::string_view text(entry->value);
+    const std::size_t first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) continue;
+    return std::string(text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1));
   }
   return std::nullopt;
 }
