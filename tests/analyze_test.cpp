@@ -104,6 +104,27 @@ TEST(AnalyzeScan, ReleaseOrderArtistsAndProblems) {
   EXPECT_EQ(count_of(files, "loose.wav"), 1u) << files;
 }
 
+// Tagged files: the title from the tags; the track number from the file name, else from the tags.
+TEST(AnalyzeScan, TitlesAndTrackNumbersFromTags) {
+  const ScratchDir scratch;
+  const fs::path album = scratch / "shelf" / "Trio Aurora - 1957 - Music for Piano";
+  fs::create_directories(album);
+  fs::copy_file(testing::data_path("formats/tagged.flac"), album / "Track.flac");       // tagged track 2
+  fs::copy_file(testing::data_path("formats/tagged.mp3"), album / "01 - Opening.mp3");  // its name says 1
+  touch(album / "03 Untagged.wav");
+  const Collection collection = scan_collection(scratch / "shelf");
+  ASSERT_EQ(collection.albums.size(), 1u);
+  const auto& songs = collection.albums[0].songs;
+  ASSERT_EQ(songs.size(), 3u);
+  EXPECT_EQ(songs[0].file.filename(), "01 - Opening.mp3");
+  EXPECT_EQ(songs[0].title, "Été – Nocturne");
+  EXPECT_EQ(songs[1].file.filename(), "Track.flac");
+  EXPECT_EQ(songs[1].track_number, 2);
+  EXPECT_EQ(songs[1].title, "Été – Nocturne");
+  EXPECT_EQ(songs[2].title, "Untagged");  // an empty file: no tags, no error here
+  EXPECT_EQ(songs[2].track_number, 3);
+}
+
 TEST(AnalyzeScan, OneArtistFromTheParentFolderAndAnOrderFile) {
   const ScratchDir scratch;
   const fs::path root = scratch / "The Band";

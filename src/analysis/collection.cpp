@@ -8,6 +8,7 @@
 
 #include "analysis/tsne.h"
 #include "audio/audio.h"
+#include "audio/probe.h"
 #include "data/album_folders.h"
 #include "data/dataset_error.h"
 #include "recommend/index.h"
@@ -41,9 +42,12 @@ CollectionAlbum named_album(const std::string& name, const std::string& artist) 
   return album;
 }
 
+// A song's title from its tags, else its file name; its track number from the file name, else its tags (a file
+// name's number is what orders a folder on screen).
 void add_song(CollectionAlbum& album, const fs::path& file) {
   const SongFileName song = parse_song_file(file.stem().string());
-  album.songs.push_back({file, song.title, song.number});
+  const AudioTags tags = read_audio_tags(file);
+  album.songs.push_back({file, tags.title.value_or(song.title), song.number ? song.number : tags.track_number});
 }
 
 }  // namespace

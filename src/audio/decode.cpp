@@ -15,6 +15,7 @@ extern "C" {
 #include <mutex>
 
 #include "audio/audio.h"
+#include "audio/ffmpeg_handles.h"
 #include "audio/resampler.h"
 
 namespace tunelens {
@@ -41,24 +42,10 @@ std::string ffmpeg_error(int code) {
   return text.data();
 }
 
-// FFmpeg prints its own diagnostics to stderr; tunelens reports problems itself, one line per file.
-void quiet_ffmpeg_logging() {
-  static std::once_flag once;
-  std::call_once(once, [] { av_log_set_level(AV_LOG_QUIET); });
-}
-
-struct FormatCloser {
-  void operator()(AVFormatContext* context) const { avformat_close_input(&context); }
-};
-struct CodecFreer {
-  void operator()(AVCodecContext* context) const { avcodec_free_context(&context); }
-};
-struct PacketFreer {
-  void operator()(AVPacket* packet) const { av_packet_free(&packet); }
-};
-struct FrameFreer {
-  void operator()(AVFrame* frame) const { av_frame_free(&frame); }
-};
+using ffmpeg::CodecFreer;
+using ffmpeg::FormatCloser;
+using ffmpeg::FrameFreer;
+using ffmpeg::PacketFreer;
 
 // Demuxers that accept almost any bytes (text as ANSI art, pictures): a file they claim is "not audio" to a user.
 bool is_non_media_format(const AVInputFormat* format) {
@@ -182,7 +169,7 @@ class Decoder {
   [[noreturn]] void fail(AudioErrorKind kind, const std::string& detail) const { throw AudioError(kind, path_, detail); }
 
   void open() {
-    quiet_ffmpeg_logging();
+    ffmpeg::quiet_logging();
     AVFormatContext* raw = nullptr;
     int status = avformat_open_input(&raw, path_.c_str(), nullptr, nullptr);
     if (status < 0) {

@@ -10,13 +10,12 @@ extern "C" {
 #include <string_view>
 
 #include "audio/audio.h"
+#include "audio/ffmpeg_handles.h"
 
 namespace tunelens {
 namespace {
 
-struct FormatCloser {
-  void operator()(AVFormatContext* context) const { avformat_close_input(&context); }
-};
+using ffmpeg::FormatCloser;
 
 // A tag's text without surrounding spaces (keys match in any case), the container's before the stream's;
 // absent when blank.
@@ -56,25 +55,38 @@ AudioTags read_tags(const AVFormatContext& format, const AVStream& stream) {
   return tags;
 }
 
+// A file's container opened with its best audio stream; `stream` is null when it cannot be opened or has no audio.
+struct OpenedContainer {
+  std::unique_ptr<AVFormatContext, FormatCloser> format;
+  const AVStream* stream = nullptr;
+};
+OpenedContainer open_container(const std::filesystem::path& path) {
+  OpenedContainer opened;
+  AVFormatContext* raw = nullptr;
+  if (avformat_open_input(&raw, path.c_str(), nullptr, nullptr) < 0) return opened;
+  opened.format.reset(raw);
+  if (avformat_find_stream_info(raw, nullptr) < 0) return opened;
+  const int index = av_find_best_stream(raw, AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0);
+  if (index >= 0) opened.stream = raw->streams[index];
+  return opened;
+}
+
 // The duration the container declares, in seconds (< 0 when it declares none), and the file's tags.
 // *estimated tells whether FFmpeg guessed it from the bit rate; *codec gets the codec's name ("mp3", not the
 // decoder's "mp3float").
 double declared_seconds(const std::filesystem::path& path, bool* estimated, std::string* codec,
                         AudioTags* tags) {
-  AVFormatContext* raw = nullptr;
-  if (avformat_open_input(&raw, path.c_str(), nullptr, nullptr) < 0) return -1.0;
-  std::unique_ptr<AVFormatContext, FormatCloser> format(raw);
-  if (avformat_find_stream_info(format.get(), nullptr) < 0) return -1.0;
-  const int index = av_find_best_stream(format.get(), AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0);
-  if (index < 0) return -1.0;
-  const AVStream* stream = format->streams[index];
-  *codec = avcodec_get_name(stream->codecpar->codec_id);
-  *tags = read_tags(*format, *stream);
-  *estimated = format->duration_estimation_method == AVFMT_DURATION_FROM_BITRATE;
-  if (stream->duration != AV_NOPTS_VALUE && stream->duration > 0)
-    return static_cast<double>(stream->duration) * av_q2d(stream->time_base);
-  if (format->duration != AV_NOPTS_VALUE && format->duration > 0)
-    return static_cast<double>(format->duration) / AV_TIME_BASE;
+  const OpenedContainer opened = open_container(path);
+  if (!opened.stream) return -1.0;
+  const AVFormatContext& format = *opened.format;
+  const AVStream& stream = *opened.stream;
+  *codec = avcodec_get_name(stream.codecpar->codec_id);
+  *tags = read_tags(format, stream);
+  *estimated = format.duration_estimation_method == AVFMT_DURATION_FROM_BITRATE;
+  if (stream.duration != AV_NOPTS_VALUE && stream.duration > 0)
+    return static_cast<double>(stream.duration) * av_q2d(stream.time_base);
+  if (format.duration != AV_NOPTS_VALUE && format.duration > 0)
+    return static_cast<double>(format.duration) / AV_TIME_BASE;
   return -1.0;
 }
 
@@ -99,6 +111,12 @@ AudioInfo probe_audio(const std::filesystem::path& path) {
     info.estimated = false;
   }
   return info;
+}
+
+AudioTags read_audio_tags(const std::filesystem::path& path) {
+  ffmpeg::quiet_logging();
+  const OpenedContainer opened = open_container(path);
+  return opened.stream ? read_tags(*opened.format, *opened.stream) : AudioTags{};
 }
 
 }  // namespace tunelens
