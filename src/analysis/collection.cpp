@@ -42,12 +42,13 @@ CollectionAlbum named_album(const std::string& name, const std::string& artist) 
   return album;
 }
 
-// A song's title from its tags, else its file name; its track number from the file name, else its tags (a file
-// name's number is what orders a folder on screen).
+// A song's title from its tags, else its file name; its track number from the file name, else its tags (a
+// file name's number is what orders a folder on screen).
 void add_song(CollectionAlbum& album, const fs::path& file) {
   const SongFileName song = parse_song_file(file.stem().string());
   const AudioTags tags = read_audio_tags(file);
-  album.songs.push_back({file, tags.title.value_or(song.title), song.number ? song.number : tags.track_number});
+  album.songs.push_back(
+      {file, tags.title.value_or(song.title), song.number ? song.number : tags.track_number});
 }
 
 }  // namespace

@@ -55,7 +55,8 @@ AudioTags read_tags(const AVFormatContext& format, const AVStream& stream) {
   return tags;
 }
 
-// A file's container opened with its best audio stream; `stream` is null when it cannot be opened or has no audio.
+// A file's container opened with its best audio stream; `stream` is null when it cannot be opened or has no
+// audio.
 struct OpenedContainer {
   std::unique_ptr<AVFormatContext, FormatCloser> format;
   const AVStream* stream = nullptr;

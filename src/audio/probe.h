@@ -32,8 +32,8 @@ struct AudioInfo {
 // file.
 AudioInfo probe_audio(const std::filesystem::path& path);
 
-// The tags alone: opens the container, decodes nothing. None (and no error) for a file FFmpeg cannot open or that
-// has no audio: reading it for real names the problem.
+// The tags alone: opens the container, decodes nothing. None (and no error) for a file FFmpeg cannot open or
+// that has no audio: reading it for real names the problem.
 AudioTags read_audio_tags(const std::filesystem::path& path);
 
 }  // namespace tunelens
