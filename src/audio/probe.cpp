@@ -61,14 +61,22 @@ struct OpenedContainer {
   std::unique_ptr<AVFormatContext, FormatCloser> format;
   const AVStream* stream = nullptr;
 };
-OpenedContainer open_container(const std::filesystem::path& path) {
+// Without `stream_info`, only the header is read: enough for the tags, not for every duration.
+OpenedContainer open_container(const std::filesystem::path& path, bool stream_info) {
   OpenedContainer opened;
   AVFormatContext* raw = nullptr;
   if (avformat_open_input(&raw, path.c_str(), nullptr, nullptr) < 0) return opened;
   opened.format.reset(raw);
-  if (avformat_find_stream_info(raw, nullptr) < 0) return opened;
-  const int index = av_find_best_stream(raw, AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0);
-  if (index >= 0) opened.stream = raw->streams[index];
+  if (stream_info && avformat_find_stream_info(raw, nullptr) < 0) return opened;
+  if (stream_info) {
+    const int index = av_find_best_stream(raw, AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0);
+    if (index >= 0) opened.stream = raw->streams[index];
+    return opened;
+  }
+  // From the header alone the rate and channels may be unknown (MP3), which av_find_best_stream requires: the
+  // first audio stream.
+  for (unsigned i = 0; i < raw->nb_streams && !opened.stream; ++i)
+    if (raw->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_AUDIO) opened.stream = raw->streams[i];
   return opened;
 }
 
@@ -77,7 +85,7 @@ OpenedContainer open_container(const std::filesystem::path& path) {
 // decoder's "mp3float").
 double declared_seconds(const std::filesystem::path& path, bool* estimated, std::string* codec,
                         AudioTags* tags) {
-  const OpenedContainer opened = open_container(path);
+  const OpenedContainer opened = open_container(path, true);
   if (!opened.stream) return -1.0;
   const AVFormatContext& format = *opened.format;
   const AVStream& stream = *opened.stream;
@@ -116,7 +124,7 @@ AudioInfo probe_audio(const std::filesystem::path& path) {
 
 AudioTags read_audio_tags(const std::filesystem::path& path) {
   ffmpeg::quiet_logging();
-  const OpenedContainer opened = open_container(path);
+  const OpenedContainer opened = open_container(path, false);
   return opened.stream ? read_tags(*opened.format, *opened.stream) : AudioTags{};
 }
 
