@@ -31,9 +31,9 @@ std::string folder_name(const fs::path& folder) {
   return normal_folder(folder).filename().string();
 }
 
-// An album named by its folder: artist (else `artist`), title and year from the name.
-CollectionAlbum named_album(const std::string& name, const std::string& artist) {
-  const AlbumFolderName parsed = parse_album_folder(name);
+// An album named by its folder: artist (else `artist`), title and year from the parsed name.
+CollectionAlbum named_album(const std::string& name, const AlbumFolderName& parsed,
+                            const std::string& artist) {
   CollectionAlbum album;
   album.folder = name;
   album.artist = parsed.artist.value_or(artist);
@@ -54,25 +54,15 @@ void add_song(CollectionAlbum& album, const fs::path& file) {
 }  // namespace
 
 void sort_collection(std::vector<CollectionAlbum>& albums, bool by_position_only) {
-  // Keyed items first, by key; then the rest; ties by name.
-  auto keyed_before = [](const std::optional<long long>& a,
-                         const std::optional<long long>& b) -> std::optional<bool> {
-    if (a.has_value() != b.has_value()) return a.has_value();
-    if (a && *a != *b) return *a < *b;
-    return std::nullopt;
-  };
   std::stable_sort(albums.begin(), albums.end(), [&](const CollectionAlbum& a, const CollectionAlbum& b) {
-    if (!by_position_only && a.artist != b.artist) return a.artist < b.artist;
-    if (const auto before = keyed_before(a.order_key, b.order_key)) return *before;
-    return a.folder < b.folder;
+    return released_before({a.artist, a.order_key, a.folder}, {b.artist, b.order_key, b.folder},
+                           !by_position_only);
   });
   for (CollectionAlbum& album : albums)
     std::stable_sort(album.songs.begin(), album.songs.end(),
-                     [&](const CollectionSong& a, const CollectionSong& b) {
-                       const auto key = [](const CollectionSong& s) {
-                         return s.track_number ? std::optional<long long>(*s.track_number) : std::nullopt;
-                       };
-                       if (const auto before = keyed_before(key(a), key(b))) return *before;
+                     [](const CollectionSong& a, const CollectionSong& b) {
+                       if (const auto before = numbered_before(a.track_number, b.track_number))
+                         return *before;
                        if (a.title != b.title) return a.title < b.title;
                        return a.file < b.file;
                      });
@@ -83,14 +73,14 @@ Collection scan_collection(const fs::path& root, const std::optional<fs::path>& 
   if (!fs::is_directory(root, error)) throw CollectionError(root.string() + ": not a folder");
   Collection collection;
 
-  AlbumOrder listed;
+  std::optional<AlbumOrder> order;
   if (order_file) {
     try {
-      listed = read_album_order(*order_file, root);
+      order = read_album_order(*order_file, root);
     } catch (const DatasetError& unreadable) {
       throw CollectionError(unreadable.what());
     }
-    collection.notes = listed.notes;
+    collection.notes = order->notes;
   }
 
   std::vector<fs::path> entries;
@@ -109,16 +99,8 @@ Collection scan_collection(const fs::path& root, const std::optional<fs::path>& 
     ++album_folders;
     const std::string name = entry.filename().string();
     const AlbumFolderName parsed = parse_album_folder(name);
-    CollectionAlbum album = named_album(name, root_artist);
-    if (order_file) {
-      if (const auto it = listed.position.find(name); it != listed.position.end())
-        album.order_key = it->second;
-      else
-        collection.notes.push_back(entry.string() + ": not listed in " + order_file->string() +
-                                   ": placed after the listed albums");
-    } else if (parsed.number) {
-      album.order_key = *parsed.number;
-    }
+    CollectionAlbum album = named_album(name, parsed, root_artist);
+    album.order_key = release_key(entry, parsed, order, collection.notes);
 
     std::vector<fs::path> files;
     for (auto it = fs::recursive_directory_iterator(entry, fs::directory_options::skip_permission_denied);
@@ -143,7 +125,8 @@ Collection scan_collection(const fs::path& root, const std::optional<fs::path>& 
   }
   if (album_folders == 0 && !loose.empty()) {
     // A folder of songs without album folders is one album itself, by the artist its parent folder names.
-    CollectionAlbum album = named_album(root_artist, folder_name(normal_folder(root).parent_path()));
+    CollectionAlbum album = named_album(root_artist, parse_album_folder(root_artist),
+                                        folder_name(normal_folder(root).parent_path()));
     for (const fs::path& file : loose) add_song(album, file);
     collection.albums.push_back(std::move(album));
   } else {
@@ -286,8 +269,7 @@ CollectionAnalysis analyse_collection(const std::vector<CollectionAlbum>& albums
   // Songs album by album in release order, then by track number and title.
   std::stable_sort(songs.begin(), songs.end(), [](const SongPrediction& a, const SongPrediction& b) {
     if (a.album != b.album) return a.album < b.album;
-    if (a.track_number.has_value() != b.track_number.has_value()) return a.track_number.has_value();
-    if (a.track_number != b.track_number) return *a.track_number < *b.track_number;
+    if (const auto before = numbered_before(a.track_number, b.track_number)) return *before;
     return a.title < b.title;
   });
 

@@ -59,17 +59,19 @@ struct Collection {
   std::vector<std::string> notes;           // e.g. folders an order file does not list (not failures)
 };
 
-// Sorts albums into release order: with `by_position_only` by order_key alone (an order file, which may
-// interleave artists), else by artist, then order_key; albums without a key after their artist's others; ties
-// by folder name. Songs within each album by track number (songs without one after), then title.
+// Sorts albums into release order (released_before, data/album_folders.h): with `by_position_only` by
+// order_key alone (an order file, which may interleave artists), else by artist, then order_key; albums
+// without a key after their artist's others; ties by folder name. Songs within each album by track number
+// (songs without one after), then title.
 void sort_collection(std::vector<CollectionAlbum>& albums, bool by_position_only);
 
-// Reads a collection folder (no audio is decoded). Each subfolder of `root` is an album; its audio files (by
-// extension, in its subfolders too) are its songs. Problems, each named once: an album folder with no audio
-// file, a file in an album folder that is not audio, an audio file directly in `root` beside album folders. A
-// `root` with audio files and no subfolder is one album itself (its artist: the parent folder's name). Other
-// files directly in `root` (tracks.csv, an order file, a cover) and hidden files are ignored. `order_file`
-// (one album folder name per line,
+// Reads a collection folder (no audio is decoded; each song's tags are read from its file's header: a title
+// tag names the song, a track tag numbers a song whose file name has no number). Each subfolder of `root` is
+// an album; its audio files (by extension, in its subfolders too) are its songs. Problems, each named once:
+// an album folder with no audio file, a file in an album folder that is not audio, an audio file directly in
+// `root` beside album folders. A `root` with audio files and no subfolder is one album itself (its artist:
+// the parent folder's name). Other files directly in `root` (tracks.csv, an order file, a cover) and hidden
+// files are ignored. `order_file` (one album folder name per line,
 // '#' comments): listed folders first in that order, the rest after with a note. Throws CollectionError when
 // `root` is not a folder or the order file cannot be read.
 Collection scan_collection(const std::filesystem::path& root,

@@ -87,6 +87,7 @@ AlbumOrder read_album_order(const std::filesystem::path& order_file, const std::
   std::ifstream in(order_file);
   if (!in) throw DatasetError(order_file.string() + ": cannot read the album order file");
   AlbumOrder order;
+  order.file = order_file;
   std::string line;
   while (std::getline(in, line)) {
     const std::string entry = trim(line);
@@ -99,6 +100,29 @@ AlbumOrder read_album_order(const std::filesystem::path& order_file, const std::
       order.position.emplace(entry, static_cast<long long>(order.position.size()));
   }
   return order;
+}
+
+std::optional<long long> release_key(const std::filesystem::path& folder, const AlbumFolderName& name,
+                                     const std::optional<AlbumOrder>& order,
+                                     std::vector<std::string>& notes) {
+  if (!order) return name.number;
+  if (const auto it = order->position.find(folder.filename().string()); it != order->position.end())
+    return it->second;
+  notes.push_back(folder.string() + ": not listed in " + order->file.string() +
+                  ": placed after the listed albums");
+  return std::nullopt;
+}
+
+std::optional<bool> numbered_before(std::optional<long long> a, std::optional<long long> b) {
+  if (a.has_value() != b.has_value()) return a.has_value();
+  if (a && *a != *b) return *a < *b;
+  return std::nullopt;
+}
+
+bool released_before(const ReleasePlace& a, const ReleasePlace& b, bool by_artist) {
+  if (by_artist && a.artist != b.artist) return a.artist < b.artist;
+  if (const auto before = numbered_before(a.key, b.key)) return *before;
+  return a.folder < b.folder;
 }
 
 }  // namespace tunelens

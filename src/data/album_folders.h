@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tunelens {
@@ -42,9 +43,30 @@ SongFileName parse_song_file(const std::string& stem);
 // ...). Blank lines and lines starting with '#' are skipped; a name that is not a folder of `root` is left
 // out with a note. Throws DatasetError when the file cannot be read.
 struct AlbumOrder {
+  std::filesystem::path file;
   std::map<std::string, long long> position;
   std::vector<std::string> notes;
 };
 AlbumOrder read_album_order(const std::filesystem::path& order_file, const std::filesystem::path& root);
+
+// An album folder's key in release order: with an order file, its position there (none, and a note in
+// `notes`, when the file does not list it); without one, the number its name leads with.
+std::optional<long long> release_key(const std::filesystem::path& folder, const AlbumFolderName& name,
+                                     const std::optional<AlbumOrder>& order, std::vector<std::string>& notes);
+
+// Numbered things (albums by key, songs by track number) before unnumbered ones, by number; nullopt when the
+// numbers do not decide (equal, or both absent).
+std::optional<bool> numbered_before(std::optional<long long> a, std::optional<long long> b);
+
+// What places an album in release order.
+struct ReleasePlace {
+  std::string_view artist;  // empty when none is known
+  std::optional<long long> key;
+  std::string_view folder;  // the folder's own name
+};
+// Release order: with `by_artist`, artist by artist (by name) first; then by key, albums without one after
+// those with one; ties by folder name. Without `by_artist` (an order file, which may interleave artists) the
+// key alone decides.
+bool released_before(const ReleasePlace& a, const ReleasePlace& b, bool by_artist);
 
 }  // namespace tunelens

@@ -377,15 +377,16 @@ SourceScan scan_albums(const std::filesystem::path& root, const std::optional<st
   std::optional<fs::path> order_path = order_file;
   std::error_code ec;
   if (!order_path && fs::is_regular_file(root / "albums.txt", ec)) order_path = root / "albums.txt";
-  AlbumOrder listed;
+  std::optional<AlbumOrder> listed;
   if (order_path) {
     listed = read_album_order(*order_path, root);
-    scan.notes.insert(scan.notes.end(), listed.notes.begin(), listed.notes.end());
+    scan.notes.insert(scan.notes.end(), listed->notes.begin(), listed->notes.end());
   }
 
   struct Album {
     fs::path folder;
-    std::optional<long long> key;  // position in the order file, or leading number
+    std::string name;                   // the folder's own name
+    std::optional<long long> key;       // release_key: position in the order file, or leading number
     std::optional<std::string> artist;  // from an "Artist - 1971 - Album" folder name
     std::string title;
     std::optional<int> year;
@@ -394,26 +395,16 @@ SourceScan scan_albums(const std::filesystem::path& root, const std::optional<st
   for (const auto& folder : folders) {
     const std::string name = folder.filename().string();
     const AlbumFolderName parsed = parse_album_folder(name);
-    Album album{folder, std::nullopt, parsed.artist, parsed.title, parsed.year};
-    if (order_path) {
-      if (const auto it = listed.position.find(name); it != listed.position.end())
-        album.key = it->second;
-      else
-        scan.notes.push_back(fmt::format("{}: not listed in {}: placed after the listed albums",
-                                         folder.string(), order_path->string()));
-    } else if (parsed.number) {
-      album.key = *parsed.number;
-    }
-    albums.push_back(std::move(album));
+    albums.push_back({folder, name, release_key(folder, parsed, listed, scan.notes), parsed.artist,
+                      parsed.title, parsed.year});
   }
-  // Without an order file, as `analyze` orders them: artist by artist (folders that name one), then by
-  // number.
-  const bool by_artist = !order_path;
-  std::stable_sort(albums.begin(), albums.end(), [by_artist](const Album& a, const Album& b) {
-    if (by_artist && a.artist != b.artist) return a.artist < b.artist;
-    if (a.key.has_value() != b.key.has_value()) return a.key.has_value();
-    if (a.key && *a.key != *b.key) return *a.key < *b.key;
-    return a.folder.filename() < b.folder.filename();
+  // As `analyze` orders them (released_before): without an order file, artist by artist.
+  auto place = [](const Album& album) {
+    return ReleasePlace{album.artist ? std::string_view(*album.artist) : std::string_view(), album.key,
+                        album.name};
+  };
+  std::stable_sort(albums.begin(), albums.end(), [&](const Album& a, const Album& b) {
+    return released_before(place(a), place(b), !listed);
   });
 
   auto add_file = [&](const fs::path& file, const Album* album, int order) {
