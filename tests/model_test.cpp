@@ -522,6 +522,19 @@ TEST(Training, LearnsATinyCatalogAndWritesModelHistoryAndCheckpoint) {
   EXPECT_THROW(model.predict(wrong), ModelError);
 }
 
+// A track's embedding: the mean of its windows' embeddings, scaled to unit length.
+TEST(Model, MeanEmbeddingIsTheUnitMeanOfTheWindows) {
+  WindowPredictions predictions;
+  predictions.windows = 3;
+  predictions.embedding_size = 2;
+  predictions.embeddings = {3, 4, 0, 0, 0, 8};  // three windows of two
+  const std::vector<float> unit = predictions.mean_embedding();
+  ASSERT_EQ(unit.size(), 2u);
+  EXPECT_NEAR(unit[0], 1.0 / std::sqrt(17.0), 1e-6);
+  EXPECT_NEAR(unit[1], 4.0 / std::sqrt(17.0), 1e-6);
+  EXPECT_TRUE(WindowPredictions{}.mean_embedding().empty());
+}
+
 TEST(Training, SameSeedOneThreadGivesIdenticalWeights) {
   ScratchDir scratch;
   const TinyCatalog tiny = make_catalog(scratch.path());

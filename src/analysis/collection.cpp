@@ -149,16 +149,6 @@ std::vector<double> mean_rows(std::span<const float> values, std::size_t columns
   return mean;
 }
 
-std::vector<float> mean_unit_vector(std::span<const float> values, std::size_t columns) {
-  const std::vector<double> mean = mean_rows(values, columns);
-  double norm = 0.0;
-  for (double value : mean) norm += value * value;
-  norm = std::sqrt(norm);
-  std::vector<float> unit(columns, 0.0f);
-  for (std::size_t c = 0; c < columns; ++c) unit[c] = static_cast<float>(norm > 0.0 ? mean[c] / norm : 0.0);
-  return unit;
-}
-
 double entropy_bits(std::span<const double> p) {
   double sum = 0.0;
   for (double value : p)

@@ -81,8 +81,6 @@ Collection scan_collection(const std::filesystem::path& root,
 
 // The mean of the rows of a [rows × columns] row-major matrix (a song's mean softmax over its windows).
 std::vector<double> mean_rows(std::span<const float> values, std::size_t columns);
-// The mean of the rows, scaled to unit length (a song's embedding, as tunelens index stores it).
-std::vector<float> mean_unit_vector(std::span<const float> values, std::size_t columns);
 // Shannon entropy in bits of a probability vector (0 · log 0 = 0).
 double entropy_bits(std::span<const double> p);
 // Jensen–Shannon divergence in bits between two probability vectors: 0 for equal ones, 1 for disjoint ones.

@@ -83,7 +83,7 @@ SongPrediction predict_song(const Model& model, const MelSpectrogram& mel, const
   prediction.windows = predictions.windows;
   prediction.window_probabilities = predictions.probabilities;
   prediction.window_starts = window_start_seconds(config, predictions.windows);
-  prediction.embedding = mean_unit_vector(predictions.embeddings, predictions.embedding_size);
+  prediction.embedding = predictions.mean_embedding();
   return prediction;
 }
 

@@ -2,7 +2,6 @@
 #include "cli/track_vectors.h"
 
 #include <algorithm>
-#include <cmath>
 #include <filesystem>
 #include <thread>
 
@@ -23,19 +22,7 @@ TrackVectors track_vectors(const Model& model, const Spectrogram& spectrogram) {
   if (predictions.windows == 0) throw ModelError("no windows");
   TrackVectors vectors;
   vectors.probs = predictions.mean_probabilities();
-  const std::size_t dim = predictions.embedding_size;
-  std::vector<double> sum(dim, 0.0);
-  for (std::size_t w = 0; w < predictions.windows; ++w)
-    for (std::size_t d = 0; d < dim; ++d) sum[d] += predictions.embeddings[w * dim + d];
-  double norm = 0.0;
-  for (double& value : sum) {
-    value /= static_cast<double>(predictions.windows);
-    norm += value * value;
-  }
-  norm = std::sqrt(norm);
-  vectors.embedding.resize(dim);
-  for (std::size_t d = 0; d < dim; ++d)
-    vectors.embedding[d] = static_cast<float>(norm > 0.0 ? sum[d] / norm : 0.0);
+  vectors.embedding = predictions.mean_embedding();
   return vectors;
 }
 

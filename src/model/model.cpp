@@ -1,7 +1,8 @@
 // Model: a trained model loaded from its file, classifying windows of spectrograms.
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
 
 #include "model/model_file.h"
 #include "model/pipeline.h"
@@ -39,6 +40,24 @@ std::vector<float> WindowPredictions::mean_probabilities() const {
     for (std::size_t c = 0; c < classes; ++c) sum[c] += probabilities[w * classes + c];
   for (std::size_t c = 0; c < classes; ++c) mean[c] = static_cast<float>(sum[c] / static_cast<double>(windows));
   return mean;
+}
+
+std::vector<float> WindowPredictions::mean_embedding() const {
+  std::vector<float> unit;
+  if (windows == 0) return unit;
+  std::vector<double> mean(embedding_size, 0.0);
+  for (std::size_t w = 0; w < windows; ++w)
+    for (std::size_t d = 0; d < embedding_size; ++d) mean[d] += embeddings[w * embedding_size + d];
+  double norm = 0.0;
+  for (double& value : mean) {
+    value /= static_cast<double>(windows);
+    norm += value * value;
+  }
+  norm = std::sqrt(norm);
+  unit.resize(embedding_size);
+  for (std::size_t d = 0; d < embedding_size; ++d)
+    unit[d] = static_cast<float>(norm > 0.0 ? mean[d] / norm : 0.0);
+  return unit;
 }
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

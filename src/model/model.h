@@ -208,6 +208,9 @@ struct WindowPredictions {
   std::vector<float> embeddings;     // windows x embedding_size: the penultimate layer
   // Mean of the windows' probabilities (the track's prediction); empty without windows.
   std::vector<float> mean_probabilities() const;
+  // Mean of the windows' embeddings scaled to unit length (a track's embedding, as `tunelens index` stores it
+  // and `analyze` maps it); empty without windows, zeros for a zero mean.
+  std::vector<float> mean_embedding() const;
 };
 
 struct ModelLoadOptions {
