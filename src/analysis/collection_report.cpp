@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -12,6 +11,7 @@
 #include "report/charts.h"
 #include "report/html.h"
 #include "report/png.h"
+#include "store/whole_file.h"
 
 namespace tunelens {
 namespace {
@@ -37,18 +37,6 @@ std::string optional_number(const std::optional<int>& value) {
 }
 json optional_json(const std::optional<int>& value) {
   return value ? json(*value) : json(nullptr);
-}
-
-void write_text(const fs::path& path, const std::string& text) {
-  fs::path partial = path;
-  partial += ".partial";
-  {
-    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(path.string() + ": cannot create file");
-    out << text;
-    if (!out.flush()) throw std::runtime_error(path.string() + ": write failed (disk full?)");
-  }
-  fs::rename(partial, path);
 }
 
 // "rock 0.62, blues 0.21"
@@ -146,8 +134,9 @@ void write_songs(const CollectionAnalysis& analysis, const fs::path& folder) {
                      {"probabilities", distribution_json(analysis, song.distribution)},
                      {"timeline", timeline}});
   }
-  write_text(folder / "songs.csv", csv);
-  write_text(folder / "songs.json", json({{"classes", analysis.classes}, {"songs", songs}}).dump(2) + "\n");
+  write_whole_file(folder / "songs.csv", csv);
+  write_whole_file(folder / "songs.json",
+                   json({{"classes", analysis.classes}, {"songs", songs}}).dump(2) + "\n");
 }
 
 json share_json(const CollectionAnalysis& analysis) {
@@ -187,14 +176,14 @@ void write_albums(const CollectionAnalysis& analysis, const fs::path& folder) {
                       {"dominant", top_json(analysis, album.dominant, album.distribution)},
                       {"probabilities", distribution_json(analysis, album.distribution)}});
   }
-  write_text(folder / "albums.csv", csv);
+  write_whole_file(folder / "albums.csv", csv);
   json out = {{"classes", analysis.classes},
               {"variety",
                "mean Jensen-Shannon divergence (bits, 0 to 1) of each song's distribution from the "
                "album's mean distribution"},
               {"albums", albums}};
   out.update(share_json(analysis));
-  write_text(folder / "albums.json", out.dump(2) + "\n");
+  write_whole_file(folder / "albums.json", out.dump(2) + "\n");
 }
 
 void write_neighbours(const CollectionAnalysis& analysis, const fs::path& folder) {
@@ -223,12 +212,12 @@ void write_neighbours(const CollectionAnalysis& analysis, const fs::path& folder
     }
     songs.push_back(item);
   }
-  write_text(folder / "neighbours.csv", csv);
+  write_whole_file(folder / "neighbours.csv", csv);
   json out = {{"metrics",
                {{"by_probs", "sqeuclidean between mean softmax vectors"},
                 {"by_embedding", "cosine distance between embeddings"}}},
               {"songs", songs}};
-  write_text(folder / "neighbours.json", out.dump(2) + "\n");
+  write_whole_file(folder / "neighbours.json", out.dump(2) + "\n");
 }
 
 void write_map(const CollectionAnalysis& analysis, const fs::path& folder) {
@@ -246,14 +235,14 @@ void write_map(const CollectionAnalysis& analysis, const fs::path& folder) {
                       {"x", song.map[0]},
                       {"y", song.map[1]}});
   }
-  write_text(folder / "map.csv", csv);
+  write_whole_file(folder / "map.csv", csv);
   json out = {{"space", to_string(analysis.map_space)},
               {"method", analysis.map_method},
               {"perplexity", analysis.perplexity},
               {"seed", analysis.seed}};
   out.update(share_json(analysis));
   out["points"] = points;
-  write_text(folder / "map.json", out.dump(2) + "\n");
+  write_whole_file(folder / "map.json", out.dump(2) + "\n");
 }
 
 // "Artist<separator>Album (1971)"
@@ -418,7 +407,7 @@ void write_collection_report(const CollectionAnalysis& analysis, const Collectio
   write_neighbours(analysis, folder);
   write_map(analysis, folder);
   write_map_png(analysis, folder / "map.png");
-  write_text(folder / "report.html", collection_report_html(analysis, context));
+  write_whole_file(folder / "report.html", collection_report_html(analysis, context));
 }
 
 }  // namespace tunelens

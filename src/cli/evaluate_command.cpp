@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -21,6 +20,7 @@
 #include "report/run_pages.h"
 #include "store/catalog.h"
 #include "store/feature_array.h"
+#include "store/whole_file.h"
 
 namespace tunelens::cli {
 namespace {
@@ -35,12 +35,6 @@ struct EvaluateArgs {
   int top_k = 3;
   int threads = 0;
 };
-
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  if (!out.flush()) throw std::runtime_error(path + ": cannot write");
-}
 
 std::string share(double value) {
   return fmt::format("{:.1f}%", 100.0 * value);
@@ -202,17 +196,16 @@ int run_evaluate(const EvaluateArgs& args) {
                       {"accuracy", windows.accuracy},
                       {"report", window},
                       {"confident_mistake_windows", window_mistakes}};
-    write_text(args.json, out.dump(2) + "\n");
+    write_whole_file(args.json, out.dump(2) + "\n");
   }
-  if (!args.csv.empty()) write_text(args.csv, report.csv());
+  if (!args.csv.empty()) write_whole_file(args.csv, report.csv());
   if (!args.report.empty() || !args.charts.empty()) {
     report::EvaluationSummary summary{args.model,    args.catalog,  args.split, args.part, report, windows,
                                       mistake_names, window_places, failed,     unknown,   {}};
     if (!args.charts.empty()) {
       std::filesystem::create_directories(args.charts);
       const auto charts = report::evaluation_charts(summary);
-      for (const auto& [name, svg] : charts)
-        write_text((std::filesystem::path(args.charts) / name).string(), svg);
+      for (const auto& [name, svg] : charts) write_whole_file(std::filesystem::path(args.charts) / name, svg);
       std::cout << fmt::format("\ncharts: {} SVG files in {}\n", charts.size(), args.charts);
     }
     if (!args.report.empty()) {

@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -24,6 +23,7 @@
 #include "recommend/catalog_index.h"
 #include "recommend/quality.h"
 #include "store/catalog.h"
+#include "store/whole_file.h"
 
 namespace tunelens::cli {
 namespace {
@@ -151,12 +151,11 @@ int run_quality(const SimilarArgs& args, const Catalog& catalog, const std::stri
     std::cout << fmt::format("{:<{}}  {:>11}  {:>10}\n", line.name, width, line.artist, line.genre);
 
   if (!args.markdown.empty()) {
-    std::ofstream out(args.markdown);
-    out << "| recommender | same artist | same genre |\n|---|---|---|\n";
+    std::string markdown = "| recommender | same artist | same genre |\n|---|---|---|\n";
     for (const Line& line : lines)
-      out << fmt::format("| {} | {} | {} |\n", line.name, line.artist, line.genre);
-    out << "\n" << title << ".\n";
-    if (!out) throw std::runtime_error(args.markdown + ": cannot write");
+      markdown += fmt::format("| {} | {} | {} |\n", line.name, line.artist, line.genre);
+    markdown += fmt::format("\n{}.\n", title);
+    write_whole_file(args.markdown, markdown);
   }
   if (!args.json.empty()) {
     nlohmann::json recommenders = nlohmann::json::array();
@@ -174,9 +173,7 @@ int run_quality(const SimilarArgs& args, const Catalog& catalog, const std::stri
         {"catalog_tracks", first.catalog},
         {"recommenders", recommenders},
         {"random", {{"same_artist", first.random_artist}, {"same_genre", first.random_label}}}};
-    std::ofstream out(args.json);
-    out << document.dump(2) << "\n";
-    if (!out) throw std::runtime_error(args.json + ": cannot write");
+    write_whole_file(args.json, document.dump(2) + "\n");
   }
   return kSuccess;
 }

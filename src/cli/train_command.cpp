@@ -6,7 +6,6 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -17,6 +16,7 @@
 #include "model/model.h"
 #include "report/html.h"
 #include "report/run_pages.h"
+#include "store/whole_file.h"
 
 namespace tunelens::cli {
 namespace {
@@ -100,11 +100,7 @@ void write_training_report(const TrainResult& result, const TrainArgs& args) {
     summary.epochs.push_back(
         {e.epoch, e.train_loss, e.train_accuracy, e.val_loss, e.val_accuracy, e.learning_rate, e.seconds});
   const std::string curves = result.model_file.string() + ".curves.svg";
-  {
-    std::ofstream out(curves, std::ios::binary | std::ios::trunc);
-    out << report::learning_curves_svg(summary.epochs);
-    if (!out.flush()) throw std::runtime_error(curves + ": cannot write");
-  }
+  write_whole_file(curves, report::learning_curves_svg(summary.epochs));
   std::cout << "learning curves: " << curves << "\n";
   if (args.report.empty()) return;
 

@@ -1,20 +1,21 @@
 // train_model: the epochs, validation, early stopping, checkpoints and history around Trainer::step.
 #include "model/training.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cmath>
 #include <ctime>
 #include <fstream>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <numbers>
 #include <random>
 #include <set>
 
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
-
 #include "model/model_file.h"
 #include "model/pipeline.h"
+#include "store/whole_file.h"
 
 namespace tunelens::model {
 
@@ -193,15 +194,11 @@ double scheduled_rate(const TrainOptions& o, int epoch /* from 0 */, double plat
 }
 
 void write_text_file(const fs::path& path, const std::string& text) {
-  const fs::path temporary = path.string() + ".partial";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << text;
-    if (!out) throw ModelError(path.string() + ": cannot write");
+  try {
+    write_whole_file(path, text);
+  } catch (const std::runtime_error& failure) {
+    throw ModelError(failure.what());
   }
-  std::error_code ec;
-  fs::rename(temporary, path, ec);
-  if (ec) throw ModelError(path.string() + ": cannot write: " + ec.message());
 }
 
 void write_history(const TrainResult& result) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "report/charts.h"
+#include "store/whole_file.h"
 
 namespace tunelens::report {
 namespace {
@@ -198,15 +199,7 @@ std::string HtmlPage::html() const {
 }
 
 void HtmlPage::write(const std::filesystem::path& path) const {
-  std::filesystem::path partial = path;
-  partial += ".partial";
-  {
-    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(path.string() + ": cannot create file");
-    out << html();
-    if (!out.flush()) throw std::runtime_error(path.string() + ": write failed (disk full?)");
-  }
-  std::filesystem::rename(partial, path);
+  write_whole_file(path, html());
 }
 
 std::string page_title(const std::string& html) {

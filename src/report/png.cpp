@@ -6,8 +6,9 @@
 #include <array>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <stdexcept>
+
+#include "store/whole_file.h"
 
 namespace tunelens {
 namespace {
@@ -216,20 +217,7 @@ std::vector<std::uint8_t> encode_png(const RgbImage& image) {
 
 void write_png(const std::filesystem::path& path, const RgbImage& image) {
   const std::vector<std::uint8_t> bytes = encode_png(image);
-  std::filesystem::path partial = path;
-  partial += ".partial";
-  {
-    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(path.string() + ": cannot create file");
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    if (!out.flush()) throw std::runtime_error(path.string() + ": write failed (disk full?)");
-  }
-  std::error_code ec;
-  std::filesystem::rename(partial, path, ec);
-  if (ec) {
-    std::filesystem::remove(partial, ec);
-    throw std::runtime_error(path.string() + ": cannot write: " + ec.message());
-  }
+  write_whole_file(path, {reinterpret_cast<const char*>(bytes.data()), bytes.size()});
 }
 
 }  // namespace tunelens
