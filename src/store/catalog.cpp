@@ -252,13 +252,20 @@ class Catalog::Statement {
     if (is_null(column)) return std::nullopt;
     return static_cast<int>(integer(column));
   }
-  sqlite3_stmt* handle() const { return statement_; }
   std::vector<float> floats(int column) const {
-    const void* data = sqlite3_column_blob(statement_, column);
-    const auto bytes = static_cast<std::size_t>(sqlite3_column_bytes(statement_, column));
-    std::vector<float> values(bytes / sizeof(float));
-    if (data && !values.empty()) std::memcpy(values.data(), data, values.size() * sizeof(float));
+    std::vector<float> values;
+    append_floats(column, values);
     return values;
+  }
+  // Appends a blob column's floats to `out` (no vector per row, for bulk reads); returns how many.
+  std::size_t append_floats(int column, std::vector<float>& out) const {
+    const void* data = sqlite3_column_blob(statement_, column);
+    const std::size_t count =
+        static_cast<std::size_t>(sqlite3_column_bytes(statement_, column)) / sizeof(float);
+    const std::size_t offset = out.size();
+    out.resize(offset + count);
+    if (data && count > 0) std::memcpy(out.data() + offset, data, count * sizeof(float));
+    return count;
   }
 
  private:
@@ -899,9 +906,7 @@ VectorMatrix Catalog::vectors(const std::string& model, const std::string& kind)
   statement.bind(1, model).bind(2, kind);
   VectorMatrix matrix;
   while (statement.step()) {
-    const void* data = sqlite3_column_blob(statement.handle(), 1);
-    const auto bytes = static_cast<std::size_t>(sqlite3_column_bytes(statement.handle(), 1));
-    const std::size_t dim = bytes / sizeof(float);
+    const std::size_t dim = statement.append_floats(1, matrix.values);
     if (matrix.ids.empty()) {
       matrix.dim = dim;
     } else if (dim != matrix.dim) {
@@ -910,9 +915,6 @@ VectorMatrix Catalog::vectors(const std::string& model, const std::string& kind)
                                           std::to_string(matrix.dim));
     }
     matrix.ids.push_back(statement.integer(0));
-    const std::size_t offset = matrix.values.size();
-    matrix.values.resize(offset + dim);
-    if (data && dim > 0) std::memcpy(matrix.values.data() + offset, data, dim * sizeof(float));
   }
   return matrix;
 }
