@@ -39,17 +39,6 @@ json optional_json(const std::optional<int>& value) {
   return value ? json(*value) : json(nullptr);
 }
 
-// "rock 0.62, blues 0.21"
-std::string genre_list(const CollectionAnalysis& analysis, const std::vector<std::size_t>& genres,
-                       const std::vector<double>& distribution) {
-  std::string text;
-  for (std::size_t genre : genres) {
-    if (!text.empty()) text += ", ";
-    text += fmt::format("{} {:.2f}", analysis.classes[genre], distribution[genre]);
-  }
-  return text;
-}
-
 // Position of an album along the release order, in [0, 1], for its colour.
 double release_position(const CollectionAnalysis& analysis, std::size_t album) {
   const std::size_t last = analysis.albums.size() > 1 ? analysis.albums.size() - 1 : 1;
@@ -296,6 +285,16 @@ void write_map_png(const CollectionAnalysis& analysis, const fs::path& path) {
 }
 
 }  // namespace
+
+std::string genre_list(const CollectionAnalysis& analysis, const std::vector<std::size_t>& genres,
+                       const std::vector<double>& distribution) {
+  std::string text;
+  for (std::size_t genre : genres) {
+    if (!text.empty()) text += ", ";
+    text += fmt::format("{} {:.2f}", analysis.classes[genre], distribution[genre]);
+  }
+  return text;
+}
 
 std::string album_label(const AlbumAnalysis& album) {
   return album_label_joined(album, " — ");

@@ -32,6 +32,9 @@ struct CollectionReportContext {
 std::string song_label(const CollectionAnalysis& analysis, std::size_t song);
 // The album's label: "Artist — Album (1971)".
 std::string album_label(const AlbumAnalysis& album);
+// Genres with their probabilities, in the given order: "rock 0.62, blues 0.21".
+std::string genre_list(const CollectionAnalysis& analysis, const std::vector<std::size_t>& genres,
+                       const std::vector<double>& distribution);
 
 // Writes every table, map.png and report.html into `folder` (created if needed), each file under a temporary
 // name renamed into place. Throws std::runtime_error naming a file that cannot be written.

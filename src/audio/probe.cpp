@@ -67,8 +67,8 @@ OpenedContainer open_container(const std::filesystem::path& path, bool stream_in
   AVFormatContext* raw = nullptr;
   if (avformat_open_input(&raw, path.c_str(), nullptr, nullptr) < 0) return opened;
   opened.format.reset(raw);
-  if (stream_info && avformat_find_stream_info(raw, nullptr) < 0) return opened;
   if (stream_info) {
+    if (avformat_find_stream_info(raw, nullptr) < 0) return opened;
     const int index = av_find_best_stream(raw, AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0);
     if (index >= 0) opened.stream = raw->streams[index];
     return opened;

@@ -92,15 +92,10 @@ void print_summary(const CollectionAnalysis& analysis, std::size_t problems, dou
   std::cout << fmt::format(
       "analyze: {} albums, {} songs{} in {:.1f} s\n", analysis.albums.size(), analysis.songs.size(),
       problems > 0 ? fmt::format(" ({} inputs left out)", problems) : std::string(), seconds);
-  for (const AlbumAnalysis& album : analysis.albums) {
-    std::string genres;
-    for (std::size_t genre : album.dominant) {
-      if (!genres.empty()) genres += ", ";
-      genres += fmt::format("{} {:.2f}", analysis.classes[genre], album.distribution[genre]);
-    }
+  for (const AlbumAnalysis& album : analysis.albums)
     std::cout << fmt::format("  {:>2}. {}: {} songs, {} (variety {:.3f})\n", album.position,
-                             album_label(album), album.songs.size(), genres, album.variety);
-  }
+                             album_label(album), album.songs.size(),
+                             genre_list(analysis, album.dominant, album.distribution), album.variety);
   if (analysis.songs.size() > 1)
     std::cout << fmt::format(
         "map: {:.1f}% of each song's {} nearest map neighbours are from its own album (a random map: "

@@ -3,7 +3,8 @@
 //
 // For each file: skipped (and reported) when the catalog already holds its path or its content (fingerprint);
 // else probed, decoded, turned into the model's own features, run through the model, and in ONE transaction
-// added as a track (title from the file name, source "ingest", no label) with its feature file (when the
+// added as a track (title, artist, album, year and track number from its tags, else the title from the file
+// name; source "ingest", no label) with its feature file (when the
 // catalog has the model's feature configuration), its prediction and both vectors. Then its vectors go into
 // the open indexes (the search index, and every saved HNSW file of the model, saved again at the end) and its
 // k nearest tracks are searched. Existing tracks are only read: nothing of theirs is recomputed or rewritten.
