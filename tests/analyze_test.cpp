@@ -22,13 +22,6 @@ namespace fs = std::filesystem;
 using testing::ProgramRun;
 using testing::ScratchDir;
 
-std::size_t count_of(const std::string& text, const std::string& part) {
-  std::size_t count = 0;
-  for (std::size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + part.size()))
-    ++count;
-  return count;
-}
-
 TEST(AnalyzeFolders, YearNumberAndArtistForms) {
   const AlbumFolderName full = parse_album_folder("Trio Aurora - 1957 - Music for Piano");
   EXPECT_EQ(full.artist, "Trio Aurora");
@@ -99,9 +92,9 @@ TEST(AnalyzeScan, ReleaseOrderArtistsAndProblems) {
   ASSERT_EQ(collection.problems.size(), 3u);
   std::string files;
   for (const auto& problem : collection.problems) files += problem.file + "|";
-  EXPECT_EQ(count_of(files, "notes.txt"), 1u) << files;
-  EXPECT_EQ(count_of(files, "Abe - 2005 - Empty"), 1u) << files;
-  EXPECT_EQ(count_of(files, "loose.wav"), 1u) << files;
+  EXPECT_EQ(testing::occurrences(files, "notes.txt"), 1u) << files;
+  EXPECT_EQ(testing::occurrences(files, "Abe - 2005 - Empty"), 1u) << files;
+  EXPECT_EQ(testing::occurrences(files, "loose.wav"), 1u) << files;
 }
 
 // Tagged files: the title from the tags; the track number from the file name, else from the tags.
@@ -117,10 +110,10 @@ TEST(AnalyzeScan, TitlesAndTrackNumbersFromTags) {
   const auto& songs = collection.albums[0].songs;
   ASSERT_EQ(songs.size(), 3u);
   EXPECT_EQ(songs[0].file.filename(), "01 - Opening.mp3");
-  EXPECT_EQ(songs[0].title, "Été – Nocturne");
+  EXPECT_EQ(songs[0].title, testing::TaggedFixture::title);
   EXPECT_EQ(songs[1].file.filename(), "Track.flac");
-  EXPECT_EQ(songs[1].track_number, 2);
-  EXPECT_EQ(songs[1].title, "Été – Nocturne");
+  EXPECT_EQ(songs[1].track_number, testing::TaggedFixture::track);
+  EXPECT_EQ(songs[1].title, testing::TaggedFixture::title);
   EXPECT_EQ(songs[2].title, "Untagged");  // an empty file: no tags, no error here
   EXPECT_EQ(songs[2].track_number, 3);
 }
@@ -319,7 +312,7 @@ TEST(AnalyzeStudy, ReportFilesAndOneMarkPerSong) {
     EXPECT_TRUE(fs::exists(scratch / "report" / name)) << name;
 
   const std::string html = testing::read_bytes(scratch / "report/report.html");
-  EXPECT_EQ(count_of(html, "<circle class=\"mark\""), 4u);
+  EXPECT_EQ(testing::occurrences(html, "<circle class=\"mark\""), 4u);
   EXPECT_NE(html.find("data-title=\"Late two — Late (1972)\""), std::string::npos);
   // Self-contained: nothing fetched (the SVG namespace URI is a name, not a fetch).
   EXPECT_EQ(html.find("src=\""), std::string::npos);
@@ -329,7 +322,7 @@ TEST(AnalyzeStudy, ReportFilesAndOneMarkPerSong) {
   EXPECT_DOUBLE_EQ(map["random_share"].get<double>(), 1.0 / 3.0);
   EXPECT_TRUE(map.contains("album_neighbour_share"));
   const std::string songs = testing::read_bytes(scratch / "report/songs.csv");
-  EXPECT_EQ(count_of(songs, "\n"), 5u);
+  EXPECT_EQ(testing::occurrences(songs, "\n"), 5u);
   EXPECT_EQ(songs.substr(0, songs.find('\n')),
             "song,album_position,artist,album,year,track,title,file,windows,entropy_bits,genre1,probability1,"
             "genre2,"
@@ -398,10 +391,10 @@ ProgramRun* AnalyzeCommand::run_ = nullptr;
 TEST_F(AnalyzeCommand, BadInputsAreNamedOnceAndTheRestIsAnalysed) {
   const ProgramRun& run = *run_;
   EXPECT_EQ(run.status, 1) << run.out << run.err;
-  EXPECT_EQ(count_of(run.err, "04 - Broken Song.wav"), 1u) << run.err;
-  EXPECT_EQ(count_of(run.err, "Nobody - 1999 - Silence"), 1u) << run.err;
-  EXPECT_EQ(count_of(run.err, "liner notes.txt"), 1u) << run.err;
-  EXPECT_EQ(count_of(run.err, "\n"), 3u) << run.err;  // one line each, nothing else
+  EXPECT_EQ(testing::occurrences(run.err, "04 - Broken Song.wav"), 1u) << run.err;
+  EXPECT_EQ(testing::occurrences(run.err, "Nobody - 1999 - Silence"), 1u) << run.err;
+  EXPECT_EQ(testing::occurrences(run.err, "liner notes.txt"), 1u) << run.err;
+  EXPECT_EQ(testing::occurrences(run.err, "\n"), 3u) << run.err;  // one line each, nothing else
 
   EXPECT_NE(run.out.find("analyze: 4 albums, 12 songs (3 inputs left out)"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("from its own album"), std::string::npos) << run.out;
@@ -410,8 +403,8 @@ TEST_F(AnalyzeCommand, BadInputsAreNamedOnceAndTheRestIsAnalysed) {
   // Every good song is in songs.csv, and on the map as one mark whose hover text names it and its album.
   const std::string songs = testing::read_bytes(scratch() / "report/songs.csv");
   const std::string html = testing::read_bytes(scratch() / "report/report.html");
-  EXPECT_EQ(count_of(songs, "\n"), 13u);
-  EXPECT_EQ(count_of(html, "<circle class=\"mark\""), 12u);
+  EXPECT_EQ(testing::occurrences(songs, "\n"), 13u);
+  EXPECT_EQ(testing::occurrences(html, "<circle class=\"mark\""), 12u);
   std::size_t files = 0;
   for (const auto& entry : fs::recursive_directory_iterator(scratch() / "shelf")) {
     if (entry.path().extension() != ".wav" || entry.path().filename() == "04 - Broken Song.wav") continue;

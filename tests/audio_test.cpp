@@ -17,6 +17,7 @@ namespace {
 using testing::data_path;
 using testing::relative_error;
 using testing::ScratchDir;
+using testing::TaggedFixture;
 
 struct SignalCase {
   std::string input;      // file under tests/data/librosa
@@ -374,23 +375,22 @@ TEST(WriteWav, RoundTripsThroughTheDecoder) {
   for (std::size_t i = 0; i < stereo.size(); ++i) ASSERT_NEAR(audio.samples[i], stereo[i], 1.0 / 32767) << i;
 }
 
-}  // namespace
-}  // namespace tunelens
-
 // Tags as a music player shows them: ID3v2 (MP3), a Vorbis comment in FLAC and on Ogg's stream
 // (tests/data/formats/make.sh); none from a plain WAV.
 TEST(Probe, ReadsTitleArtistAlbumYearAndTrackFromTags) {
   for (const std::string file : {"tagged.mp3", "tagged.flac", "tagged.ogg"}) {
-    const tunelens::AudioInfo info = tunelens::probe_audio(tunelens::testing::data_path("formats/" + file));
-    EXPECT_EQ(info.tags.title, "Été – Nocturne") << file;
-    EXPECT_EQ(info.tags.artist, "Trio Aurora") << file;
-    EXPECT_EQ(info.tags.album, "Music for Piano") << file;
-    EXPECT_EQ(info.tags.year, 1957) << file;
-    EXPECT_EQ(info.tags.track_number, 2) << file;
+    const AudioInfo info = probe_audio(data_path("formats/" + file));
+    EXPECT_EQ(info.tags.title, TaggedFixture::title) << file;
+    EXPECT_EQ(info.tags.artist, TaggedFixture::artist) << file;
+    EXPECT_EQ(info.tags.album, TaggedFixture::album) << file;
+    EXPECT_EQ(info.tags.year, TaggedFixture::year) << file;
+    EXPECT_EQ(info.tags.track_number, TaggedFixture::track) << file;
     EXPECT_NEAR(info.seconds, 0.5, 0.06) << file;
   }
-  const tunelens::AudioInfo plain =
-      tunelens::probe_audio(tunelens::testing::data_path("formats/wav_s16.wav"));
+  const AudioInfo plain = probe_audio(data_path("formats/wav_s16.wav"));
   EXPECT_FALSE(plain.tags.title || plain.tags.artist || plain.tags.album || plain.tags.year ||
                plain.tags.track_number);
 }
+
+}  // namespace
+}  // namespace tunelens

@@ -16,12 +16,6 @@ using testing::ScratchDir;
 using testing::ProgramRun;
 using testing::tunelens;
 
-std::size_t count(const std::string& text, const std::string& part) {
-  std::size_t n = 0;
-  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
-  return n;
-}
-
 // The whole pipeline through the program (decode, resample, mel, dB) against librosa, for every fixture.
 struct PipelineCase {
   std::string input;
@@ -105,9 +99,9 @@ TEST(FeaturesCommand, MixedFolderWritesTheGoodAndNamesTheBad) {
   EXPECT_NE(first.out.find("8 files: 4 written, 0 skipped (already done), 4 failed"), std::string::npos) << first.out;
   for (const char* bad : {"empty.wav: empty file", "notes.mp3: not an audio file", "header_only.wav: corrupt audio",
                           "video_only.mp4: no audio stream"})
-    EXPECT_EQ(count(first.err, bad), 1u) << bad << " in:\n" << first.err;
-  EXPECT_EQ(count(first.err, "error: "), 4u) << first.err;
-  EXPECT_EQ(count(first.err, "cover.jpg"), 0u);
+    EXPECT_EQ(testing::occurrences(first.err, bad), 1u) << bad << " in:\n" << first.err;
+  EXPECT_EQ(testing::occurrences(first.err, "error: "), 4u) << first.err;
+  EXPECT_EQ(testing::occurrences(first.err, "cover.jpg"), 0u);
   for (const char* good : {"wav_s16.npy", "flac_s16.npy", "mp3_lame.npy", "ogg_vorbis.npy"}) {
     const NpyArray mel = read_npy(scratch / "out" / "album" / good);
     EXPECT_EQ(mel.shape, (std::vector<std::size_t>{128, 44})) << good;  // 1 s at 22050 Hz: 1 + 22050 / 512 frames

@@ -31,14 +31,8 @@ using testing::ScratchDir;
 using testing::ProgramRun;
 using testing::tunelens;
 
-std::size_t count(const std::string& text, const std::string& part) {
-  std::size_t n = 0;
-  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
-  return n;
-}
-
 std::size_t line_count(const std::string& text) {
-  return count(text, "\n");
+  return testing::occurrences(text, "\n");
 }
 
 // A sine tone as a 16-bit WAV: small, fast to decode, and different for each frequency.
@@ -181,8 +175,9 @@ TEST(ImportFolders, EveryGoodFileInEveryBadOneNamedAndRerunsAddNothing) {
   const std::vector<std::string> bad = {"loose.wav: no label: not in a label folder",
                                         "broken.mp3: not an audio file", "empty.wav: empty file",
                                         "header_only.wav: corrupt audio"};
-  for (const auto& line : bad) EXPECT_EQ(count(first.err, line), 1u) << line << " in:\n" << first.err;
-  EXPECT_EQ(count(first.err, "error: "), 4u) << first.err;
+  for (const auto& line : bad)
+    EXPECT_EQ(testing::occurrences(first.err, line), 1u) << line << " in:\n" << first.err;
+  EXPECT_EQ(testing::occurrences(first.err, "error: "), 4u) << first.err;
   EXPECT_EQ(line_count(first.err), 4u) << first.err;
 
   {
@@ -217,7 +212,8 @@ TEST(ImportFolders, EveryGoodFileInEveryBadOneNamedAndRerunsAddNothing) {
                    testing::quoted(scratch / "some.db") + " -q",
                scratch);
   EXPECT_EQ(some.status, 1);
-  EXPECT_EQ(count(some.err, "unknown label 'jazz'"), 3u) << some.err;  // jazz.00000, empty, header_only
+  EXPECT_EQ(testing::occurrences(some.err, "unknown label 'jazz'"), 3u)
+      << some.err;  // jazz.00000, empty, header_only
   EXPECT_EQ(Catalog::open(scratch / "some.db").track_count(), 6u);
 }
 
@@ -244,15 +240,20 @@ TEST(ImportFma, ThreeHeaderRowsSubsetsAndBadRows) {
   EXPECT_EQ(small.status, 1) << small.err;
   EXPECT_NE(small.out.find("import fma: 11 rows: 5 added"), std::string::npos) << small.out;
   EXPECT_NE(small.out.find("4 failed, 2 outside subset small"), std::string::npos) << small.out;
-  EXPECT_EQ(count(small.err, "tracks.csv:"), 4u) << small.err;
+  EXPECT_EQ(testing::occurrences(small.err, "tracks.csv:"), 4u) << small.err;
   EXPECT_EQ(line_count(small.err), 4u) << small.err;
-  EXPECT_EQ(count(small.err, "(track 140): no top genre"), 1u) << small.err;
-  EXPECT_EQ(count(small.err, "(track 141): no audio file " + (audio / "000" / "000141.mp3").string()), 1u)
+  EXPECT_EQ(testing::occurrences(small.err, "(track 140): no top genre"), 1u) << small.err;
+  EXPECT_EQ(testing::occurrences(small.err,
+                                 "(track 141): no audio file " + (audio / "000" / "000141.mp3").string()),
+            1u)
       << small.err;
-  EXPECT_EQ(
-      count(small.err, "(track 148): " + (audio / "000" / "000148.mp3").string() + ": not an audio file"), 1u)
+  EXPECT_EQ(testing::occurrences(
+                small.err, "(track 148): " + (audio / "000" / "000148.mp3").string() + ": not an audio file"),
+            1u)
       << small.err;
-  EXPECT_EQ(count(small.err, "(track 1003): " + (audio / "001" / "001003.mp3").string() + ": empty file"), 1u)
+  EXPECT_EQ(testing::occurrences(small.err,
+                                 "(track 1003): " + (audio / "001" / "001003.mp3").string() + ": empty file"),
+            1u)
       << small.err;
 
   {
@@ -341,8 +342,10 @@ TEST(ImportCsv, GoodRowsInBadRowsNamedByLine) {
       "list.csv:11 (audio/a.wav): listed twice (also list.csv:2 (audio/a.wav))",
       "list.csv:12: 2 fields, the header has 7",
   };
-  for (const auto& line : bad) EXPECT_EQ(count(run.err, "error: " + line), 1u) << line << " in:\n" << run.err;
-  EXPECT_EQ(count(run.err, "note: " + (dir / "list.csv").string() + ": column 'mood' ignored"), 1u)
+  for (const auto& line : bad)
+    EXPECT_EQ(testing::occurrences(run.err, "error: " + line), 1u) << line << " in:\n" << run.err;
+  EXPECT_EQ(testing::occurrences(run.err, "note: " + (dir / "list.csv").string() + ": column 'mood' ignored"),
+            1u)
       << run.err;
   EXPECT_EQ(line_count(run.err), 9u) << run.err;
 
@@ -381,11 +384,14 @@ TEST(ImportAlbums, AlbumOrderTrackNumbersAndTitles) {
       scratch);
   EXPECT_EQ(run.status, 1) << run.err;
   EXPECT_NE(run.out.find("import albums: 6 files: 5 added"), std::string::npos) << run.out;
-  EXPECT_EQ(count(run.err, "error: " + (root / "1969 - Abbey Road" / "16 - The End.mp3").string() +
-                               ": not an audio file"),
+  EXPECT_EQ(
+      testing::occurrences(run.err, "error: " + (root / "1969 - Abbey Road" / "16 - The End.mp3").string() +
+                                        ": not an audio file"),
+      1u)
+      << run.err;
+  EXPECT_EQ(testing::occurrences(run.err, "note: " + (root / "Empty Album").string() + ": no audio files"),
             1u)
       << run.err;
-  EXPECT_EQ(count(run.err, "note: " + (root / "Empty Album").string() + ": no audio files"), 1u) << run.err;
 
   const Catalog catalog = Catalog::open(db);
   expect_complete_rows(catalog);
@@ -626,7 +632,9 @@ TEST(Extract, BadAudioIsRecordedAsFailedAndTheRunGoesOn) {
   const ProgramRun run = tunelens("extract --catalog " + testing::quoted(db) + " -q -j2", scratch);
   EXPECT_EQ(run.status, 1);
   EXPECT_NE(run.out.find("4 tracks: 3 computed, 0 already done, 1 failed"), std::string::npos) << run.out;
-  EXPECT_EQ(count(run.err, "error: " + fs::weakly_canonical(damaged).string() + ": not an audio file"), 1u)
+  EXPECT_EQ(testing::occurrences(run.err,
+                                 "error: " + fs::weakly_canonical(damaged).string() + ": not an audio file"),
+            1u)
       << run.err;
   EXPECT_EQ(line_count(run.err), 1u) << run.err;
   {
@@ -705,7 +713,7 @@ TEST(Extract, FeaturesEqualTheFeaturesCommandAndConfigsAreKeptApart) {
 
   const ProgramRun info = tunelens("dataset info --catalog " + testing::quoted(db), scratch);
   EXPECT_EQ(info.status, 0) << info.err;
-  EXPECT_EQ(count(info.out, "features "), 3u) << info.out;
+  EXPECT_EQ(testing::occurrences(info.out, "features "), 3u) << info.out;
   EXPECT_NE(info.out.find(
                 "2 done, 0 failed, 0 missing; sr 22050, n_fft 2048, hop 512, 64 mels 0-8000 Hz, dB ref-max "
                 "top 80, float16"),

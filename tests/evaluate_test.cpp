@@ -182,20 +182,14 @@ TEST_F(Evaluate, ClassifyNamesBadFilesAndGoesOn) {
   EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 2) << csv.out;
 }
 
-std::size_t occurrences(const std::string& text, const std::string& part) {
-  std::size_t n = 0;
-  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
-  return n;
-}
-
 TEST_F(Evaluate, TrainingWroteLearningCurvesAndItsReport) {
   // 15 epochs, four series (train and validation, loss and accuracy): one point each.
   const std::string curves = testing::read_bytes(fs::path(model().string() + ".curves.svg"));
-  EXPECT_EQ(occurrences(curves, "<circle"), 60u) << curves.substr(0, 400);
+  EXPECT_EQ(testing::occurrences(curves, "<circle"), 60u) << curves.substr(0, 400);
   EXPECT_NE(curves.find("validation accuracy: epoch 15 = "), std::string::npos);
   const std::string html = testing::read_bytes(scratch() / "train.html");
   EXPECT_NE(html.find("<title>Training: tones.tlm</title>"), std::string::npos);
-  EXPECT_EQ(occurrences(html, " (best)</td>"), 1u);
+  EXPECT_EQ(testing::occurrences(html, " (best)</td>"), 1u);
   EXPECT_NE(html.find("<th>network.name</th><td>shortchunk</td>"), std::string::npos) << html;
   EXPECT_NE(html.find("<th>seed</th><td>7</td>"), std::string::npos);
   EXPECT_NE(html.find("<th>classes</th><td>[&quot;high&quot;,&quot;low&quot;,&quot;mid&quot;]</td>"),
@@ -213,9 +207,9 @@ TEST_F(Evaluate, ReportChartsAndIndexShowEveryGenre) {
   ASSERT_EQ(run.status, 0) << run.out << run.err;
   const std::string html = testing::read_bytes(page);
   for (const char* genre : {"high", "low", "mid"})
-    EXPECT_EQ(occurrences(html, std::string("<tr><td>") + genre + "</td>"), 4u)
-        << genre;                                             // report, errors; 2 levels
-  EXPECT_EQ(occurrences(html, "<rect class=\"cell\""), 18u);  // 3 x 3 per level
+    EXPECT_EQ(testing::occurrences(html, std::string("<tr><td>") + genre + "</td>"), 4u)
+        << genre;                                                      // report, errors; 2 levels
+  EXPECT_EQ(testing::occurrences(html, "<rect class=\"cell\""), 18u);  // 3 x 3 per level
   EXPECT_NE(html.find("<a href=\"../train.html\">Training: tones.tlm</a>"), std::string::npos);
   std::size_t files = 0;
   for (const auto& entry : fs::directory_iterator(charts)) {
@@ -223,7 +217,9 @@ TEST_F(Evaluate, ReportChartsAndIndexShowEveryGenre) {
     ++files;
   }
   EXPECT_EQ(files, 8u);
-  EXPECT_EQ(occurrences(testing::read_bytes(charts / "windows-confusion.svg"), "<rect class=\"cell\""), 9u);
+  EXPECT_EQ(
+      testing::occurrences(testing::read_bytes(charts / "windows-confusion.svg"), "<rect class=\"cell\""),
+      9u);
 
   const ProgramRun index =
       tunelens("report index --out " + testing::quoted(scratch() / "index.html") + " " +

@@ -65,12 +65,6 @@ std::vector<fs::path> hnsw_files(const fs::path& catalog_file) {
   return files;
 }
 
-std::size_t count(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
-  return n;
-}
-
 class Ingest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -85,8 +79,10 @@ class Ingest : public ::testing::Test {
     testing::write_noisy_tone(s / "data/new/later_mid.wav", 1250.0, 202);
     testing::write_bytes(s / "data/new/broken.wav", "RIFF not really a wave file at all");
     fs::copy_file(s / "data/low/low1.wav", s / "data/new/copy_of_low1.wav");
-    // A copy of the indexed catalog (taken before any ingest) for the HNSW tests.
+    // Copies of the indexed catalog (taken before any ingest) for the HNSW tests and the tags test, so that
+    // no test depends on what another ingested (all of them may run in one process).
     fs::copy_file(s / "tones.catalog", s / "hnsw.catalog");
+    fs::copy_file(s / "tones.catalog", s / "tags.catalog");
 
     vectors_before_ = new std::map<std::string, std::string>(vector_rows(s / "tones.catalog"));
     features_before_ = new std::map<std::string, std::string>(feature_files(s / "tones.catalog"));
@@ -175,15 +171,15 @@ TEST_F(Ingest, NewFilesBecomeTracksWithFeaturesPredictionsAndVectors) {
 // A tagged file keeps its tags: the title, artist, album, year and track number a music player shows.
 TEST_F(Ingest, TagsGiveTitleArtistAlbumYearAndTrack) {
   fs::copy_file(testing::data_path("formats/tagged.flac"), scratch() / "data/new/track02.flac");
-  const ProgramRun run = ingest(quoted(scratch() / "data/new/track02.flac") + " -k 0", "hnsw.catalog");
+  const ProgramRun run = ingest(quoted(scratch() / "data/new/track02.flac") + " -k 0", "tags.catalog");
   ASSERT_EQ(run.status, 0) << run.out << run.err;
-  const auto track = Catalog::open(scratch() / "hnsw.catalog").find_track(std::string("new/track02.flac"));
+  const auto track = Catalog::open(scratch() / "tags.catalog").find_track(std::string("new/track02.flac"));
   ASSERT_TRUE(track);
-  EXPECT_EQ(track->title, "Été – Nocturne");
-  EXPECT_EQ(track->artist, "Trio Aurora");
-  EXPECT_EQ(track->album, "Music for Piano");
-  EXPECT_EQ(track->year, 1957);
-  EXPECT_EQ(track->track_number, 2);
+  EXPECT_EQ(track->title, testing::TaggedFixture::title);
+  EXPECT_EQ(track->artist, testing::TaggedFixture::artist);
+  EXPECT_EQ(track->album, testing::TaggedFixture::album);
+  EXPECT_EQ(track->year, testing::TaggedFixture::year);
+  EXPECT_EQ(track->track_number, testing::TaggedFixture::track);
 }
 
 TEST_F(Ingest, ExistingTracksVectorsAndFeatureFilesAreByteIdentical) {
@@ -205,8 +201,8 @@ TEST_F(Ingest, ExistingTracksVectorsAndFeatureFilesAreByteIdentical) {
 }
 
 TEST_F(Ingest, ABadFileIsNamedOnceAndTheOthersAreIngested) {
-  EXPECT_EQ(count(first_->err, "broken.wav"), 1u) << first_->err;
-  EXPECT_EQ(count(first_->err, "tunelens ingest: error"), 1u) << first_->err;
+  EXPECT_EQ(testing::occurrences(first_->err, "broken.wav"), 1u) << first_->err;
+  EXPECT_EQ(testing::occurrences(first_->err, "tunelens ingest: error"), 1u) << first_->err;
   const auto line = first_->err.find("tunelens ingest: error: ");
   ASSERT_NE(line, std::string::npos) << first_->err;
   EXPECT_NE(first_->err.find("broken.wav", line), std::string::npos) << first_->err;
@@ -264,7 +260,7 @@ TEST_F(Ingest, SavedHnswIndexIsLoadedUpdatedAndRebuiltWhenStale) {
   ASSERT_EQ(files.size(), 2u) << index.out;
   EXPECT_TRUE(files[0].filename().string().ends_with(".embedding.cosine.hnsw")) << files[0];
   EXPECT_TRUE(files[1].filename().string().ends_with(".probs.sqeuclidean.hnsw")) << files[1];
-  EXPECT_EQ(count(index.out, "15 vectors (built)"), 2u) << index.out;
+  EXPECT_EQ(testing::occurrences(index.out, "15 vectors (built)"), 2u) << index.out;
   EXPECT_EQ(load_index(files[0])->size(), 15u);
 
   // similar loads it (auto: a saved file exists) and says so.
@@ -291,7 +287,7 @@ TEST_F(Ingest, SavedHnswIndexIsLoadedUpdatedAndRebuiltWhenStale) {
   testing::write_bytes(files[0], bytes);
   const ProgramRun damaged = similar("'low tone 0' -k 3", "hnsw.catalog");
   ASSERT_EQ(damaged.status, 0) << damaged.err;
-  EXPECT_EQ(count(damaged.err, "\n"), 1u) << damaged.err;
+  EXPECT_EQ(testing::occurrences(damaged.err, "\n"), 1u) << damaged.err;
   EXPECT_NE(damaged.err.find("rebuilt from the catalog's 16 vectors"), std::string::npos) << damaged.err;
   EXPECT_NE(damaged.out.find("hnsw index of 16 tracks"), std::string::npos) << damaged.out;
   EXPECT_EQ(load_index(files[0])->size(), 16u);
@@ -309,7 +305,7 @@ TEST_F(Ingest, SavedHnswIndexIsLoadedUpdatedAndRebuiltWhenStale) {
   const ProgramRun rebuilt = similar("'low tone 0' -k 3", "hnsw.catalog");
   ASSERT_EQ(rebuilt.status, 0) << rebuilt.err;
   EXPECT_NE(rebuilt.err.find("1 of its vectors are not in the catalog"), std::string::npos) << rebuilt.err;
-  EXPECT_EQ(count(rebuilt.err, "\n"), 1u) << rebuilt.err;
+  EXPECT_EQ(testing::occurrences(rebuilt.err, "\n"), 1u) << rebuilt.err;
   EXPECT_FALSE(load_index(files[0])->contains(999));
 
   // The same tracks as exact search.

@@ -11,18 +11,12 @@
 namespace tunelens::report {
 namespace {
 
-std::size_t count(const std::string& text, const std::string& part) {
-  std::size_t n = 0;
-  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
-  return n;
-}
-
 TEST(Charts, ScatterMapHasOneMarkPerPointWithEscapedTitles) {
   std::vector<MapPoint> points;
   for (int i = 0; i < 17; ++i) points.push_back({double(i), double(i % 5), "Song <" + std::to_string(i) + "> & co", "Album " + std::to_string(i % 3), (i % 3) / 2.0});
   const std::string svg = scatter_map("Songs", points);
-  EXPECT_EQ(count(svg, "class=\"mark\""), 17u);
-  EXPECT_EQ(count(svg, "data-title=\"Song &lt;3&gt; &amp; co\""), 1u);
+  EXPECT_EQ(testing::occurrences(svg, "class=\"mark\""), 17u);
+  EXPECT_EQ(testing::occurrences(svg, "data-title=\"Song &lt;3&gt; &amp; co\""), 1u);
   EXPECT_EQ(svg.find("<3>"), std::string::npos);  // nothing unescaped
   for (const char* album : {"Album 0", "Album 1", "Album 2"}) EXPECT_NE(svg.find(album), std::string::npos);
 }
@@ -37,12 +31,13 @@ TEST(Charts, HeatmapWritesEveryCountAndBarsTheirValues) {
 
 TEST(Charts, LineStackedAndTimelineChartsDrawTheirData) {
   const std::string lines = line_chart("Loss", "epoch", "loss", {{"train", {1, 2, 3}, {1.0, 0.5, 0.25}}, {"val", {1, 2, 3}, {1.2, 0.9, 0.8}}});
-  EXPECT_EQ(count(lines, "<path"), 2u);
-  EXPECT_EQ(count(lines, "<circle"), 6u);
+  EXPECT_EQ(testing::occurrences(lines, "<path"), 2u);
+  EXPECT_EQ(testing::occurrences(lines, "<circle"), 6u);
   const std::string stacked = stacked_bars("Albums", {"A", "B"}, {"rock", "pop"}, {{0.75, 0.25}, {0.1, 0.9}});
   EXPECT_NE(stacked.find("rock 75%"), std::string::npos);
   const std::string time = timeline("Song", {0, 24, 48}, {"rock", "pop"}, {{1, 0}, {0.5, 0.5}, {0, 1}});
-  EXPECT_EQ(count(time, "<rect") - count(time, "width=\"10\" height=\"10\""), 4u);  // non-zero shares, legend aside
+  EXPECT_EQ(testing::occurrences(time, "<rect") - testing::occurrences(time, "width=\"10\" height=\"10\""),
+            4u);  // non-zero shares, legend aside
 }
 
 TEST(HtmlPage, IsSelfContainedAndWritten) {
@@ -66,8 +61,8 @@ TEST(HtmlPage, HasOneTooltipScriptAndElementWhateverItHolds) {
   for (int i = 0; i < 3; ++i) page.figure(bar_chart("F1", {"rock", "jazz"}, {0.5, 0.25}));
   page.figure(scatter_map("Songs", {{0, 0, "a", "A", 0}, {1, 1, "b", "B", 1}}));
   const std::string html = page.html();
-  EXPECT_EQ(count(html, "<script"), 1u);
-  EXPECT_EQ(count(html, "id=\"tooltip\""), 1u);
+  EXPECT_EQ(testing::occurrences(html, "<script"), 1u);
+  EXPECT_EQ(testing::occurrences(html, "id=\"tooltip\""), 1u);
   EXPECT_NE(html.find("getElementById('tooltip')"), std::string::npos);
   EXPECT_NE(html.find("closest('[data-title]')"), std::string::npos);  // any mark, not only the map's
   EXPECT_NE(html.find("@media print"), std::string::npos);
@@ -75,7 +70,7 @@ TEST(HtmlPage, HasOneTooltipScriptAndElementWhateverItHolds) {
 
 TEST(Charts, EveryMarkWithAValueCarriesItsHoverText) {
   const std::string bars = bar_chart("F1", {"rock", "jazz"}, {0.5, 0.25});
-  EXPECT_EQ(count(bars, "data-title="), 2u);
+  EXPECT_EQ(testing::occurrences(bars, "data-title="), 2u);
   EXPECT_NE(bars.find("data-title=\"jazz: 0.25\""), std::string::npos) << bars;
   const std::string lines = line_chart("Loss", "epoch", "loss", {{"val", {1, 2}, {0.5, 0.25}}});
   EXPECT_NE(lines.find("data-title=\"val: epoch 2 = 0.25\""), std::string::npos) << lines;
@@ -89,8 +84,8 @@ TEST(Charts, HeatmapHasOneCellPerPairOfClasses) {
   const std::vector<std::string> classes = {"a", "b", "c", "d"};
   std::vector<std::vector<double>> counts(4, std::vector<double>(4, 1.0));
   const std::string svg = heatmap("Confusion", classes, classes, counts, "truth", "predicted");
-  EXPECT_EQ(count(svg, "<rect class=\"cell\""), 16u);
-  EXPECT_EQ(count(svg, "data-title=\"c → b: 1 (25%)\""), 1u);
+  EXPECT_EQ(testing::occurrences(svg, "<rect class=\"cell\""), 16u);
+  EXPECT_EQ(testing::occurrences(svg, "data-title=\"c → b: 1 (25%)\""), 1u);
 }
 
 TEST(HtmlPage, NavigationLinksSiblingPagesAndIndexReadsThemBack) {
@@ -130,22 +125,22 @@ TEST(TrainingReport, LearningCurvesHaveOnePointPerEpochAndSeries) {
   const auto charts = learning_curve_charts(epochs(7, true));
   ASSERT_EQ(charts.size(), 2u);
   for (const auto& chart : charts) {
-    EXPECT_EQ(count(chart, "<circle"), 14u);  // train and validation
-    EXPECT_EQ(count(chart, "<path"), 2u);
+    EXPECT_EQ(testing::occurrences(chart, "<circle"), 14u);  // train and validation
+    EXPECT_EQ(testing::occurrences(chart, "<path"), 2u);
   }
   EXPECT_NE(charts[0].find("validation loss: epoch 7 = 0.2143"), std::string::npos);
   EXPECT_NE(charts[1].find("train accuracy: epoch 3 = 0.3"), std::string::npos);
   // Without a validation part only the training series are drawn.
   for (const auto& chart : learning_curve_charts(epochs(5, false))) {
-    EXPECT_EQ(count(chart, "<circle"), 5u);
+    EXPECT_EQ(testing::occurrences(chart, "<circle"), 5u);
     EXPECT_EQ(chart.find("validation"), std::string::npos);
   }
   // The standalone file: both charts, one below the other, in one SVG document.
   const std::string svg = learning_curves_svg(epochs(7, true));
   EXPECT_EQ(svg.rfind("<?xml", 0), 0u);
-  EXPECT_EQ(count(svg, "<circle"), 28u);
-  EXPECT_EQ(count(svg, "<svg"), 3u);
-  EXPECT_EQ(count(svg, "</svg>"), 3u);
+  EXPECT_EQ(testing::occurrences(svg, "<circle"), 28u);
+  EXPECT_EQ(testing::occurrences(svg, "<svg"), 3u);
+  EXPECT_EQ(testing::occurrences(svg, "</svg>"), 3u);
   EXPECT_NE(svg.find("<svg x=\"0\" y=\"326\""), std::string::npos) << svg.substr(0, 600);
 }
 
@@ -196,16 +191,16 @@ class EvaluationReport : public ::testing::Test {
 TEST_F(EvaluationReport, PageHasEveryClassHeatmapsAndMistakes) {
   const std::string html = evaluation_page(evaluation).html();
   for (const auto& name : {"blues", "classical", "hip-hop &amp; rap", "jazz", "rock"})
-    EXPECT_EQ(count(html, std::string("<tr><td>") + name + "</td>"), 4u)
-        << name;                                             // report and errors, per level
-  EXPECT_EQ(count(html, "<rect class=\"cell\""), 2u * 25u);  // tracks and windows
+    EXPECT_EQ(testing::occurrences(html, std::string("<tr><td>") + name + "</td>"), 4u)
+        << name;                                                            // report and errors, per level
+  EXPECT_EQ(testing::occurrences(html, "<rect class=\"cell\""), 2u * 25u);  // tracks and windows
   EXPECT_NE(html.find("<td>Song number 0</td>"), std::string::npos);
   EXPECT_NE(html.find("Most confident mistakes (tracks)"), std::string::npos);
   EXPECT_NE(html.find("Most confident mistakes (windows)"), std::string::npos);
   EXPECT_NE(html.find("<tr><td>Song number 1</td><td>23.8 s</td>"), std::string::npos) << html;
   EXPECT_NE(html.find("top-3"), std::string::npos);
   EXPECT_NE(html.find("blues 2 (100%)"), std::string::npos) << html;  // rock's errors all go to blues
-  EXPECT_EQ(count(html, "<script"), 1u);
+  EXPECT_EQ(testing::occurrences(html, "<script"), 1u);
 }
 
 TEST_F(EvaluationReport, ChartsAreStandaloneSvgFilesPerLevel) {
@@ -216,8 +211,8 @@ TEST_F(EvaluationReport, ChartsAreStandaloneSvgFilesPerLevel) {
     EXPECT_EQ(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0), 0u) << name;
   }
   EXPECT_EQ(charts[0].first, "tracks-confusion.svg");
-  EXPECT_EQ(count(charts[0].second, "<rect class=\"cell\""), 25u);
-  EXPECT_EQ(count(charts[1].second, "data-title="), 5u);  // F1 per class
+  EXPECT_EQ(testing::occurrences(charts[0].second, "<rect class=\"cell\""), 25u);
+  EXPECT_EQ(testing::occurrences(charts[1].second, "data-title="), 5u);  // F1 per class
 }
 
 }  // namespace

@@ -170,16 +170,7 @@ TEST_F(Similar, JsonAndCsvFormatsParse) {
 
   const ProgramRun csv = similar("'low tone 0' -k 3 --format csv");
   ASSERT_EQ(csv.status, 0) << csv.out << csv.err;
-  std::istringstream lines(csv.out);
-  std::string line;
-  std::vector<std::vector<std::string>> rows;
-  while (std::getline(lines, line)) {
-    std::vector<std::string> fields;
-    std::istringstream cells(line);
-    std::string field;
-    while (std::getline(cells, field, ',')) fields.push_back(field);
-    rows.push_back(fields);
-  }
+  const std::vector<std::vector<std::string>> rows = testing::csv_rows(csv.out);
   ASSERT_EQ(rows.size(), 4u) << csv.out;
   EXPECT_EQ(rows[0], (std::vector<std::string>{"rank", "id", "distance", "title", "artist", "album", "label",
                                                "path"}));

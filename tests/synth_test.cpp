@@ -61,34 +61,8 @@ double rms_db(const std::vector<float>& x) {
   return 10.0 * std::log10(std::max(e / std::max<std::size_t>(x.size(), 1), 1e-20));
 }
 
-std::vector<std::string> split_csv_line(const std::string& line) {
-  std::vector<std::string> fields(1);
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"')
-        fields.back() += '"', ++i;
-      else if (c == '"')
-        quoted = false;
-      else
-        fields.back() += c;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      fields.emplace_back();
-    } else {
-      fields.back() += c;
-    }
-  }
-  return fields;
-}
-
 std::vector<std::vector<std::string>> read_csv(const fs::path& path) {
-  std::istringstream in(testing::read_bytes(path));
-  std::vector<std::vector<std::string>> rows;
-  for (std::string line; std::getline(in, line);) rows.push_back(split_csv_line(line));
-  return rows;
+  return testing::csv_rows(testing::read_bytes(path));
 }
 
 // Rate, channels and frames from the header tunelens::write_wav writes.

@@ -2,16 +2,16 @@
 #pragma once
 
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 
 #include <cctype>
-#include <cstdlib>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <span>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -52,6 +52,52 @@ class ScratchDir {
 
  private:
   std::filesystem::path path_;
+};
+
+// How many times `part` occurs in `text` (a match may overlap the one before).
+inline std::size_t occurrences(const std::string& text, const std::string& part) {
+  std::size_t n = 0;
+  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+  return n;
+}
+
+// The cells of one CSV line (RFC 4180 quotes), and the rows of a CSV text: for checking what tunelens writes.
+inline std::vector<std::string> csv_cells(const std::string& line) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"')
+        fields.back() += '"', ++i;
+      else if (c == '"')
+        quoted = false;
+      else
+        fields.back() += c;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.emplace_back();
+    } else {
+      fields.back() += c;
+    }
+  }
+  return fields;
+}
+inline std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<std::vector<std::string>> rows;
+  for (std::string line; std::getline(in, line);) rows.push_back(csv_cells(line));
+  return rows;
+}
+
+// The tags of tests/data/formats/tagged.{mp3,flac,ogg} (tests/data/formats/make.sh).
+struct TaggedFixture {
+  static constexpr const char* title = "Été – Nocturne";
+  static constexpr const char* artist = "Trio Aurora";
+  static constexpr const char* album = "Music for Piano";
+  static constexpr int year = 1957;
+  static constexpr int track = 2;
 };
 
 inline std::string read_bytes(const std::filesystem::path& path) {
