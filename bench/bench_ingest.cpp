@@ -312,9 +312,10 @@ int main(int argc, char** argv) {
                         [&](const cli::IngestedFile& file) { added = file; });
       const double ingested = now_seconds() - start;
       naive_ids = naive_nearest(copy, key, added.track, 10);
+      const double total = now_seconds() - start;
       if (round >= 0) {
-        baseline.push_back(now_seconds() - start);
-        naive_neighbours.push_back(now_seconds() - start - ingested);
+        baseline.push_back(total);
+        naive_neighbours.push_back(total - ingested);
         ingest_only.push_back(ingested);
       }
     }
