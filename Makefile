@@ -1,5 +1,5 @@
 # The two commands of the README, and a few more for developers.
-#   make demo   install what is needed, build, run tunelens on the bundled samples
+#   make demo   install what is needed, build, run the whole system on music it generates (scripts/demo.sh)
 #   make test   install what is needed, build, run every test
 PRESET ?= release
 BUILD  := build/$(PRESET)

@@ -43,6 +43,14 @@ songs=$(grep -c '"song":' "$report/map.json" || true)
 ratio=$(awk -v s="$share" -v r="$random" 'BEGIN { printf "%.2f", (r > 0 ? s / r : 0) }')
 percent() { awk -v x="$1" 'BEGIN { printf "%.1f %%", 100 * x }'; }
 
+# A command as the document shows it: the paths of this run replaced by the script's argument names.
+shown() {
+  local line="$*"
+  line=${line//"$model"/MODEL}
+  line=${line//"$out"/OUT_DIR}
+  printf '%s' "${line//"$tunelens"/TUNELENS}"
+}
+
 mkdir -p "$docs"
 cp "$report/map.png" "$docs/album-map.png"
 model_line=$("$tunelens" model info "$model" 2>/dev/null | sed -n 's/^network *//p' || true)
@@ -66,15 +74,15 @@ took ${elapsed} s.
 
 ![The song map: one dot per song, coloured by album from dark (first) to light (last) in release order](album-map.png)
 
-The interactive map (song and album on hover) is in \`$report/report.html\`.
+The interactive map (song and album on hover) is in \`OUT_DIR/report/report.html\`.
 
 Reproduce:
 
 \`\`\`sh
 scripts/album_map.sh TUNELENS MODEL OUT_DIR
 # which runs
-${synth[*]}
-${analyze[*]}
+$(shown "${synth[@]}")
+$(shown "${analyze[@]}")
 \`\`\`
 EOF
 echo "album share $(percent "$share") vs random $(percent "$random"): ${ratio}x -> $docs/album-map.md"
