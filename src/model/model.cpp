@@ -21,11 +21,12 @@ struct Model::Impl {
 
 namespace model {
 
-Outputs infer(Network& network, const torch::Tensor& inputs) {
+Outputs infer(Network& network, const torch::Tensor& inputs, bool multi_label) {
   torch::InferenceMode guard;
   Outputs out;
   out.embeddings = network.features(inputs);
-  out.probabilities = torch::softmax(network.classify(out.embeddings), 1);
+  const torch::Tensor logits = network.classify(out.embeddings);
+  out.probabilities = multi_label ? torch::sigmoid(logits) : torch::softmax(logits, 1);
   return out;
 }
 
@@ -137,7 +138,7 @@ WindowPredictions Model::predict_windows(const std::vector<Spectrogram>& windows
                                              {static_cast<std::int64_t>(n), 1, static_cast<std::int64_t>(format.input_rows()),
                                               static_cast<std::int64_t>(format.input_frames())},
                                              torch::kFloat32);
-    const Outputs outputs = infer(*impl.network, x.to(impl.device));
+    const Outputs outputs = infer(*impl.network, x.to(impl.device), impl.info.multi_label);
     const torch::Tensor p = outputs.probabilities.to(torch::kCPU).contiguous();
     const torch::Tensor e = outputs.embeddings.to(torch::kCPU, torch::kFloat32).contiguous();
     std::copy_n(p.data_ptr<float>(), n * out.classes, out.probabilities.begin() + static_cast<std::ptrdiff_t>(begin * out.classes));

@@ -10,6 +10,9 @@
 //                 (Won et al. 2020, "Evaluation of CNN-based automatic music tagging models"); the default
 //   mfcc-linear   a baseline: softmax regression on per-window MFCC statistics (mean and spread per coefficient)
 //   torchscript   a TorchScript feature extractor exported from PyTorch (--backbone FILE.pt) with a new head
+//   fcn, crnn, musicnn  the music-tagging networks of Won et al. 2020 (FCN: Choi 2016, CRNN: Choi 2017, Musicnn:
+//                 Pons 2018), with the parameter names of the authors' state dicts; shipped pretrained on real music
+//                 (models/, see ShippedNetwork) and usable as backbones for a new head (train --backbone NAME)
 //
 // The model file is one file holding everything needed to classify new audio the way the model was trained:
 //
@@ -77,9 +80,11 @@ void parse_feature_parameters(const std::string& parameters_json, FeatureConfig&
 
 // The network and its settings.
 struct NetworkSettings {
-  std::string name = "shortchunk";  // convpool, convconvpool, resnet, shortchunk, mfcc-linear, torchscript
+  std::string name = "shortchunk";  // convpool, convconvpool, resnet, shortchunk, mfcc-linear, torchscript,
+                                    // fcn, crnn, musicnn
   int depth = 18;                   // resnet: 10, 18, 34 or 50
-  int width = 0;                    // base channels (0: the network's own: resnet 64, shortchunk 128)
+  int width = 0;                    // base channels (0: the network's own: resnet 64, shortchunk 128, musicnn's
+                                    // back end 64)
   double dropout = 0.5;             // before the last layer(s)
   int n_mfcc = 20;                  // mfcc-linear
 };
@@ -192,6 +197,8 @@ struct ModelInfo {
   std::size_t input_rows = 0, input_frames = 0;  // the network's input (rows: mel bands)
   std::size_t embedding_size = 0;                // of the penultimate layer
   std::size_t parameters = 0;                    // trainable values
+  bool multi_label = false;                      // tags: independent sigmoid outputs, not one softmax
+  std::string shipped;                           // the shipped network's name, when it is one (models/)
   std::string weights_hash;                      // 16 hex digits over every tensor's name, shape and values
   std::string metadata_json;                     // the whole metadata section, pretty-printed
 };
@@ -204,7 +211,7 @@ std::string describe(const ModelInfo& info);
 // What a model says about the windows of one spectrogram.
 struct WindowPredictions {
   std::size_t windows = 0, classes = 0, embedding_size = 0;
-  std::vector<float> probabilities;  // windows x classes, softmax per window
+  std::vector<float> probabilities;  // windows x classes: softmax per window (sigmoid per class for tags)
   std::vector<float> embeddings;     // windows x embedding_size: the penultimate layer
   // Mean of the windows' probabilities (the track's prediction); empty without windows.
   std::vector<float> mean_probabilities() const;
@@ -248,5 +255,27 @@ class Model {
 };
 
 std::string tunelens_version();
+
+// A pretrained network shipped with tunelens (models/networks.json; weights, licence and source beside it), usable
+// by name wherever a model file is taken: Model::load("jamendo-musicnn") builds the model from the state dict.
+struct ShippedNetwork {
+  std::string name;          // jamendo-musicnn, msd-fcn, ...
+  std::string architecture;  // fcn, crnn, musicnn
+  std::string collection;    // what it learnt from: MagnaTagATune, Million Song Dataset, MTG-Jamendo
+  std::filesystem::path weights;  // the authors' state dict, re-saved in PyTorch's zip format
+  std::vector<std::string> tags;  // outputs in order: independent sigmoid probabilities
+  std::size_t input_samples = 0;  // one input chunk (48,000 = 3 s or 464,000 = 29 s at 16 kHz)
+  FeatureSettings front_end;      // the features it takes (chunked by input_samples)
+};
+// The folder of shipped networks: $TUNELENS_MODELS when set, else the source tree's models/ (a build run in place),
+// else share/tunelens/models beside the installed program.
+std::filesystem::path shipped_networks_folder();
+// Every shipped network, in the manifest's order. Throws ModelError when the manifest cannot be read.
+std::vector<ShippedNetwork> shipped_networks();
+// The shipped network of that name, if there is one (a path with a folder or an extension never is).
+std::optional<ShippedNetwork> find_shipped_network(const std::string& name);
+// Checks that `model` is a model file or a shipped network's name before a command does any work. Throws ModelError
+// ("<model>: no such model file or shipped network").
+void require_model(const std::filesystem::path& model);
 
 }  // namespace tunelens

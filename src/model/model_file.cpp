@@ -122,7 +122,10 @@ void write_model_file(const fs::path& path, const ModelFile& file) {
 
 ModelFile read_model_file(const fs::path& path, bool metadata_only) {
   std::error_code ec;
-  if (!fs::exists(path, ec)) throw ModelError(path.string() + ": no such file");
+  if (!fs::exists(path, ec)) {
+    if (const auto shipped = find_shipped_network(path.string())) return shipped_model_file(*shipped);
+    throw ModelError(path.string() + ": no such model file or shipped network (tunelens model list shows them)");
+  }
   if (fs::is_directory(path, ec)) throw ModelError(path.string() + ": is a folder, not a model file");
   const std::uint64_t size = fs::file_size(path, ec);
   std::ifstream in(path, std::ios::binary);
@@ -205,12 +208,8 @@ nlohmann::json feature_config_json(const FeatureConfig& config) {
   };
 }
 
-FeatureConfig feature_config_from_json(const nlohmann::json& json) {
-  FeatureConfig config;
-  config.id = field<std::string>(json, "id", "");
-  if (json.contains("parameters") && json.at("parameters").is_object() && !json.at("parameters").empty())
-    config.parameters = json.at("parameters").dump();
-  FeatureSettings& s = config.settings;
+FeatureSettings feature_settings_from_json(const nlohmann::json& json) {
+  FeatureSettings s;
   s.mel.sample_rate = json.at("sample_rate").get<int>();
   s.mel.n_fft = json.at("n_fft").get<int>();
   s.mel.hop_length = json.at("hop_length").get<int>();
@@ -228,6 +227,15 @@ FeatureConfig feature_config_from_json(const nlohmann::json& json) {
   } catch (const FeatureError& error) {
     throw ModelError(std::string("unknown feature settings: ") + error.what());
   }
+  return s;
+}
+
+FeatureConfig feature_config_from_json(const nlohmann::json& json) {
+  FeatureConfig config;
+  config.id = field<std::string>(json, "id", "");
+  if (json.contains("parameters") && json.at("parameters").is_object() && !json.at("parameters").empty())
+    config.parameters = json.at("parameters").dump();
+  config.settings = feature_settings_from_json(json);
   config.window_frames = json.at("window_frames").get<std::size_t>();
   config.window_hop = field<std::size_t>(json, "window_hop", 0);
   const auto normalisation = parse_normalisation(field<std::string>(json, "normalisation", "minmax"));
@@ -271,6 +279,8 @@ ModelInfo model_info(const fs::path& path, const ModelFile& file) {
     info.embedding_size = meta.at("embedding_size").get<std::size_t>();
     info.parameters = meta.at("parameters").get<std::size_t>();
     info.weights_hash = field<std::string>(meta, "weights_hash", "");
+    info.multi_label = field<std::string>(meta, "output", "softmax") == "sigmoid";
+    if (meta.contains("shipped")) info.shipped = meta.at("shipped").at("name").get<std::string>();
     info.metadata_json = meta.dump(2);
   } catch (const nlohmann::json::exception& error) {
     throw ModelError(path.string() + ": damaged metadata: " + error.what());

@@ -32,12 +32,21 @@ ModelFile read_model_file(const std::filesystem::path& path, bool metadata_only 
 std::uint64_t fnv1a64(const void* data, std::size_t size, std::uint64_t hash = 0xcbf29ce484222325ull);
 std::string hex64(std::uint64_t value);
 
+// A shipped network (models/) as the model file it stands for: its state dict checked and loaded into the network,
+// the metadata saying how to feed it (its front end, one input chunk per window, sigmoid tags). Throws ModelError
+// naming the weights file.
+ModelFile shipped_model_file(const ShippedNetwork& shipped);
+// The features a shipped network takes (no weights read).
+FeatureConfig shipped_feature_config(const ShippedNetwork& shipped);
+
 // ModelInfo from a model file's metadata (and its weights section's hash). Throws ModelError naming the file.
 ModelInfo model_info(const std::filesystem::path& path, const ModelFile& file);
 
 // The feature configuration as metadata JSON, and back.
 nlohmann::json feature_config_json(const FeatureConfig& config);
 FeatureConfig feature_config_from_json(const nlohmann::json& json);
+// The feature settings part of it (also the shipped networks' front end in models/networks.json).
+FeatureSettings feature_settings_from_json(const nlohmann::json& json);
 nlohmann::json network_settings_json(const NetworkSettings& settings);
 NetworkSettings network_settings_from_json(const nlohmann::json& json);
 

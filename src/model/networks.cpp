@@ -485,11 +485,12 @@ std::shared_ptr<Network> make_network(const NetworkSettings& settings, std::size
     return std::make_shared<ShortChunk>(width, classes, settings.dropout);
   }
   if (name == "mfcc-linear") return std::make_shared<MfccLinear>(rows * frames, classes);
+  if (auto tagging = make_tagging_network(settings, rows, frames, classes)) return tagging;
   if (name == "torchscript") {
     if (torchscript.empty()) throw ModelError("the torchscript network needs a backbone (--backbone FILE.pt)");
     return std::make_shared<TorchScriptNetwork>(torchscript, rows, frames, classes, settings.dropout);
   }
-  throw ModelError("unknown network '" + name + "' (known: convpool, convconvpool, resnet, shortchunk, mfcc-linear)");
+  throw ModelError("unknown network '" + name + "' (known: convpool, convconvpool, resnet, shortchunk, mfcc-linear, fcn, crnn, musicnn)");
 }
 
 std::vector<std::string> copy_matching(Network& network, const NamedTensors& source) {

@@ -2,6 +2,8 @@
 // features() gives the penultimate layer, the embedding used for similarity.
 #pragma once
 
+#include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -46,6 +48,14 @@ class Network : public torch::nn::Module {
 // too small for the network, or a backbone that cannot be loaded or run.
 std::shared_ptr<Network> make_network(const NetworkSettings& settings, std::size_t rows, std::size_t frames,
                                       std::size_t classes, const std::string& torchscript = {});
+
+// The music-tagging networks (model/tagging_networks.cpp): fcn, crnn, musicnn; nullptr for another name.
+std::shared_ptr<Network> make_tagging_network(const NetworkSettings& settings, std::size_t rows, std::size_t frames,
+                                              std::size_t classes);
+// Copies a PyTorch state dict into the network: each of the network's tensors must be there with its shape; the
+// others must be front-end buffers ("spec.*"). Throws ModelError naming `file` and the first tensor that differs.
+void load_state_dict(Network& network, const std::map<std::string, torch::Tensor>& tensors,
+                     const std::filesystem::path& file);
 
 // The window length a network is trained on by default.
 std::size_t default_window_frames(const NetworkSettings& settings);

@@ -47,6 +47,7 @@ struct Outputs {
   torch::Tensor probabilities;  // [batch, classes]
   torch::Tensor embeddings;     // [batch, embedding]
 };
-Outputs infer(Network& network, const torch::Tensor& inputs);
+// Softmax over the classes, or with `multi_label` an independent sigmoid per class (tags).
+Outputs infer(Network& network, const torch::Tensor& inputs, bool multi_label = false);
 
 }  // namespace tunelens::model

@@ -1,0 +1,241 @@
+// The music-tagging networks of Won et al., "Evaluation of CNN-based automatic music tagging models" (SMC
+// 2020): FCN (Choi et al. 2016), CRNN (Choi et al. 2017) and Musicnn (Pons et al. 2018), written from the
+// published architecture so that the authors' trained state dicts load by name (models/README.md). Each takes
+// the log-mel [batch, 1, 96, frames] (16 kHz, n_fft 512, hop 256, HTK mels, 10·log10 without reference) and
+// starts with the stored BatchNorm over it ("spec_bn"); the mel front end itself is tunelens's
+// (src/features).
+#include <fmt/format.h>
+
+#include "model/networks.h"
+
+namespace tunelens::model {
+namespace {
+
+namespace nn = torch::nn;
+
+// conv 3 x 3 (same padding) → BatchNorm → ReLU → max-pool: one block of FCN and CRNN (the authors' Conv_2d).
+class TaggingConvBlockImpl : public nn::Module {
+ public:
+  TaggingConvBlockImpl(int in, int out, std::array<std::int64_t, 2> pooling)
+      : conv(register_module("conv", nn::Conv2d(nn::Conv2dOptions(in, out, 3).padding(1)))),
+        bn(register_module("bn", nn::BatchNorm2d(out))),
+        pooling_(pooling) {}
+  torch::Tensor forward(const torch::Tensor& x) {
+    return torch::max_pool2d(torch::relu(bn(conv(x))), {pooling_[0], pooling_[1]});
+  }
+  std::array<std::int64_t, 2> pooling() const { return pooling_; }
+  nn::Conv2d conv;
+  nn::BatchNorm2d bn;
+
+ private:
+  std::array<std::int64_t, 2> pooling_;
+};
+TORCH_MODULE(TaggingConvBlock);
+
+// The size a dimension has after each block's max-pool (floor division, as PyTorch's pooling).
+std::int64_t pooled_size(std::int64_t n, const std::vector<std::array<std::int64_t, 2>>& pooling, int axis) {
+  for (const auto& p : pooling) n /= p[static_cast<std::size_t>(axis)];
+  return n;
+}
+
+// Base of the three: the input BatchNorm, the convolution blocks, and the tag head (named as the state dicts
+// name it: "dense" for FCN and CRNN, "dense2" for Musicnn). block_of calls the head "head", as every tunelens
+// network does, so a new label set replaces it (train --backbone) and freezing counts it as the last block.
+class TaggingNetwork : public Network {
+ public:
+  std::string block_of(const std::string& name) const override {
+    const std::string block = Network::block_of(name);
+    return block == head_name_ ? "head" : block;
+  }
+
+ protected:
+  explicit TaggingNetwork(std::string head_name) : head_name_(std::move(head_name)) {
+    spec_bn = register_module("spec_bn", nn::BatchNorm2d(1));
+  }
+  nn::BatchNorm2d spec_bn{nullptr};
+  std::string head_name_;
+};
+
+// Inputs the networks were trained on have exactly 96 mel bands; the frame count is checked per network.
+void require_rows(const std::string& network, std::size_t rows, std::size_t needed) {
+  if (rows != needed)
+    throw ModelError(
+        fmt::format("{} takes {} mel bands (the HTK front end its weights were trained on), not {}", network,
+                    needed, rows));
+}
+
+class Fcn : public TaggingNetwork {
+ public:
+  Fcn(std::size_t rows, std::size_t frames, std::size_t classes, double dropout) : TaggingNetwork("dense") {
+    require_rows("fcn", rows, 96);
+    const std::vector<std::array<std::int64_t, 2>> pooling = {{2, 4}, {2, 4}, {2, 4}, {3, 5}, {4, 4}};
+    // The last block must leave one value per channel: the dense layer takes 64 inputs.
+    if (pooled_size(static_cast<std::int64_t>(frames), pooling, 1) != 1)
+      throw ModelError(
+          fmt::format("fcn takes windows of 1280 to 2559 frames (trained on 1813: 29 s), not {}", frames));
+    const std::array<std::pair<int, int>, 5> channels = {
+        {{1, 64}, {64, 128}, {128, 128}, {128, 128}, {128, 64}}};
+    for (std::size_t i = 0; i < channels.size(); ++i)
+      layers.push_back(register_module("layer" + std::to_string(i + 1),
+                                       TaggingConvBlock(channels[i].first, channels[i].second, pooling[i])));
+    drop = register_module("drop", nn::Dropout(dropout));
+    dense = register_module("dense", nn::Linear(64, static_cast<std::int64_t>(classes)));
+    embedding_size_ = 64;
+  }
+  torch::Tensor features(const torch::Tensor& input) override {
+    torch::Tensor x = spec_bn(input);
+    for (auto& layer : layers) x = layer(x);
+    return torch::flatten(x, 1);
+  }
+  torch::Tensor classify(const torch::Tensor& features) override { return dense(drop(features)); }
+
+  std::vector<TaggingConvBlock> layers;
+  nn::Dropout drop{nullptr};
+  nn::Linear dense{nullptr};
+};
+
+class Crnn : public TaggingNetwork {
+ public:
+  Crnn(std::size_t rows, std::size_t frames, std::size_t classes, double dropout) : TaggingNetwork("dense") {
+    require_rows("crnn", rows, 96);
+    const std::vector<std::array<std::int64_t, 2>> pooling = {{2, 2}, {3, 3}, {4, 4}, {4, 4}};
+    if (pooled_size(static_cast<std::int64_t>(frames), pooling, 1) < 1)
+      throw ModelError(
+          fmt::format("crnn takes windows of at least 96 frames (trained on 1813: 29 s), not {}", frames));
+    const std::array<std::pair<int, int>, 4> channels = {{{1, 64}, {64, 128}, {128, 128}, {128, 128}}};
+    for (std::size_t i = 0; i < channels.size(); ++i)
+      layers.push_back(register_module("layer" + std::to_string(i + 1),
+                                       TaggingConvBlock(channels[i].first, channels[i].second, pooling[i])));
+    layer5 = register_module("layer5", nn::GRU(nn::GRUOptions(128, 32).num_layers(2).batch_first(true)));
+    drop = register_module("drop", nn::Dropout(dropout));
+    dense = register_module("dense", nn::Linear(32, static_cast<std::int64_t>(classes)));
+    embedding_size_ = 32;
+  }
+  torch::Tensor features(const torch::Tensor& input) override {
+    torch::Tensor x = spec_bn(input);
+    for (auto& layer : layers) x = layer(x);
+    // [batch, 128, 1, steps] → [batch, steps, 128]; the GRU's output at the last step is the summary.
+    x = x.squeeze(2).permute({0, 2, 1}).contiguous();
+    const torch::Tensor sequence = std::get<0>(layer5(x));
+    return sequence.select(1, sequence.size(1) - 1);
+  }
+  torch::Tensor classify(const torch::Tensor& features) override { return dense(drop(features)); }
+
+  std::vector<TaggingConvBlock> layers;
+  nn::GRU layer5{nullptr};
+  nn::Dropout drop{nullptr};
+  nn::Linear dense{nullptr};
+};
+
+// Musicnn's front end: a vertical filter (timbre: a tall kernel over the bands, max over what is left of
+// them)...
+class VerticalFilterImpl : public nn::Module {
+ public:
+  VerticalFilterImpl(int out, std::int64_t height, std::int64_t width)
+      : conv(register_module("conv",
+                             nn::Conv2d(nn::Conv2dOptions(1, out, {height, width}).padding({0, width / 2})))),
+        bn(register_module("bn", nn::BatchNorm2d(out))) {}
+  torch::Tensor forward(const torch::Tensor& x) { return std::get<0>(torch::relu(bn(conv(x))).max(2)); }
+  nn::Conv2d conv;
+  nn::BatchNorm2d bn;
+};
+TORCH_MODULE(VerticalFilter);
+
+// ... and a horizontal one (temporal patterns: a long 1-D kernel over the mean of the bands).
+class HorizontalFilterImpl : public nn::Module {
+ public:
+  HorizontalFilterImpl(int out, std::int64_t length)
+      : conv(register_module("conv", nn::Conv1d(nn::Conv1dOptions(1, out, length).padding(length / 2)))),
+        bn(register_module("bn", nn::BatchNorm1d(out))) {}
+  torch::Tensor forward(const torch::Tensor& x) { return torch::relu(bn(conv(x.mean(2)))); }
+  nn::Conv1d conv;
+  nn::BatchNorm1d bn;
+};
+TORCH_MODULE(HorizontalFilter);
+
+// conv1d 7 (same padding) → BatchNorm → ReLU: Musicnn's back-end block (its max-pool is of size 1).
+class BackEndBlockImpl : public nn::Module {
+ public:
+  BackEndBlockImpl(int in, int out)
+      : conv(register_module("conv", nn::Conv1d(nn::Conv1dOptions(in, out, 7).padding(3)))),
+        bn(register_module("bn", nn::BatchNorm1d(out))) {}
+  torch::Tensor forward(const torch::Tensor& x) { return torch::relu(bn(conv(x))); }
+  nn::Conv1d conv;
+  nn::BatchNorm1d bn;
+};
+TORCH_MODULE(BackEndBlock);
+
+class Musicnn : public TaggingNetwork {
+ public:
+  // backend 64 and dense 200 for the MagnaTagATune and MTG-Jamendo weights (512 and 500 for the MSD's).
+  Musicnn(std::size_t rows, std::size_t classes, double dropout, int backend = 64, int dense = 200)
+      : TaggingNetwork("dense2") {
+    require_rows("musicnn", rows, 96);
+    layers = register_module("layers", nn::ModuleList());
+    // Kernel heights int(0.7 * 96) and int(0.4 * 96), as the authors computed them.
+    layers->push_back(VerticalFilter(204, 67, 7));
+    layers->push_back(VerticalFilter(204, 38, 7));
+    for (std::int64_t length : {129, 65, 33}) layers->push_back(HorizontalFilter(51, length));
+    constexpr int kFrontChannels = 2 * 204 + 3 * 51;  // 561
+    layer1 = register_module("layer1", BackEndBlock(kFrontChannels, backend));
+    layer2 = register_module("layer2", BackEndBlock(backend, backend));
+    layer3 = register_module("layer3", BackEndBlock(backend, backend));
+    dense1 = register_module("dense1", nn::Linear(2 * (kFrontChannels + 3 * backend), dense));
+    bn = register_module("bn", nn::BatchNorm1d(dense));
+    drop = register_module("drop", nn::Dropout(dropout));
+    dense2 = register_module("dense2", nn::Linear(dense, static_cast<std::int64_t>(classes)));
+    embedding_size_ = static_cast<std::size_t>(dense);
+  }
+  torch::Tensor features(const torch::Tensor& input) override {
+    const torch::Tensor x = spec_bn(input);
+    std::vector<torch::Tensor> front;
+    for (const auto& layer : *layers) front.push_back(forward_front(layer, x));
+    const torch::Tensor out = torch::cat(front, 1);
+    const torch::Tensor res1 = layer1(out);
+    const torch::Tensor res2 = layer2(res1) + res1;
+    const torch::Tensor res3 = layer3(res2) + res2;
+    const torch::Tensor all = torch::cat({out, res1, res2, res3}, 1);
+    const torch::Tensor pooled = torch::cat({std::get<0>(all.max(2)), all.mean(2)}, 1);
+    return torch::relu(bn(dense1(pooled)));
+  }
+  torch::Tensor classify(const torch::Tensor& features) override { return dense2(drop(features)); }
+  // dense1 and its BatchNorm are one block ("dense"), the pre-head layer.
+  std::string block_of(const std::string& name) const override {
+    const std::string block = TaggingNetwork::block_of(name);
+    return block == "dense1" || block == "bn" ? "dense" : block;
+  }
+  void freeze_statistics(const std::string& block) override {
+    if (block == "dense")
+      bn->eval();
+    else
+      Network::freeze_statistics(block);
+  }
+
+  nn::ModuleList layers{nullptr};
+  BackEndBlock layer1{nullptr}, layer2{nullptr}, layer3{nullptr};
+  nn::Linear dense1{nullptr};
+  nn::BatchNorm1d bn{nullptr};
+  nn::Dropout drop{nullptr};
+  nn::Linear dense2{nullptr};
+
+ private:
+  static torch::Tensor forward_front(const std::shared_ptr<nn::Module>& layer, const torch::Tensor& x) {
+    if (auto* vertical = layer->as<VerticalFilterImpl>()) return vertical->forward(x);
+    return layer->as<HorizontalFilterImpl>()->forward(x);
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<Network> make_tagging_network(const NetworkSettings& settings, std::size_t rows,
+                                              std::size_t frames, std::size_t classes) {
+  if (settings.name == "fcn") return std::make_shared<Fcn>(rows, frames, classes, settings.dropout);
+  if (settings.name == "crnn") return std::make_shared<Crnn>(rows, frames, classes, settings.dropout);
+  if (settings.name == "musicnn") {
+    const int backend = settings.width > 0 ? settings.width : 64;
+    return std::make_shared<Musicnn>(rows, classes, settings.dropout, backend, backend >= 512 ? 500 : 200);
+  }
+  return nullptr;
+}
+
+}  // namespace tunelens::model

@@ -1,0 +1,113 @@
+// The shipped pretrained networks (models/): loaded by name from the authors' state dicts, they give the
+// outputs the original PyTorch code gives on the same input (tests/data/pretrained, from
+// ../shared/pretrained/fixtures: the log-mel before spec_bn, the input of the last linear layer, and the 50
+// tag probabilities).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+
+#include "model/model.h"
+#include "model/model_file.h"
+#include "model/networks.h"
+#include "store/npy.h"
+#include "test_support.h"
+
+namespace tunelens {
+namespace {
+
+using namespace testing;
+
+const std::vector<std::string> kShipped = {"mtat-fcn", "mtat-crnn",   "mtat-musicnn", "msd-fcn",
+                                           "msd-crnn", "jamendo-fcn", "jamendo-crnn", "jamendo-musicnn"};
+
+NpyArray fixture(const std::string& name) {
+  return read_npy(data_path("pretrained/" + name));
+}
+
+// The reference log-mel as the windows a model takes: [chunks, 96, frames] → one Spectrogram per chunk.
+std::vector<Spectrogram> reference_windows(const std::string& architecture) {
+  const NpyArray logmel = fixture(architecture == "musicnn" ? "musicnn.logmel.npy" : "fcn-crnn.logmel.npy");
+  std::vector<Spectrogram> windows;
+  const std::size_t rows = logmel.shape[1], frames = logmel.shape[2];
+  for (std::size_t c = 0; c < logmel.shape[0]; ++c) {
+    Spectrogram window(rows, frames);
+    std::copy_n(logmel.values.begin() + static_cast<std::ptrdiff_t>(c * rows * frames), rows * frames,
+                window.values.begin());
+    windows.push_back(std::move(window));
+  }
+  return windows;
+}
+
+double max_difference(const std::vector<float>& ours, const std::vector<float>& reference) {
+  EXPECT_EQ(ours.size(), reference.size());
+  double worst = 0.0;
+  for (std::size_t i = 0; i < std::min(ours.size(), reference.size()); ++i)
+    worst = std::max(worst, std::abs(static_cast<double>(ours[i]) - reference[i]));
+  return worst;
+}
+
+TEST(Pretrained, EveryShippedNetworkIsListedWithItsTagsAndFrontEnd) {
+  const auto networks = shipped_networks();
+  ASSERT_EQ(networks.size(), kShipped.size());
+  for (const auto& network : networks) {
+    EXPECT_NE(std::find(kShipped.begin(), kShipped.end(), network.name), kShipped.end()) << network.name;
+    EXPECT_EQ(network.tags.size(), 50u) << network.name;
+    EXPECT_EQ(network.front_end.mel.sample_rate, 16000);
+    EXPECT_EQ(network.front_end.mel.n_mels, 96);
+    EXPECT_TRUE(std::filesystem::exists(network.weights)) << network.weights;
+  }
+  EXPECT_TRUE(find_shipped_network("jamendo-musicnn").has_value());
+  EXPECT_FALSE(find_shipped_network("jamendo-musicnn.pt").has_value());  // a path, not a name
+  EXPECT_FALSE(find_shipped_network("no-such-network").has_value());
+  EXPECT_NO_THROW(require_model("msd-fcn"));
+  EXPECT_THROW(require_model("no-such-network"), ModelError);
+}
+
+// Tag probabilities within 1e-4 and pre-head vectors within 1e-3 of the original code's, for all eight.
+TEST(Pretrained, AllEightMatchTheOriginalPyTorchOutputs) {
+  for (const std::string& name : kShipped) {
+    SCOPED_TRACE(name);
+    const Model model = Model::load(name, {"cpu", 2});
+    const ModelInfo& info = model.info();
+    EXPECT_TRUE(info.multi_label);
+    EXPECT_EQ(info.shipped, name);
+    EXPECT_EQ(info.classes.size(), 50u);
+    const auto windows = reference_windows(info.network.name);
+    ASSERT_EQ(windows.front().frames, info.features.window_frames);
+    const WindowPredictions predictions = model.predict_windows(windows);
+    const NpyArray output = fixture(name + ".output.npy");
+    const NpyArray pre_head = fixture(name + ".pre_head.npy");
+    const double output_error = max_difference(predictions.probabilities, output.values);
+    const double pre_head_error = max_difference(predictions.embeddings, pre_head.values);
+    EXPECT_LT(output_error, 1e-4);
+    EXPECT_LT(pre_head_error, 1e-3);
+    std::printf("%-16s tags max |diff| %.2e, pre-head %.2e\n", name.c_str(), output_error, pre_head_error);
+  }
+}
+
+TEST(Pretrained, AStateDictOfAnotherNetworkIsOneErrorNamingTheFirstMismatch) {
+  const auto musicnn = find_shipped_network("jamendo-musicnn");
+  ASSERT_TRUE(musicnn.has_value());
+  ShippedNetwork wrong = *musicnn;
+  wrong.architecture = "fcn";  // FCN's tensors asked of Musicnn's file
+  wrong.input_samples = 464000;
+  try {
+    model::shipped_model_file(wrong);
+    FAIL() << "loaded Musicnn weights as FCN";
+  } catch (const ModelError& error) {
+    const std::string what = error.what();
+    EXPECT_NE(what.find("jamendo-musicnn.pt"), std::string::npos) << what;
+    EXPECT_NE(what.find("layer1.conv.weight"), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  }
+  ScratchDir scratch;
+  ShippedNetwork damaged = *musicnn;
+  damaged.weights = scratch / "damaged.pt";
+  std::ofstream(damaged.weights) << "not a zip archive";
+  EXPECT_THROW(model::shipped_model_file(damaged), ModelError);
+}
+
+}  // namespace
+}  // namespace tunelens
