@@ -117,7 +117,7 @@ int run_analyze(const AnalyzeArgs& args) {
   if (args.top_k < 1) throw CLI::ValidationError("--top-k", "must be at least 1");
   const std::optional<MapSpace> space = parse_map_space(args.map_by);
   if (!space) throw CLI::ValidationError("--map-by", "must be probs or embedding");
-  if (!fs::exists(args.model)) throw ModelError(args.model + ": no such model file");
+  require_model(args.model);
   const auto start = std::chrono::steady_clock::now();
 
   const Collection collection =

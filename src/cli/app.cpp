@@ -10,7 +10,7 @@ namespace tunelens::cli {
 const std::vector<TorchCommand>& torch_commands() {
   static const std::vector<TorchCommand> commands = {
       {"train", "Train a genre model on a catalog's split (convpool, convconvpool, resnet, shortchunk, mfcc-linear)"},
-      {"model", "Inspect model files (tunelens model info FILE)"},
+      {"model", "Inspect model files and list the shipped networks (tunelens model info FILE, model list)"},
       {"evaluate", "Evaluate a model on a catalog split: classification report, errors, confident mistakes"},
       {"classify", "Tell the genres of audio files with a model (top-k, per-window timeline)"},
       {"index", "Compute and store a model's vectors for every catalog track (for tunelens similar)"},

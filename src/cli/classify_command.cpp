@@ -1,6 +1,7 @@
-// tunelens classify: the genres of audio files, as a model hears them (the mean softmax over a file's
-// windows), optionally window by window.
+// tunelens classify: the genres (or tags) of audio files, as a model hears them (the mean over a file's
+// windows of the softmax, or of each tag's sigmoid), optionally window by window.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <atomic>
@@ -13,8 +14,8 @@
 #include "audio/audio.h"
 #include "cli/app.h"
 #include "cli/commands.h"
-#include "data/csv.h"
 #include "cli/track_vectors.h"
+#include "data/csv.h"
 #include "data/extract.h"
 #include "model/model.h"
 
@@ -31,6 +32,7 @@ struct ClassifyArgs {
   std::string format = "table";
   int threads = 0;
   bool recursive = false;
+  std::string tags = "all";  // tag models: only the tags of this kind (genre, instrument, mood, voice, era)
 };
 
 struct WindowResult {
@@ -62,7 +64,27 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs, b
   return files;
 }
 
-void classify_file(const Model& model, const MelSpectrogram& mel, FileResult& result) {
+// The classes to show: all of them, or a tag model's tags of one kind.
+std::vector<std::size_t> shown_classes(const ModelInfo& info, const std::string& kind) {
+  std::vector<std::size_t> shown;
+  for (std::size_t c = 0; c < info.classes.size(); ++c)
+    if (kind == "all" || (c < info.tag_categories.size() && info.tag_categories[c] == kind))
+      shown.push_back(c);
+  if (shown.empty()) {
+    if (info.tag_categories.empty())
+      throw CLI::ValidationError("--tags",
+                                 info.file.string() + " gives genres, not tags of kinds: use --tags all");
+    std::vector<std::string> kinds;
+    for (const auto& category : info.tag_categories)
+      if (std::find(kinds.begin(), kinds.end(), category) == kinds.end()) kinds.push_back(category);
+    throw CLI::ValidationError("--tags", fmt::format("{} has no {} tags (it has: all, {})",
+                                                     info.file.string(), kind, fmt::join(kinds, ", ")));
+  }
+  return shown;
+}
+
+void classify_file(const Model& model, const MelSpectrogram& mel, const std::vector<std::size_t>& shown,
+                   FileResult& result) {
   const FeatureConfig& config = model.features();
   if (!fs::is_regular_file(result.file)) throw std::runtime_error("no such file");
   const Spectrogram features = compute_track_features(result.file, config.settings, mel);
@@ -70,46 +92,44 @@ void classify_file(const Model& model, const MelSpectrogram& mel, FileResult& re
   if (predictions.windows == 0) throw std::runtime_error("no audio to classify");
   result.windows = predictions.windows;
   result.probabilities = predictions.mean_probabilities();
-  result.ranking.resize(predictions.classes);
-  std::iota(result.ranking.begin(), result.ranking.end(), std::size_t{0});
+  result.ranking = shown;
   std::stable_sort(result.ranking.begin(), result.ranking.end(), [&](std::size_t a, std::size_t b) {
     return result.probabilities[a] > result.probabilities[b];
   });
-  const std::size_t hop = config.window_hop > 0 ? config.window_hop : config.window_frames;
-  const double frame_seconds = static_cast<double>(config.settings.mel.hop_length) /
-                               static_cast<double>(config.settings.mel.sample_rate);
+  const std::vector<double> starts = window_start_seconds(config, predictions.windows);
   for (std::size_t w = 0; w < predictions.windows; ++w) {
     const float* row = predictions.probabilities.data() + w * predictions.classes;
-    const std::size_t best = static_cast<std::size_t>(std::max_element(row, row + predictions.classes) - row);
-    result.timeline.push_back(
-        {config.settings.offset + static_cast<double>(w * hop) * frame_seconds, best, row[best]});
+    const std::size_t best = *std::max_element(shown.begin(), shown.end(),
+                                               [&](std::size_t a, std::size_t b) { return row[a] < row[b]; });
+    result.timeline.push_back({starts[w], best, row[best]});
   }
 }
 
-void print_results(const ClassifyArgs& args, const std::vector<std::string>& classes,
+void print_results(const ClassifyArgs& args, const ModelInfo& info, std::size_t shown,
                    const std::vector<FileResult>& results) {
-  const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(args.top_k), classes.size());
+  const std::vector<std::string>& classes = info.classes;
+  const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(args.top_k), shown);
+  const char* label = info.multi_label ? "tag" : "genre";
   if (args.format == "json") {
     nlohmann::json out = nlohmann::json::array();
     for (const FileResult& r : results) {
       if (!r.error.empty()) continue;
       nlohmann::json top = nlohmann::json::array(), all = nlohmann::json::object();
       for (std::size_t i = 0; i < k; ++i)
-        top.push_back({{"genre", classes[r.ranking[i]]}, {"probability", r.probabilities[r.ranking[i]]}});
-      for (std::size_t c = 0; c < classes.size(); ++c) all[classes[c]] = r.probabilities[c];
+        top.push_back({{label, classes[r.ranking[i]]}, {"probability", r.probabilities[r.ranking[i]]}});
+      for (std::size_t c : r.ranking) all[classes[c]] = r.probabilities[c];
       nlohmann::json item = {{"file", r.file}, {"windows", r.windows}, {"top", top}, {"probabilities", all}};
       if (args.timeline) {
         nlohmann::json timeline = nlohmann::json::array();
         for (const WindowResult& w : r.timeline)
-          timeline.push_back(
-              {{"start", w.start}, {"genre", classes[w.genre]}, {"probability", w.probability}});
+          timeline.push_back({{"start", w.start}, {label, classes[w.genre]}, {"probability", w.probability}});
         item["timeline"] = timeline;
       }
       out.push_back(item);
     }
     std::cout << out.dump(2) << "\n";
   } else if (args.format == "csv") {
-    std::cout << (args.timeline ? "file,start,genre,probability\n" : "file,rank,genre,probability\n");
+    std::cout << "file," << (args.timeline ? "start," : "rank,") << label << ",probability\n";
     for (const FileResult& r : results) {
       if (!r.error.empty()) continue;
       if (args.timeline)
@@ -139,7 +159,7 @@ int run_classify(const ClassifyArgs& args) {
   if (args.format != "table" && args.format != "json" && args.format != "csv")
     throw CLI::ValidationError("--format", "must be table, json or csv");
   if (args.top_k < 1) throw CLI::ValidationError("--top-k", "must be at least 1");
-  if (!fs::exists(args.model)) throw ModelError(args.model + ": no such model file");
+  require_model(args.model);
   const std::vector<std::string> files = expand_inputs(args.inputs, args.recursive);
   if (files.empty()) throw std::runtime_error("no audio files to classify");
 
@@ -147,6 +167,7 @@ int run_classify(const ClassifyArgs& args) {
   const ParallelModel loaded = load_parallel_model(args.model, args.threads, files.size());
   const Model& model = loaded.model;
   const MelSpectrogram mel(model.features().settings.mel);
+  const std::vector<std::size_t> shown = shown_classes(model.info(), args.tags);
 
   std::vector<FileResult> results(files.size());
   std::atomic<std::size_t> next{0};
@@ -156,7 +177,7 @@ int run_classify(const ClassifyArgs& args) {
       FileResult& result = results[i];
       result.file = files[i];
       try {
-        classify_file(model, mel, result);
+        classify_file(model, mel, shown, result);
       } catch (const std::exception& error) {
         result.error = error.what();
         const std::lock_guard lock(mutex);
@@ -166,7 +187,7 @@ int run_classify(const ClassifyArgs& args) {
   };
   run_workers(loaded.workers, work);
 
-  print_results(args, model.classes(), results);
+  print_results(args, model.info(), shown.size(), results);
   const bool any_failed =
       std::any_of(results.begin(), results.end(), [](const FileResult& r) { return !r.error.empty(); });
   return any_failed ? kSomeFailed : kSuccess;
@@ -177,9 +198,14 @@ int run_classify(const ClassifyArgs& args) {
 void add_classify_command(CLI::App& app) {
   auto args = std::make_shared<ClassifyArgs>();
   CLI::App* command = app.add_subcommand("classify", "Tell the genres of audio files with a model");
-  command->add_option("--model,-m", args->model, "Model file")->required();
+  command
+      ->add_option("--model,-m", args->model, "Model file, or a shipped network's name (tunelens model list)")
+      ->required();
   command->add_option("inputs", args->inputs, "Audio files or folders of them")->required();
-  command->add_option("--top-k", args->top_k, "Genres to show per file")->capture_default_str();
+  command->add_option("--top-k", args->top_k, "Genres (or tags) to show per file")->capture_default_str();
+  command->add_option(
+      "--tags", args->tags,
+      "Tag models: show only tags of one kind: genre, instrument, mood, voice, era (default: all)");
   command->add_flag("--timeline", args->timeline, "Also the genre of each window (start in seconds)");
   command->add_option("--format", args->format, "table, json or csv")->capture_default_str();
   command->add_option("--threads,-j", args->threads, "Threads (default: all cores)");

@@ -44,7 +44,7 @@ int run_evaluate(const EvaluateArgs& args) {
   const auto part = parse_split_part(args.part);
   if (!part) throw CLI::ValidationError("--part", "must be train, val or test");
   if (args.top_k < 1) throw CLI::ValidationError("--top-k", "must be at least 1");
-  if (!std::filesystem::exists(args.model)) throw ModelError(args.model + ": no such model file");
+  require_model(args.model);
   if (!std::filesystem::exists(args.catalog))
     throw CatalogError(CatalogErrorKind::NotFound, args.catalog, "no such catalog");
   ModelLoadOptions load;

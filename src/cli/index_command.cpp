@@ -65,7 +65,7 @@ void keep_saved_indexes_current(const Catalog& catalog, const std::string& key, 
 constexpr std::size_t kTracksPerTransaction = 16;
 
 int run_index(const IndexArgs& args) {
-  if (!std::filesystem::exists(args.model)) throw ModelError(args.model + ": no such model file");
+  require_model(args.model);
   if (!std::filesystem::exists(args.catalog))
     throw CatalogError(CatalogErrorKind::NotFound, args.catalog, "no such catalog");
   ModelLoadOptions load;

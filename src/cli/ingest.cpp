@@ -315,7 +315,7 @@ IngestSummary ingest_files(const fs::path& catalog_file, const fs::path& model_f
     throw std::invalid_argument("--by must be probs or embedding");
   if (options.metric == Metric::JensenShannon && options.by != "probs")
     throw std::invalid_argument("--metric js compares probability vectors: use it with --by probs");
-  if (!fs::exists(model_file)) throw ModelError(model_file.string() + ": no such model file");
+  require_model(model_file);
   if (!fs::exists(catalog_file))
     throw CatalogError(CatalogErrorKind::NotFound, catalog_file, "no such catalog");
   const double start = now_seconds();

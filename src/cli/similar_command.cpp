@@ -186,7 +186,7 @@ int run_similar(const SimilarArgs& args) {
   if (metric == Metric::JensenShannon && args.by != "probs")
     throw std::runtime_error("--metric js compares probability vectors: use it with --by probs");
   const NeighbourFormat format = parse_neighbour_format(args.format);
-  if (!fs::exists(args.model)) throw ModelError(args.model + ": no such model file");
+  require_model(args.model);
   if (!fs::exists(args.catalog))
     throw CatalogError(CatalogErrorKind::NotFound, args.catalog, "no such catalog");
   const ModelInfo info = read_model_info(args.model);

@@ -198,6 +198,7 @@ struct ModelInfo {
   std::size_t embedding_size = 0;                // of the penultimate layer
   std::size_t parameters = 0;                    // trainable values
   bool multi_label = false;                      // tags: independent sigmoid outputs, not one softmax
+  std::vector<std::string> tag_categories;       // tags: each class's kind (genre, instrument, ...); else empty
   std::string shipped;                           // the shipped network's name, when it is one (models/)
   std::string weights_hash;                      // 16 hex digits over every tensor's name, shape and values
   std::string metadata_json;                     // the whole metadata section, pretty-printed
@@ -264,6 +265,7 @@ struct ShippedNetwork {
   std::string collection;    // what it learnt from: MagnaTagATune, Million Song Dataset, MTG-Jamendo
   std::filesystem::path weights;  // the authors' state dict, re-saved in PyTorch's zip format
   std::vector<std::string> tags;  // outputs in order: independent sigmoid probabilities
+  std::vector<std::string> tag_categories;  // each tag's kind: genre, instrument, mood, voice, era
   std::size_t input_samples = 0;  // one input chunk (48,000 = 3 s or 464,000 = 29 s at 16 kHz)
   FeatureSettings front_end;      // the features it takes (chunked by input_samples)
 };

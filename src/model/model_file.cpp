@@ -280,6 +280,9 @@ ModelInfo model_info(const fs::path& path, const ModelFile& file) {
     info.parameters = meta.at("parameters").get<std::size_t>();
     info.weights_hash = field<std::string>(meta, "weights_hash", "");
     info.multi_label = field<std::string>(meta, "output", "softmax") == "sigmoid";
+    info.tag_categories = field<std::vector<std::string>>(meta, "tag_categories", {});
+    if (!info.tag_categories.empty() && info.tag_categories.size() != info.classes.size())
+      throw ModelError("damaged metadata: tag categories do not match the classes");
     if (meta.contains("shipped")) info.shipped = meta.at("shipped").at("name").get<std::string>();
     info.metadata_json = meta.dump(2);
   } catch (const nlohmann::json::exception& error) {

@@ -123,6 +123,7 @@ ModelFile shipped_model_file(const ShippedNetwork& shipped) {
       {"parameters", parameter_count(*network)},
       {"classes", shipped.tags},
       {"output", "sigmoid"},
+      {"tag_categories", shipped.tag_categories},
       {"features", feature_config_json(features)},
       {"weights_hash", hex64(fnv1a64(file.weights.data(), file.weights.size()))},
       {"shipped",

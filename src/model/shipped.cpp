@@ -65,7 +65,12 @@ std::vector<ShippedNetwork> shipped_networks() {
       network.architecture = entry.at("architecture").get<std::string>();
       network.collection = entry.at("collection").get<std::string>();
       network.weights = folder / entry.at("file").get<std::string>();
-      network.tags = read_lines(folder / entry.at("tags").get<std::string>());
+      const std::string tags = entry.at("tags").get<std::string>();
+      network.tags = read_lines(folder / tags);
+      network.tag_categories = json.at("tag_categories").at(tags).get<std::vector<std::string>>();
+      if (network.tag_categories.size() != network.tags.size())
+        throw ModelError(manifest.string() + ": " + tags + " has " + std::to_string(network.tags.size()) +
+                         " tags and " + std::to_string(network.tag_categories.size()) + " categories");
       network.input_samples = entry.at("input_samples").get<std::size_t>();
       network.front_end = front_end;
       networks.push_back(std::move(network));
