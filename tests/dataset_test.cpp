@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <numbers>
 #include <set>
 
@@ -734,6 +735,105 @@ TEST(Extract, AConfigurationIsItsResolvedParameters) {
   ExtractionSettings bad;
   bad.db = "loud";
   EXPECT_THROW(bad.canonical_json(), std::invalid_argument);
+}
+
+TEST(Extract, CanonicalJsonOfSettingsMadeBeforeTheFrontEndOptionsIsUnchanged) {
+  // Catalogs made before mel_scale, mel_norm, pad_mode and chunk_samples existed keep their configuration
+  // ids: these texts are what those versions wrote.
+  ExtractionSettings defaults;
+  EXPECT_EQ(defaults.canonical_json(),
+            R"({"amin":1e-10,"center":true,"db":"ref-max","dtype":"float16","duration":-1.0,"fmax":11025.0,)"
+            R"("fmin":0.0,"hop_length":512,"kind":"mel","n_fft":2048,"n_mels":128,"offset":0.0,"power":2.0,)"
+            R"("sample_rate":22050,"top_db":80.0,"version":1,"window":"hann"})");
+  ExtractionSettings other;
+  other.db = "none";
+  other.top_db = -3.0;
+  other.duration = -7.0;
+  other.mel.fmax = 8000.0;
+  other.mel.n_mels = 64;
+  other.offset = 1.5;
+  other.dtype = FeatureDtype::Float32;
+  EXPECT_EQ(other.canonical_json(),
+            R"({"amin":1e-10,"center":true,"db":"none","dtype":"float32","duration":-1.0,"fmax":8000.0,)"
+            R"("fmin":0.0,"hop_length":512,"kind":"mel","n_fft":2048,"n_mels":64,"offset":1.5,"power":2.0,)"
+            R"("sample_rate":22050,"top_db":0.0,"version":1,"window":"hann"})");
+}
+
+TEST(Extract, EachFrontEndOptionIsPartOfTheConfiguration) {
+  const ExtractionSettings defaults;
+  std::set<std::string> texts = {defaults.canonical_json()};
+  const auto with = [&](auto change) {
+    ExtractionSettings settings;
+    change(settings);
+    return settings.canonical_json();
+  };
+  texts.insert(with([](ExtractionSettings& s) { s.mel.mel_scale = MelScale::Htk; }));
+  texts.insert(with([](ExtractionSettings& s) { s.mel.mel_norm = MelNorm::None; }));
+  texts.insert(with([](ExtractionSettings& s) { s.mel.pad_mode = PadMode::Reflect; }));
+  texts.insert(with([](ExtractionSettings& s) { s.chunk_samples = 48000; }));
+  EXPECT_EQ(texts.size(), 5u);  // every option gives its own configuration
+  const std::string all = with([](ExtractionSettings& s) {
+    s.mel.mel_scale = MelScale::Htk;
+    s.mel.mel_norm = MelNorm::None;
+    s.mel.pad_mode = PadMode::Reflect;
+    s.chunk_samples = 48000;
+  });
+  for (const char* key : {R"("mel_scale":"htk")", R"("mel_norm":"none")", R"("pad_mode":"reflect")",
+                          R"("chunk_samples":48000)"})
+    EXPECT_NE(all.find(key), std::string::npos) << key << " in " << all;
+}
+
+TEST(FeatureSettingsJson, RoundTripsEveryKeyAndReadsOldRecordsWithDefaults) {
+  FeatureSettings settings;
+  settings.mel.sample_rate = 16000;
+  settings.mel.n_fft = 512;
+  settings.mel.hop_length = 256;
+  settings.mel.pad_mode = PadMode::Reflect;
+  settings.mel.n_mels = 96;
+  settings.mel.fmax = 8000.0;
+  settings.mel.mel_scale = MelScale::Htk;
+  settings.mel.mel_norm = MelNorm::None;
+  settings.db = "ref-one";
+  settings.top_db = 0.0;
+  settings.offset = 2.0;
+  settings.duration = 30.0;
+  settings.chunk_samples = 48000;
+  const nlohmann::json json = feature_settings_json(settings);
+  const FeatureSettings back = feature_settings_from_json(json);
+  EXPECT_EQ(back.mel.mel_scale, MelScale::Htk);
+  EXPECT_EQ(back.mel.mel_norm, MelNorm::None);
+  EXPECT_EQ(back.mel.pad_mode, PadMode::Reflect);
+  EXPECT_EQ(back.chunk_samples, 48000u);
+  EXPECT_EQ(back.mel.sample_rate, 16000);
+  EXPECT_EQ(back.mel.fmax, 8000.0);
+  EXPECT_EQ(back.db, "ref-one");
+  EXPECT_EQ(back.duration, 30.0);
+  EXPECT_EQ(feature_settings_json(back), json);
+
+  // A record written before the new keys existed reads as the defaults.
+  const FeatureSettings old = feature_settings_from_json(nlohmann::json::parse(
+      R"({"sample_rate":22050,"n_fft":2048,"hop_length":512,"n_mels":128,"db":"ref-max","top_db":80.0})"));
+  EXPECT_EQ(old.mel.mel_scale, MelScale::Slaney);
+  EXPECT_EQ(old.mel.mel_norm, MelNorm::Slaney);
+  EXPECT_EQ(old.mel.pad_mode, PadMode::Constant);
+  EXPECT_EQ(old.chunk_samples, 0u);
+  EXPECT_EQ(feature_settings_json(old).count("mel_scale"), 0u);
+
+  const auto error_of = [](const std::string& text) {
+    try {
+      feature_settings_from_json(nlohmann::json::parse(text));
+    } catch (const FeatureError& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  const std::string base = R"("sample_rate":16000,"n_fft":512,"hop_length":256,"n_mels":96)";
+  EXPECT_NE(error_of("{" + base + R"(,"mel_scale":"bark"})").find("mel_scale"), std::string::npos);
+  EXPECT_NE(error_of("{" + base + R"(,"pad_mode":"edge"})").find("pad_mode"), std::string::npos);
+  EXPECT_NE(error_of("{" + base + R"(,"mel_norm":1})").find("mel_norm"), std::string::npos);
+  EXPECT_NE(error_of("{" + base + R"(,"chunk_samples":-5})").find("chunk_samples"), std::string::npos);
+  EXPECT_NE(error_of(R"({"sample_rate":16000,"hop_length":256,"n_mels":96})").find("'n_fft' is missing"),
+            std::string::npos);
 }
 
 TEST(Extract, UsageErrors) {
