@@ -836,6 +836,62 @@ TEST(FeatureSettingsJson, RoundTripsEveryKeyAndReadsOldRecordsWithDefaults) {
             std::string::npos);
 }
 
+TEST(Extract, PretrainedFrontEndThroughTheCatalog) {
+  // The pretrained networks' front end with Musicnn's 3 s chunks: a 1 s file is looped to one chunk, a 12 s
+  // one gives four (its tail dropped); the catalog's arrays are what signal_features computes on the decoded
+  // audio.
+  ScratchDir scratch;
+  const fs::path root = scratch / "music";
+  fs::create_directories(root / "folk");
+  fs::copy_file(data_path("formats/flac_s16.flac"), root / "folk" / "short.flac");
+  fs::copy_file(data_path("librosa/music_48k_stereo.flac"), root / "folk" / "long.flac");
+  const fs::path db = scratch / "music.db";
+  ASSERT_EQ(tunelens("dataset import folders " + testing::quoted(root) + " --catalog " + testing::quoted(db) +
+                         " -q",
+                     scratch)
+                .status,
+            0);
+  const ProgramRun extract =
+      tunelens("extract --catalog " + testing::quoted(db) +
+                   " --sr 16000 --n-fft 512 --hop 256 --n-mels 96 --fmax 8000 --mel-scale htk --mel-norm none"
+                   " --pad-mode reflect --chunk-samples 48000 --db ref-one --top-db 0 --dtype float32 -q",
+               scratch);
+  ASSERT_EQ(extract.status, 0) << extract.err;
+
+  const Catalog catalog = Catalog::open(db);
+  const auto configs = catalog.feature_configs();
+  ASSERT_EQ(configs.size(), 1u);
+  for (const char* key : {R"("mel_scale":"htk")", R"("mel_norm":"none")", R"("pad_mode":"reflect")",
+                          R"("chunk_samples":48000)"})
+    EXPECT_NE(configs[0].parameters.find(key), std::string::npos) << configs[0].parameters;
+
+  FeatureSettings settings = feature_settings_from_json(nlohmann::json::parse(configs[0].parameters));
+  const MelSpectrogram mel(settings.mel);
+  for (const char* name : {"folk/short.flac", "folk/long.flac"}) {
+    LoadOptions load;
+    load.sample_rate = 16000;
+    const Audio audio = load_audio(root / name, load);
+    const std::size_t chunks = std::max<std::size_t>(1, audio.samples.size() / 48000);
+    const FeatureArray array(catalog.feature_file(catalog.find_track(name)->id, configs[0].id));
+    EXPECT_EQ(array.rows(), 96u) << name;
+    EXPECT_EQ(array.frames(), chunks * 188u) << name;
+    const Spectrogram expected = signal_features(mel, audio.samples, settings);
+    const std::vector<float> values = array.read_all();
+    ASSERT_EQ(values.size(), expected.values.size()) << name;
+    double worst = 0.0;
+    for (std::size_t i = 0; i < values.size(); ++i)
+      worst = std::max(worst, std::abs(static_cast<double>(values[i]) - expected.values[i]));
+    EXPECT_LE(worst, 1e-3) << name;  // the same computation, up to FFTW's plan choice
+  }
+
+  const ProgramRun info = tunelens("dataset info --catalog " + testing::quoted(db), scratch);
+  EXPECT_EQ(info.status, 0) << info.err;
+  EXPECT_NE(info.out.find("96 mels 0-8000 Hz, dB ref-one top 0, htk mels, no filter norm, reflect padding, "
+                          "chunks of 48000 samples, float32"),
+            std::string::npos)
+      << info.out;
+}
+
 TEST(Extract, UsageErrors) {
   ScratchDir scratch;
   const ProgramRun missing = tunelens("extract --catalog " + testing::quoted(scratch / "none.db"), scratch);
@@ -848,6 +904,17 @@ TEST(Extract, UsageErrors) {
   Catalog::create(scratch / "empty.db", scratch.path());
   EXPECT_EQ(tunelens("extract --dtype float8 --catalog " + testing::quoted(scratch / "empty.db"), scratch).status, 2);
   EXPECT_EQ(tunelens("extract --n-fft 1 --catalog " + testing::quoted(scratch / "empty.db"), scratch).status, 2);
+  for (const std::string bad :
+       {"--mel-scale bark", "--mel-norm l1", "--pad-mode edge", "--chunk-samples -1"}) {
+    const ProgramRun run =
+        tunelens("extract " + bad + " --catalog " + testing::quoted(scratch / "empty.db"), scratch);
+    EXPECT_EQ(run.status, 2) << bad;
+    const std::string option = bad.substr(0, bad.find(' '));
+    const std::string value = bad.substr(bad.find(' ') + 1);
+    const std::string first_line = run.err.substr(0, run.err.find('\n'));
+    EXPECT_EQ(first_line.rfind(option + ": ", 0), 0u) << run.err;  // the line names the option and the value
+    EXPECT_NE(first_line.find(value), std::string::npos) << run.err;
+  }
 }
 
 // --- splits
