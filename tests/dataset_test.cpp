@@ -655,16 +655,26 @@ TEST(Extract, BadAudioIsRecordedAsFailedAndTheRunGoesOn) {
   EXPECT_NE(fixed.out.find("4 tracks: 1 computed, 3 already done, 0 failed"), std::string::npos) << fixed.out;
 }
 
+// <scratch>/music.db: a catalog of test-data files copied into <scratch>/music/<genre>/ under new names
+// ({test-data path, name}), imported as a folder dataset.
+fs::path catalog_of_files(const ScratchDir& scratch, const std::string& genre,
+                          const std::vector<std::pair<std::string, std::string>>& files) {
+  const fs::path folder = scratch / "music" / genre;
+  fs::create_directories(folder);
+  for (const auto& [source, name] : files) fs::copy_file(data_path(source), folder / name);
+  const fs::path db = scratch / "music.db";
+  const ProgramRun run = tunelens("dataset import folders " + testing::quoted(scratch / "music") +
+                                      " --catalog " + testing::quoted(db) + " -q",
+                                  scratch);
+  EXPECT_EQ(run.status, 0) << run.err;
+  return db;
+}
+
 TEST(Extract, FeaturesEqualTheFeaturesCommandAndConfigsAreKeptApart) {
   ScratchDir scratch;
   const fs::path root = scratch / "music";
-  fs::create_directories(root / "rock");
-  fs::copy_file(data_path("formats/mp3_lame.mp3"), root / "rock" / "a.mp3");
-  fs::copy_file(data_path("formats/flac_s16.flac"), root / "rock" / "b.flac");
-  const fs::path db = scratch / "music.db";
-  ASSERT_EQ(
-      tunelens("dataset import folders " + testing::quoted(root) + " --catalog " + testing::quoted(db) + " -q", scratch).status,
-      0);
+  const fs::path db = catalog_of_files(
+      scratch, "rock", {{"formats/mp3_lame.mp3", "a.mp3"}, {"formats/flac_s16.flac", "b.flac"}});
   ASSERT_EQ(tunelens("extract --catalog " + testing::quoted(db) + " --dtype float32 -q", scratch).status, 0);
   ASSERT_EQ(tunelens("extract --catalog " + testing::quoted(db) + " -q", scratch).status,
             0);  // float16: another config
@@ -784,20 +794,9 @@ TEST(Extract, EachFrontEndOptionIsPartOfTheConfiguration) {
 }
 
 TEST(FeatureSettingsJson, RoundTripsEveryKeyAndReadsOldRecordsWithDefaults) {
-  FeatureSettings settings;
-  settings.mel.sample_rate = 16000;
-  settings.mel.n_fft = 512;
-  settings.mel.hop_length = 256;
-  settings.mel.pad_mode = PadMode::Reflect;
-  settings.mel.n_mels = 96;
-  settings.mel.fmax = 8000.0;
-  settings.mel.mel_scale = MelScale::Htk;
-  settings.mel.mel_norm = MelNorm::None;
-  settings.db = "ref-one";
-  settings.top_db = 0.0;
+  FeatureSettings settings = testing::pretrained_front_end(48000);
   settings.offset = 2.0;
   settings.duration = 30.0;
-  settings.chunk_samples = 48000;
   const nlohmann::json json = feature_settings_json(settings);
   const FeatureSettings back = feature_settings_from_json(json);
   EXPECT_EQ(back.mel.mel_scale, MelScale::Htk);
@@ -842,15 +841,9 @@ TEST(Extract, PretrainedFrontEndThroughTheCatalog) {
   // audio.
   ScratchDir scratch;
   const fs::path root = scratch / "music";
-  fs::create_directories(root / "folk");
-  fs::copy_file(data_path("formats/flac_s16.flac"), root / "folk" / "short.flac");
-  fs::copy_file(data_path("librosa/music_48k_stereo.flac"), root / "folk" / "long.flac");
-  const fs::path db = scratch / "music.db";
-  ASSERT_EQ(tunelens("dataset import folders " + testing::quoted(root) + " --catalog " + testing::quoted(db) +
-                         " -q",
-                     scratch)
-                .status,
-            0);
+  const fs::path db = catalog_of_files(
+      scratch, "folk",
+      {{"formats/flac_s16.flac", "short.flac"}, {"librosa/music_48k_stereo.flac", "long.flac"}});
   const ProgramRun extract =
       tunelens("extract --catalog " + testing::quoted(db) +
                    " --sr 16000 --n-fft 512 --hop 256 --n-mels 96 --fmax 8000 --mel-scale htk --mel-norm none"

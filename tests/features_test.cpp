@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "store/npy.h"
+#include "test_support.h"
 
 namespace tunelens {
 namespace {
@@ -86,7 +87,7 @@ TEST(MelFilterbank, SparseApplyMatchesDenseProduct) {
   }
 }
 
-class LibrosaCase : public testing::TestWithParam<std::string> {};
+class LibrosaCase : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(LibrosaCase, MelPowerMatches) {
   const std::string name = GetParam();
@@ -124,10 +125,10 @@ TEST_P(LibrosaCase, DecibelsMatch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Librosa, LibrosaCase,
-                         testing::Values("sweep", "noise", "silence", "short", "impulse",
-                                         "music_48k_stereo_flac", "music_48k_stereo_ogg",
-                                         "music_44k_stereo_wav", "music_44k_stereo_mp3",
-                                         "music_22k_mono_au"));
+                         ::testing::Values("sweep", "noise", "silence", "short", "impulse",
+                                           "music_48k_stereo_flac", "music_48k_stereo_ogg",
+                                           "music_44k_stereo_wav", "music_44k_stereo_mp3",
+                                           "music_22k_mono_au"));
 
 TEST(MelSpectrogram, NonDefaultOptionsMatchLibrosa) {
   MelOptions options;
@@ -533,21 +534,7 @@ TEST(MinmaxScale, ConstantBecomesZeros) {
 
 const std::filesystem::path kPretrained = std::filesystem::path(TUNELENS_TEST_DATA) / "pretrained";
 
-FeatureSettings pretrained_front_end(std::size_t chunk_samples = 0) {
-  FeatureSettings settings;
-  settings.mel.sample_rate = 16000;
-  settings.mel.n_fft = 512;
-  settings.mel.hop_length = 256;
-  settings.mel.pad_mode = PadMode::Reflect;
-  settings.mel.n_mels = 96;
-  settings.mel.fmax = 8000.0;
-  settings.mel.mel_scale = MelScale::Htk;
-  settings.mel.mel_norm = MelNorm::None;
-  settings.db = "ref-one";
-  settings.top_db = 0.0;
-  settings.chunk_samples = chunk_samples;
-  return settings;
-}
+using testing::pretrained_front_end;
 
 // Compares our log-mel, `ours`, with the reference on the bins within 60 dB of the reference's maximum (below
 // that the networks see little but numerical noise); `reference_at(m, t)` gives the reference's band m, frame
@@ -645,6 +632,25 @@ TEST(PretrainedFrontEnd, ChunkedLogMelMatchesMusicnn) {
 // Reflect padding: a centred, reflect-padded spectrogram equals the uncentred one of the signal padded by
 // hand.
 
+// Options at 16 kHz with reflect padding and a small FFT, so that hand-made padding is easy to write out.
+MelOptions reflecting(int n_fft, int hop_length, int n_mels) {
+  MelOptions options;
+  options.sample_rate = 16000;
+  options.n_fft = n_fft;
+  options.hop_length = hop_length;
+  options.n_mels = n_mels;
+  options.pad_mode = PadMode::Reflect;
+  return options;
+}
+
+std::vector<float> noise_signal(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> noise(0.0f, 0.3f);
+  std::vector<float> signal(n);
+  for (float& x : signal) x = noise(rng);
+  return signal;
+}
+
 Spectrogram uncentred_mel(MelOptions options, const std::vector<float>& padded) {
   options.center = false;
   options.pad_mode = PadMode::Constant;
@@ -652,16 +658,8 @@ Spectrogram uncentred_mel(MelOptions options, const std::vector<float>& padded) 
 }
 
 TEST(ReflectPadding, MirrorsWithoutRepeatingTheEdge) {
-  MelOptions options;
-  options.sample_rate = 16000;
-  options.n_fft = 64;
-  options.hop_length = 16;
-  options.n_mels = 8;
-  options.pad_mode = PadMode::Reflect;
-  std::mt19937 rng(11);
-  std::normal_distribution<float> noise(0.0f, 1.0f);
-  std::vector<float> signal(1000);
-  for (float& x : signal) x = noise(rng);
+  MelOptions options = reflecting(64, 16, 8);
+  const std::vector<float> signal = noise_signal(1000, 11);
 
   // numpy.pad(signal, 32, mode='reflect'): x[32], ..., x[1], then the signal, then x[n-2], ..., x[n-33].
   std::vector<float> padded;
@@ -681,12 +679,7 @@ TEST(ReflectPadding, MirrorsWithoutRepeatingTheEdge) {
 TEST(ReflectPadding, SignalsShorterThanThePadReflectRepeatedlyAsNumpy) {
   // Torch refuses these; numpy.pad(x, 8, mode='reflect') keeps reflecting: for 5 samples the padded signal is
   // x0 x1 x2 x3 x4 x3 x2 x1 | x0 x1 x2 x3 x4 | x3 x2 x1 x0 x1 x2 x3 x4.
-  MelOptions options;
-  options.sample_rate = 16000;
-  options.n_fft = 16;
-  options.hop_length = 1;
-  options.n_mels = 4;
-  options.pad_mode = PadMode::Reflect;
+  const MelOptions options = reflecting(16, 1, 4);
   const std::vector<float> signal = {0.5f, -1.0f, 0.25f, 2.0f, -0.75f};
   std::vector<float> padded;
   for (int i : {0, 1, 2, 3, 4, 3, 2, 1, 0, 1, 2, 3, 4, 3, 2, 1, 0, 1, 2, 3, 4})
@@ -706,14 +699,6 @@ TEST(ReflectPadding, SignalsShorterThanThePadReflectRepeatedlyAsNumpy) {
 
 // -----------------------------------------------------------------------------------------------------------
 // Chunks
-
-std::vector<float> noise_signal(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> noise(0.0f, 0.3f);
-  std::vector<float> signal(n);
-  for (float& x : signal) x = noise(rng);
-  return signal;
-}
 
 // Frames [first, first + count) of every band.
 Spectrogram frames_of(const Spectrogram& s, std::size_t first, std::size_t count) {

@@ -425,17 +425,7 @@ TEST(ModelFile, FeatureConfigKeepsThePretrainedFrontEnd) {
   // The catalog's configuration (canonical JSON) → the model's FeatureConfig → the model file's record →
   // back.
   ExtractionSettings extraction;
-  extraction.mel.sample_rate = 16000;
-  extraction.mel.n_fft = 512;
-  extraction.mel.hop_length = 256;
-  extraction.mel.pad_mode = PadMode::Reflect;
-  extraction.mel.n_mels = 96;
-  extraction.mel.fmax = 8000.0;
-  extraction.mel.mel_scale = MelScale::Htk;
-  extraction.mel.mel_norm = MelNorm::None;
-  extraction.db = "ref-one";
-  extraction.top_db = 0.0;
-  extraction.chunk_samples = 48000;
+  static_cast<FeatureSettings&>(extraction) = testing::pretrained_front_end(48000);
   FeatureConfig config;
   config.id = "abc";
   config.window_frames = 188;
