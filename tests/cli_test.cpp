@@ -145,6 +145,44 @@ TEST(FeaturesCommand, RefusesToMixSettingsInOneFolder) {
   EXPECT_EQ(read_npy(scratch / "out" / "wav_s16.npy").shape, (std::vector<std::size_t>{64, 44}));
 }
 
+TEST(FeaturesCommand, PretrainedFrontEndOptionsAreUsedAndRecorded) {
+  ScratchDir scratch;
+  const std::string input = data_path("librosa/music_48k_stereo.flac").string();  // 12 s: four 3 s chunks
+  const std::string out = (scratch / "out").string();
+  const std::string options =
+      "--sr 16000 --n-fft 512 --hop 256 --n-mels 96 --fmax 8000 --mel-norm none --pad-mode reflect "
+      "--chunk-samples 48000 --db ref-one --top-db 0";
+  const ProgramRun run =
+      tunelens("features -q " + options + " --mel-scale htk --out " + out + " " + input, scratch);
+  ASSERT_EQ(run.status, 0) << run.err;
+  EXPECT_EQ(read_npy(scratch / "out" / "music_48k_stereo.npy").shape,
+            (std::vector<std::size_t>{96, 4 * 188}));
+  const std::string recorded = testing::read_bytes(scratch / "out" / "features.json");
+  for (const char* key : {R"("mel_scale": "htk")", R"("mel_norm": "none")", R"("pad_mode": "reflect")",
+                          R"("chunk_samples": 48000)"})
+    EXPECT_NE(recorded.find(key), std::string::npos) << key << " in " << recorded;
+  // The same folder refuses other front-end settings.
+  const ProgramRun other =
+      tunelens("features -q " + options + " --mel-scale slaney --out " + out + " " + input, scratch);
+  EXPECT_EQ(other.status, 2);
+  EXPECT_NE(other.err.find("other settings"), std::string::npos) << other.err;
+}
+
+TEST(FeaturesCommand, AFolderWrittenBeforeTheFrontEndOptionsIsStillItsOwn) {
+  // features.json as earlier versions wrote it (fmax -1 unresolved, no front-end keys): a rerun with the same
+  // settings carries on instead of refusing the folder.
+  ScratchDir scratch;
+  const std::string input = data_path("formats/wav_s16.wav").string();
+  fs::create_directories(scratch / "out");
+  testing::write_bytes(
+      scratch / "out" / "features.json",
+      R"({"amin": 1e-10, "center": true, "db": "ref-max", "duration": -1.0, "fmax": -1.0,)"
+      R"( "fmin": 0.0, "hop_length": 512, "mfcc": 0, "n_fft": 2048, "n_mels": 128, "offset": 0.0,)"
+      R"( "power": 2.0, "sample_rate": 22050, "top_db": 80.0, "window": "hann"})");
+  const ProgramRun run = tunelens("features -q --out " + (scratch / "out").string() + " " + input, scratch);
+  EXPECT_EQ(run.status, 0) << run.err;
+}
+
 TEST(FeaturesCommand, MfccAndOffsetDuration) {
   ScratchDir scratch;
   const ProgramRun run = tunelens("features -q --mfcc 13 --offset 1 --duration 2 --out " + scratch.path().string() + " " +
@@ -165,6 +203,14 @@ TEST(FeaturesCommand, UsageErrorsExitWithTwoAndSayWhy) {
   const ProgramRun bad_db = tunelens("features --db loud --out " + scratch.path().string() + " " + input, scratch);
   EXPECT_EQ(bad_db.status, 2);
   EXPECT_NE(bad_db.err.find("--db"), std::string::npos) << bad_db.err;
+  for (const std::string bad :
+       {"--mel-scale mel", "--mel-norm l2", "--pad-mode wrap", "--chunk-samples -48000"}) {
+    const ProgramRun run =
+        tunelens("features " + bad + " --out " + scratch.path().string() + " " + input, scratch);
+    EXPECT_EQ(run.status, 2) << bad;
+    EXPECT_EQ(run.err.rfind(bad.substr(0, bad.find(' ')) + ": ", 0), 0u)
+        << run.err;  // the first line names it
+  }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <numbers>
 #include <set>
 
@@ -654,16 +655,26 @@ TEST(Extract, BadAudioIsRecordedAsFailedAndTheRunGoesOn) {
   EXPECT_NE(fixed.out.find("4 tracks: 1 computed, 3 already done, 0 failed"), std::string::npos) << fixed.out;
 }
 
+// <scratch>/music.db: a catalog of test-data files copied into <scratch>/music/<genre>/ under new names
+// ({test-data path, name}), imported as a folder dataset.
+fs::path catalog_of_files(const ScratchDir& scratch, const std::string& genre,
+                          const std::vector<std::pair<std::string, std::string>>& files) {
+  const fs::path folder = scratch / "music" / genre;
+  fs::create_directories(folder);
+  for (const auto& [source, name] : files) fs::copy_file(data_path(source), folder / name);
+  const fs::path db = scratch / "music.db";
+  const ProgramRun run = tunelens("dataset import folders " + testing::quoted(scratch / "music") +
+                                      " --catalog " + testing::quoted(db) + " -q",
+                                  scratch);
+  EXPECT_EQ(run.status, 0) << run.err;
+  return db;
+}
+
 TEST(Extract, FeaturesEqualTheFeaturesCommandAndConfigsAreKeptApart) {
   ScratchDir scratch;
   const fs::path root = scratch / "music";
-  fs::create_directories(root / "rock");
-  fs::copy_file(data_path("formats/mp3_lame.mp3"), root / "rock" / "a.mp3");
-  fs::copy_file(data_path("formats/flac_s16.flac"), root / "rock" / "b.flac");
-  const fs::path db = scratch / "music.db";
-  ASSERT_EQ(
-      tunelens("dataset import folders " + testing::quoted(root) + " --catalog " + testing::quoted(db) + " -q", scratch).status,
-      0);
+  const fs::path db = catalog_of_files(
+      scratch, "rock", {{"formats/mp3_lame.mp3", "a.mp3"}, {"formats/flac_s16.flac", "b.flac"}});
   ASSERT_EQ(tunelens("extract --catalog " + testing::quoted(db) + " --dtype float32 -q", scratch).status, 0);
   ASSERT_EQ(tunelens("extract --catalog " + testing::quoted(db) + " -q", scratch).status,
             0);  // float16: another config
@@ -736,6 +747,144 @@ TEST(Extract, AConfigurationIsItsResolvedParameters) {
   EXPECT_THROW(bad.canonical_json(), std::invalid_argument);
 }
 
+TEST(Extract, CanonicalJsonOfSettingsMadeBeforeTheFrontEndOptionsIsUnchanged) {
+  // Catalogs made before mel_scale, mel_norm, pad_mode and chunk_samples existed keep their configuration
+  // ids: these texts are what those versions wrote.
+  ExtractionSettings defaults;
+  EXPECT_EQ(defaults.canonical_json(),
+            R"({"amin":1e-10,"center":true,"db":"ref-max","dtype":"float16","duration":-1.0,"fmax":11025.0,)"
+            R"("fmin":0.0,"hop_length":512,"kind":"mel","n_fft":2048,"n_mels":128,"offset":0.0,"power":2.0,)"
+            R"("sample_rate":22050,"top_db":80.0,"version":1,"window":"hann"})");
+  ExtractionSettings other;
+  other.db = "none";
+  other.top_db = -3.0;
+  other.duration = -7.0;
+  other.mel.fmax = 8000.0;
+  other.mel.n_mels = 64;
+  other.offset = 1.5;
+  other.dtype = FeatureDtype::Float32;
+  EXPECT_EQ(other.canonical_json(),
+            R"({"amin":1e-10,"center":true,"db":"none","dtype":"float32","duration":-1.0,"fmax":8000.0,)"
+            R"("fmin":0.0,"hop_length":512,"kind":"mel","n_fft":2048,"n_mels":64,"offset":1.5,"power":2.0,)"
+            R"("sample_rate":22050,"top_db":0.0,"version":1,"window":"hann"})");
+}
+
+TEST(Extract, EachFrontEndOptionIsPartOfTheConfiguration) {
+  const ExtractionSettings defaults;
+  std::set<std::string> texts = {defaults.canonical_json()};
+  const auto with = [&](auto change) {
+    ExtractionSettings settings;
+    change(settings);
+    return settings.canonical_json();
+  };
+  texts.insert(with([](ExtractionSettings& s) { s.mel.mel_scale = MelScale::Htk; }));
+  texts.insert(with([](ExtractionSettings& s) { s.mel.mel_norm = MelNorm::None; }));
+  texts.insert(with([](ExtractionSettings& s) { s.mel.pad_mode = PadMode::Reflect; }));
+  texts.insert(with([](ExtractionSettings& s) { s.chunk_samples = 48000; }));
+  EXPECT_EQ(texts.size(), 5u);  // every option gives its own configuration
+  const std::string all = with([](ExtractionSettings& s) {
+    s.mel.mel_scale = MelScale::Htk;
+    s.mel.mel_norm = MelNorm::None;
+    s.mel.pad_mode = PadMode::Reflect;
+    s.chunk_samples = 48000;
+  });
+  for (const char* key : {R"("mel_scale":"htk")", R"("mel_norm":"none")", R"("pad_mode":"reflect")",
+                          R"("chunk_samples":48000)"})
+    EXPECT_NE(all.find(key), std::string::npos) << key << " in " << all;
+}
+
+TEST(FeatureSettingsJson, RoundTripsEveryKeyAndReadsOldRecordsWithDefaults) {
+  FeatureSettings settings = testing::pretrained_front_end(48000);
+  settings.offset = 2.0;
+  settings.duration = 30.0;
+  const nlohmann::json json = feature_settings_json(settings);
+  const FeatureSettings back = feature_settings_from_json(json);
+  EXPECT_EQ(back.mel.mel_scale, MelScale::Htk);
+  EXPECT_EQ(back.mel.mel_norm, MelNorm::None);
+  EXPECT_EQ(back.mel.pad_mode, PadMode::Reflect);
+  EXPECT_EQ(back.chunk_samples, 48000u);
+  EXPECT_EQ(back.mel.sample_rate, 16000);
+  EXPECT_EQ(back.mel.fmax, 8000.0);
+  EXPECT_EQ(back.db, "ref-one");
+  EXPECT_EQ(back.duration, 30.0);
+  EXPECT_EQ(feature_settings_json(back), json);
+
+  // A record written before the new keys existed reads as the defaults.
+  const FeatureSettings old = feature_settings_from_json(nlohmann::json::parse(
+      R"({"sample_rate":22050,"n_fft":2048,"hop_length":512,"n_mels":128,"db":"ref-max","top_db":80.0})"));
+  EXPECT_EQ(old.mel.mel_scale, MelScale::Slaney);
+  EXPECT_EQ(old.mel.mel_norm, MelNorm::Slaney);
+  EXPECT_EQ(old.mel.pad_mode, PadMode::Constant);
+  EXPECT_EQ(old.chunk_samples, 0u);
+  EXPECT_EQ(feature_settings_json(old).count("mel_scale"), 0u);
+
+  const auto error_of = [](const std::string& text) {
+    try {
+      feature_settings_from_json(nlohmann::json::parse(text));
+    } catch (const FeatureError& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  const std::string base = R"("sample_rate":16000,"n_fft":512,"hop_length":256,"n_mels":96)";
+  EXPECT_NE(error_of("{" + base + R"(,"mel_scale":"bark"})").find("mel_scale"), std::string::npos);
+  EXPECT_NE(error_of("{" + base + R"(,"pad_mode":"edge"})").find("pad_mode"), std::string::npos);
+  EXPECT_NE(error_of("{" + base + R"(,"mel_norm":1})").find("mel_norm"), std::string::npos);
+  EXPECT_NE(error_of("{" + base + R"(,"chunk_samples":-5})").find("chunk_samples"), std::string::npos);
+  EXPECT_NE(error_of(R"({"sample_rate":16000,"hop_length":256,"n_mels":96})").find("'n_fft' is missing"),
+            std::string::npos);
+}
+
+TEST(Extract, PretrainedFrontEndThroughTheCatalog) {
+  // The pretrained networks' front end with Musicnn's 3 s chunks: a 1 s file is looped to one chunk, a 12 s
+  // one gives four (its tail dropped); the catalog's arrays are what signal_features computes on the decoded
+  // audio.
+  ScratchDir scratch;
+  const fs::path root = scratch / "music";
+  const fs::path db = catalog_of_files(
+      scratch, "folk",
+      {{"formats/flac_s16.flac", "short.flac"}, {"librosa/music_48k_stereo.flac", "long.flac"}});
+  const ProgramRun extract =
+      tunelens("extract --catalog " + testing::quoted(db) +
+                   " --sr 16000 --n-fft 512 --hop 256 --n-mels 96 --fmax 8000 --mel-scale htk --mel-norm none"
+                   " --pad-mode reflect --chunk-samples 48000 --db ref-one --top-db 0 --dtype float32 -q",
+               scratch);
+  ASSERT_EQ(extract.status, 0) << extract.err;
+
+  const Catalog catalog = Catalog::open(db);
+  const auto configs = catalog.feature_configs();
+  ASSERT_EQ(configs.size(), 1u);
+  for (const char* key : {R"("mel_scale":"htk")", R"("mel_norm":"none")", R"("pad_mode":"reflect")",
+                          R"("chunk_samples":48000)"})
+    EXPECT_NE(configs[0].parameters.find(key), std::string::npos) << configs[0].parameters;
+
+  FeatureSettings settings = feature_settings_from_json(nlohmann::json::parse(configs[0].parameters));
+  const MelSpectrogram mel(settings.mel);
+  for (const char* name : {"folk/short.flac", "folk/long.flac"}) {
+    LoadOptions load;
+    load.sample_rate = 16000;
+    const Audio audio = load_audio(root / name, load);
+    const std::size_t chunks = std::max<std::size_t>(1, audio.samples.size() / 48000);
+    const FeatureArray array(catalog.feature_file(catalog.find_track(name)->id, configs[0].id));
+    EXPECT_EQ(array.rows(), 96u) << name;
+    EXPECT_EQ(array.frames(), chunks * 188u) << name;
+    const Spectrogram expected = signal_features(mel, audio.samples, settings);
+    const std::vector<float> values = array.read_all();
+    ASSERT_EQ(values.size(), expected.values.size()) << name;
+    double worst = 0.0;
+    for (std::size_t i = 0; i < values.size(); ++i)
+      worst = std::max(worst, std::abs(static_cast<double>(values[i]) - expected.values[i]));
+    EXPECT_LE(worst, 1e-3) << name;  // the same computation, up to FFTW's plan choice
+  }
+
+  const ProgramRun info = tunelens("dataset info --catalog " + testing::quoted(db), scratch);
+  EXPECT_EQ(info.status, 0) << info.err;
+  EXPECT_NE(info.out.find("96 mels 0-8000 Hz, dB ref-one top 0, htk mels, no filter norm, reflect padding, "
+                          "chunks of 48000 samples, float32"),
+            std::string::npos)
+      << info.out;
+}
+
 TEST(Extract, UsageErrors) {
   ScratchDir scratch;
   const ProgramRun missing = tunelens("extract --catalog " + testing::quoted(scratch / "none.db"), scratch);
@@ -748,6 +897,17 @@ TEST(Extract, UsageErrors) {
   Catalog::create(scratch / "empty.db", scratch.path());
   EXPECT_EQ(tunelens("extract --dtype float8 --catalog " + testing::quoted(scratch / "empty.db"), scratch).status, 2);
   EXPECT_EQ(tunelens("extract --n-fft 1 --catalog " + testing::quoted(scratch / "empty.db"), scratch).status, 2);
+  for (const std::string bad :
+       {"--mel-scale bark", "--mel-norm l1", "--pad-mode edge", "--chunk-samples -1"}) {
+    const ProgramRun run =
+        tunelens("extract " + bad + " --catalog " + testing::quoted(scratch / "empty.db"), scratch);
+    EXPECT_EQ(run.status, 2) << bad;
+    const std::string option = bad.substr(0, bad.find(' '));
+    const std::string value = bad.substr(bad.find(' ') + 1);
+    const std::string first_line = run.err.substr(0, run.err.find('\n'));
+    EXPECT_EQ(first_line.rfind(option + ": ", 0), 0u) << run.err;  // the line names the option and the value
+    EXPECT_NE(first_line.find(value), std::string::npos) << run.err;
+  }
 }
 
 // --- splits

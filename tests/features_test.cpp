@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "store/npy.h"
+#include "test_support.h"
 
 namespace tunelens {
 namespace {
@@ -86,7 +87,7 @@ TEST(MelFilterbank, SparseApplyMatchesDenseProduct) {
   }
 }
 
-class LibrosaCase : public testing::TestWithParam<std::string> {};
+class LibrosaCase : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(LibrosaCase, MelPowerMatches) {
   const std::string name = GetParam();
@@ -124,10 +125,10 @@ TEST_P(LibrosaCase, DecibelsMatch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Librosa, LibrosaCase,
-                         testing::Values("sweep", "noise", "silence", "short", "impulse",
-                                         "music_48k_stereo_flac", "music_48k_stereo_ogg",
-                                         "music_44k_stereo_wav", "music_44k_stereo_mp3",
-                                         "music_22k_mono_au"));
+                         ::testing::Values("sweep", "noise", "silence", "short", "impulse",
+                                           "music_48k_stereo_flac", "music_48k_stereo_ogg",
+                                           "music_44k_stereo_wav", "music_44k_stereo_mp3",
+                                           "music_22k_mono_au"));
 
 TEST(MelSpectrogram, NonDefaultOptionsMatchLibrosa) {
   MelOptions options;
@@ -525,6 +526,275 @@ TEST(MinmaxScale, ConstantBecomesZeros) {
   Spectrogram empty;
   minmax_scale(empty);
   EXPECT_TRUE(empty.values.empty());
+}
+
+// -----------------------------------------------------------------------------------------------------------
+// The pretrained networks' front end (tests/data/pretrained, see tests/data/README.md): 16 kHz, n_fft 512,
+// hop 256, reflect padding, 96 HTK mels 0-8000 Hz without normalisation, 10 log10(max(x, 1e-10)).
+
+const std::filesystem::path kPretrained = std::filesystem::path(TUNELENS_TEST_DATA) / "pretrained";
+
+using testing::pretrained_front_end;
+
+// Compares our log-mel, `ours`, with the reference on the bins within 60 dB of the reference's maximum (below
+// that the networks see little but numerical noise); `reference_at(m, t)` gives the reference's band m, frame
+// t.
+template <typename ReferenceAt>
+void expect_log_mel_parity(const Spectrogram& ours, ReferenceAt reference_at, const char* what) {
+  float top = -INFINITY;
+  for (std::size_t m = 0; m < ours.rows; ++m)
+    for (std::size_t t = 0; t < ours.frames; ++t) top = std::max(top, reference_at(m, t));
+  std::vector<double> differences;
+  for (std::size_t m = 0; m < ours.rows; ++m) {
+    for (std::size_t t = 0; t < ours.frames; ++t) {
+      const float reference = reference_at(m, t);
+      if (reference < top - 60.0f) continue;
+      differences.push_back(std::abs(static_cast<double>(ours.at(m, t)) - reference));
+    }
+  }
+  ASSERT_FALSE(differences.empty());
+  std::sort(differences.begin(), differences.end());
+  const double p999 =
+      differences[static_cast<std::size_t>(0.999 * static_cast<double>(differences.size() - 1))];
+  std::printf(
+      "[ parity   ] %s log-mel: max abs diff %.3g dB, 99.9th percentile %.3g dB, over %zu of %zu bins within "
+      "60 dB of the maximum\n",
+      what, differences.back(), p999, differences.size(), ours.values.size());
+  EXPECT_LE(differences.back(), 0.02);
+}
+
+TEST(PretrainedFrontEnd, HtkFilterbankMatchesTheNetworksStoredOne) {
+  const MelFilterbank bank(16000, 512, 96, 0.0, 8000.0, MelScale::Htk, MelNorm::None);
+  const Spectrogram dense = bank.dense();                                                // [96, 257]
+  const NpyArray stored = read_npy(kPretrained / "mel_fb_htk_sr16000_nfft512_n96.npy");  // [257, 96]
+  ASSERT_EQ(stored.shape, (std::vector<std::size_t>{257, 96}));
+  ASSERT_EQ(dense.rows, 96u);
+  ASSERT_EQ(dense.frames, 257u);
+  double max_diff = 0.0;
+  for (std::size_t k = 0; k < 257; ++k)
+    for (std::size_t m = 0; m < 96; ++m)
+      max_diff =
+          std::max(max_diff, std::abs(static_cast<double>(dense.at(m, k)) - stored.values[k * 96 + m]));
+  std::printf(
+      "[ parity   ] htk filterbank (norm none) vs the networks' spec.mel_scale.fb: max abs diff %.3g\n",
+      max_diff);
+  EXPECT_LE(max_diff, 1.1e-5);  // librosa's own filterbank differs from the stored one by up to this much
+}
+
+TEST(PretrainedFrontEnd, NormNoneIsSlaneyNormWithoutTheScaling) {
+  // The same triangles either way: slaney norm only divides each by its width (2 / (f[m+2] - f[m]) in Hz).
+  const Spectrogram scaled =
+      MelFilterbank(16000, 512, 40, 0.0, 8000.0, MelScale::Htk, MelNorm::Slaney).dense();
+  const Spectrogram peak_one =
+      MelFilterbank(16000, 512, 40, 0.0, 8000.0, MelScale::Htk, MelNorm::None).dense();
+  for (std::size_t m = 0; m < 40; ++m) {
+    const float* a = scaled.values.data() + m * scaled.frames;
+    const float* b = peak_one.values.data() + m * peak_one.frames;
+    const std::size_t peak = static_cast<std::size_t>(std::max_element(b, b + peak_one.frames) - b);
+    ASSERT_GT(b[peak], 0.5f) << "band " << m;
+    const double ratio = a[peak] / b[peak];
+    for (std::size_t k = 0; k < scaled.frames; ++k)
+      EXPECT_NEAR(a[k], ratio * b[k], 1e-6 * ratio) << m << " " << k;
+  }
+}
+
+TEST(PretrainedFrontEnd, LogMelOfTheWholeInputMatchesFcnAndCrnn) {
+  const std::vector<float> input = read_npy(kPretrained / "input16k.npy").values;
+  ASSERT_EQ(input.size(), 464000u);
+  const FeatureSettings settings = pretrained_front_end();
+  const MelSpectrogram mel(settings.mel);
+  const Spectrogram ours = signal_features(mel, input, settings);
+  ASSERT_EQ(ours.rows, 96u);
+  ASSERT_EQ(ours.frames, 1813u);
+  // The six FCN and CRNN references (mtat, msd, jamendo) are the same file byte for byte; mtat-fcn stands for
+  // all.
+  const NpyArray reference = read_npy(kPretrained / "mtat-fcn.logmel.npy");
+  ASSERT_EQ(reference.shape, (std::vector<std::size_t>{1, 96, 1813}));
+  expect_log_mel_parity(
+      ours, [&](std::size_t m, std::size_t t) { return reference.values[m * 1813 + t]; }, "fcn");
+}
+
+TEST(PretrainedFrontEnd, ChunkedLogMelMatchesMusicnn) {
+  std::vector<float> input = read_npy(kPretrained / "input16k.npy").values;
+  input.resize(192000);  // four chunks of 48,000 samples, as the reference was made
+  const FeatureSettings settings = pretrained_front_end(48000);
+  const MelSpectrogram mel(settings.mel);
+  const Spectrogram ours = signal_features(mel, input, settings);
+  ASSERT_EQ(ours.rows, 96u);
+  ASSERT_EQ(ours.frames, 4u * 188u);
+  const NpyArray reference = read_npy(kPretrained / "jamendo-musicnn.logmel.npy");
+  ASSERT_EQ(reference.shape, (std::vector<std::size_t>{4, 96, 188}));
+  expect_log_mel_parity(
+      ours,
+      [&](std::size_t m, std::size_t t) { return reference.values[((t / 188) * 96 + m) * 188 + t % 188]; },
+      "musicnn (4 chunks)");
+}
+
+// -----------------------------------------------------------------------------------------------------------
+// Reflect padding: a centred, reflect-padded spectrogram equals the uncentred one of the signal padded by
+// hand.
+
+// Options at 16 kHz with reflect padding and a small FFT, so that hand-made padding is easy to write out.
+MelOptions reflecting(int n_fft, int hop_length, int n_mels) {
+  MelOptions options;
+  options.sample_rate = 16000;
+  options.n_fft = n_fft;
+  options.hop_length = hop_length;
+  options.n_mels = n_mels;
+  options.pad_mode = PadMode::Reflect;
+  return options;
+}
+
+std::vector<float> noise_signal(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> noise(0.0f, 0.3f);
+  std::vector<float> signal(n);
+  for (float& x : signal) x = noise(rng);
+  return signal;
+}
+
+Spectrogram uncentred_mel(MelOptions options, const std::vector<float>& padded) {
+  options.center = false;
+  options.pad_mode = PadMode::Constant;
+  return MelSpectrogram(options).compute(padded);
+}
+
+TEST(ReflectPadding, MirrorsWithoutRepeatingTheEdge) {
+  MelOptions options = reflecting(64, 16, 8);
+  const std::vector<float> signal = noise_signal(1000, 11);
+
+  // numpy.pad(signal, 32, mode='reflect'): x[32], ..., x[1], then the signal, then x[n-2], ..., x[n-33].
+  std::vector<float> padded;
+  for (std::size_t i = 32; i >= 1; --i) padded.push_back(signal[i]);
+  padded.insert(padded.end(), signal.begin(), signal.end());
+  for (std::size_t i = 1; i <= 32; ++i) padded.push_back(signal[signal.size() - 1 - i]);
+
+  const Spectrogram ours = MelSpectrogram(options).compute(signal);
+  const Spectrogram expected = uncentred_mel(options, padded);
+  ASSERT_EQ(ours.frames, expected.frames);
+  EXPECT_TRUE(ours.values == expected.values);  // the same FFT inputs, bit for bit
+
+  options.pad_mode = PadMode::Constant;  // and it is not what zero padding gives
+  EXPECT_FALSE(MelSpectrogram(options).compute(signal).values == ours.values);
+}
+
+TEST(ReflectPadding, SignalsShorterThanThePadReflectRepeatedlyAsNumpy) {
+  // Torch refuses these; numpy.pad(x, 8, mode='reflect') keeps reflecting: for 5 samples the padded signal is
+  // x0 x1 x2 x3 x4 x3 x2 x1 | x0 x1 x2 x3 x4 | x3 x2 x1 x0 x1 x2 x3 x4.
+  const MelOptions options = reflecting(16, 1, 4);
+  const std::vector<float> signal = {0.5f, -1.0f, 0.25f, 2.0f, -0.75f};
+  std::vector<float> padded;
+  for (int i : {0, 1, 2, 3, 4, 3, 2, 1, 0, 1, 2, 3, 4, 3, 2, 1, 0, 1, 2, 3, 4})
+    padded.push_back(signal[static_cast<std::size_t>(i)]);
+  const Spectrogram ours = MelSpectrogram(options).compute(signal);
+  const Spectrogram expected = uncentred_mel(options, padded);
+  ASSERT_EQ(ours.frames, 6u);
+  ASSERT_EQ(expected.frames, 6u);
+  EXPECT_TRUE(ours.values == expected.values);
+
+  // A single sample reflects to itself: every padded sample is that sample.
+  const Spectrogram one = MelSpectrogram(options).compute(std::vector<float>{0.5f});
+  const Spectrogram constant = uncentred_mel(options, std::vector<float>(17, 0.5f));
+  ASSERT_EQ(one.frames, 2u);
+  EXPECT_TRUE(one.values == constant.values);
+}
+
+// -----------------------------------------------------------------------------------------------------------
+// Chunks
+
+// Frames [first, first + count) of every band.
+Spectrogram frames_of(const Spectrogram& s, std::size_t first, std::size_t count) {
+  Spectrogram out(s.rows, count);
+  for (std::size_t m = 0; m < s.rows; ++m)
+    std::copy_n(s.values.begin() + static_cast<std::ptrdiff_t>(m * s.frames + first), count,
+                out.values.begin() + static_cast<std::ptrdiff_t>(m * count));
+  return out;
+}
+
+TEST(Chunks, FramesPerChunkAsTheNetworksSawThem) {
+  const MelSpectrogram mel(pretrained_front_end().mel);
+  EXPECT_EQ(mel.frame_count(48000), 188u);    // Musicnn's 3 s
+  EXPECT_EQ(mel.frame_count(464000), 1813u);  // FCN's and CRNN's 29 s
+  EXPECT_EQ(chunked_mel_spectrogram(mel, noise_signal(48000 * 2, 1), 48000).frames, 2u * 188u);
+}
+
+TEST(Chunks, EachChunkOnItsOwnAndTheTailDropped) {
+  const MelSpectrogram mel(pretrained_front_end().mel);
+  const std::vector<float> signal = noise_signal(3 * 4000 + 2500, 2);  // three chunks and a tail
+  const Spectrogram chunked = chunked_mel_spectrogram(mel, signal, 4000);
+  const std::size_t per_chunk = mel.frame_count(4000);
+  ASSERT_EQ(chunked.frames, 3u * per_chunk);
+  for (std::size_t c = 0; c < 3; ++c) {
+    const std::span<const float> chunk(signal.data() + c * 4000, 4000);
+    EXPECT_TRUE(frames_of(chunked, c * per_chunk, per_chunk).values == mel.compute(chunk).values)
+        << "chunk " << c;
+  }
+  // Not the same as slicing one spectrogram of the whole signal: each chunk has its own padded edges.
+  EXPECT_FALSE(frames_of(chunked, per_chunk, per_chunk).values ==
+               frames_of(mel.compute(signal), 4000 / 256, per_chunk).values);
+  // chunk_samples 0 is the whole signal at once.
+  EXPECT_TRUE(chunked_mel_spectrogram(mel, signal, 0).values == mel.compute(signal).values);
+}
+
+TEST(Chunks, AShortSignalIsLoopedToOneChunk) {
+  const MelSpectrogram mel(pretrained_front_end().mel);
+  const std::vector<float> signal = noise_signal(1700, 3);  // 1700 + 1700 + 600 = one chunk of 4000
+  std::vector<float> looped(signal);
+  looped.insert(looped.end(), signal.begin(), signal.end());
+  looped.insert(looped.end(), signal.begin(), signal.begin() + 600);
+  const Spectrogram chunked = chunked_mel_spectrogram(mel, signal, 4000);
+  EXPECT_EQ(chunked.frames, mel.frame_count(4000));
+  EXPECT_TRUE(chunked.values == mel.compute(looped).values);
+
+  const Spectrogram empty = chunked_mel_spectrogram(mel, {}, 4000);
+  EXPECT_EQ(empty.rows, 96u);
+  EXPECT_EQ(empty.frames, 0u);
+}
+
+TEST(Chunks, DecibelsAfterTheChunksAreJoined) {
+  // ref-max takes the loudest bin of the whole spectrogram, not of each chunk: a quiet chunk stays below 0
+  // dB.
+  std::vector<float> signal = noise_signal(8000, 4);
+  for (std::size_t i = 4000; i < 8000; ++i) signal[i] *= 0.01f;
+  FeatureSettings settings = pretrained_front_end(4000);
+  settings.db = "ref-max";
+  const MelSpectrogram mel(settings.mel);
+  const Spectrogram db = signal_features(mel, signal, settings);
+  const std::size_t per_chunk = mel.frame_count(4000);
+  const Spectrogram quiet = frames_of(db, per_chunk, per_chunk);
+  EXPECT_NEAR(*std::max_element(db.values.begin(), db.values.end()), 0.0f, 1e-4);
+  EXPECT_LT(*std::max_element(quiet.values.begin(), quiet.values.end()), -30.0f);
+}
+
+TEST(Chunks, TooShortForAFrameThrows) {
+  MelOptions options = pretrained_front_end().mel;
+  options.center = false;
+  const MelSpectrogram mel(options);
+  EXPECT_THROW(chunked_mel_spectrogram(mel, noise_signal(2000, 5), 400), FeatureError);  // 400 < n_fft 512
+}
+
+TEST(Chunks, FrameStartSecondsCountWholeChunks) {
+  FeatureSettings settings = pretrained_front_end(48000);
+  settings.offset = 1.0;
+  EXPECT_DOUBLE_EQ(frame_start_seconds(settings, 0), 1.0);
+  EXPECT_DOUBLE_EQ(frame_start_seconds(settings, 187), 1.0 + 187 * 256 / 16000.0);
+  EXPECT_DOUBLE_EQ(frame_start_seconds(settings, 188), 1.0 + 3.0);  // the second chunk starts 3 s in
+  EXPECT_DOUBLE_EQ(frame_start_seconds(settings, 2 * 188 + 10), 1.0 + 6.0 + 10 * 256 / 16000.0);
+  settings.chunk_samples = 0;
+  EXPECT_DOUBLE_EQ(frame_start_seconds(settings, 188), 1.0 + 188 * 256 / 16000.0);
+}
+
+TEST(FrontEndNames, WordsRoundTripAndOthersThrow) {
+  for (MelScale scale : {MelScale::Slaney, MelScale::Htk})
+    EXPECT_EQ(parse_mel_scale(to_string(scale)), scale);
+  for (MelNorm norm : {MelNorm::Slaney, MelNorm::None}) EXPECT_EQ(parse_mel_norm(to_string(norm)), norm);
+  for (PadMode mode : {PadMode::Constant, PadMode::Reflect}) EXPECT_EQ(parse_pad_mode(to_string(mode)), mode);
+  EXPECT_THROW(parse_mel_scale("HTK"), FeatureError);
+  EXPECT_THROW(parse_mel_norm("l2"), FeatureError);
+  EXPECT_THROW(parse_pad_mode("edge"), FeatureError);
+  EXPECT_EQ(describe_front_end_choices(FeatureSettings{}), "");
+  EXPECT_EQ(describe_front_end_choices(pretrained_front_end(48000)),
+            "htk mels, no filter norm, reflect padding, chunks of 48000 samples");
 }
 
 }  // namespace

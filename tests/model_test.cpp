@@ -421,6 +421,53 @@ TEST(Fused, MatchesThePlainLayersForwardAndBackward) {
 
 // --- the model file
 
+TEST(ModelFile, FeatureConfigKeepsThePretrainedFrontEnd) {
+  // The catalog's configuration (canonical JSON) → the model's FeatureConfig → the model file's record →
+  // back.
+  ExtractionSettings extraction;
+  static_cast<FeatureSettings&>(extraction) = testing::pretrained_front_end(48000);
+  FeatureConfig config;
+  config.id = "abc";
+  config.window_frames = 188;
+  parse_feature_parameters(extraction.canonical_json(), config);
+  EXPECT_EQ(config.settings.mel.mel_scale, MelScale::Htk);
+  EXPECT_EQ(config.settings.mel.mel_norm, MelNorm::None);
+  EXPECT_EQ(config.settings.mel.pad_mode, PadMode::Reflect);
+  EXPECT_EQ(config.settings.chunk_samples, 48000u);
+
+  const nlohmann::json record = model::feature_config_json(config);
+  EXPECT_EQ(record.at("mel_scale"), "htk");
+  EXPECT_EQ(record.at("mel_norm"), "none");
+  EXPECT_EQ(record.at("pad_mode"), "reflect");
+  EXPECT_EQ(record.at("chunk_samples"), 48000);
+  const FeatureConfig back = model::feature_config_from_json(record);
+  EXPECT_EQ(back.settings.mel.mel_scale, MelScale::Htk);
+  EXPECT_EQ(back.settings.mel.mel_norm, MelNorm::None);
+  EXPECT_EQ(back.settings.mel.pad_mode, PadMode::Reflect);
+  EXPECT_EQ(back.settings.chunk_samples, 48000u);
+  EXPECT_EQ(back.settings.mel.n_mels, 96);
+  EXPECT_EQ(back.window_frames, 188u);
+  EXPECT_EQ(back.parameters, extraction.canonical_json());
+  EXPECT_EQ(model::feature_config_json(back), record);
+  // Windows of one chunk each start a whole chunk (3 s) apart.
+  EXPECT_EQ(window_start_seconds(back, 3), (std::vector<double>{0.0, 3.0, 6.0}));
+
+  // A model file written before these settings existed: its record lacks the keys and reads as the defaults.
+  nlohmann::json old = record;
+  for (const char* key : {"mel_scale", "mel_norm", "pad_mode", "chunk_samples"}) old.erase(key);
+  const FeatureConfig defaults = model::feature_config_from_json(old);
+  EXPECT_EQ(defaults.settings.mel.mel_scale, MelScale::Slaney);
+  EXPECT_EQ(defaults.settings.mel.mel_norm, MelNorm::Slaney);
+  EXPECT_EQ(defaults.settings.mel.pad_mode, PadMode::Constant);
+  EXPECT_EQ(defaults.settings.chunk_samples, 0u);
+  old["pad_mode"] = "edge";
+  EXPECT_THROW(model::feature_config_from_json(old), ModelError);
+  EXPECT_THROW(parse_feature_parameters(R"({"kind":"mel","sample_rate":16000,"n_fft":512,"hop_length":256,)"
+                                        R"("n_mels":96,"mel_scale":"bark"})",
+                                        config),
+               ModelError);
+}
+
 TEST(ModelFile, RoundTripsAndRejectsDamagedFilesNamingThem) {
   ScratchDir scratch;
   model::ModelFile file;

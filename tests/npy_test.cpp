@@ -35,6 +35,29 @@ TEST(Npy, HeaderIsWhatNumpyWrites) {
   EXPECT_EQ(bytes.size(), 10 + header_len + 4);
 }
 
+TEST(Npy, FortranOrderIsReorderedToCOrder) {
+  // A [2, 3, 4] array of 0..23 in C order, and the same array as numpy writes it in Fortran order (first index
+  // fastest; np.asfortranarray, or a transposed tensor's .numpy()).
+  ScratchDir dir;
+  const std::vector<std::size_t> shape = {2, 3, 4};
+  std::vector<float> values(24), fortran(24);
+  for (std::size_t i = 0; i < 2; ++i)
+    for (std::size_t j = 0; j < 3; ++j)
+      for (std::size_t k = 0; k < 4; ++k) {
+        values[(i * 3 + j) * 4 + k] = static_cast<float>((i * 3 + j) * 4 + k);
+        fortran[(k * 3 + j) * 2 + i] = values[(i * 3 + j) * 4 + k];
+      }
+  write_npy(dir / "f.npy", shape, fortran.data());
+  std::string bytes = testing::read_bytes(dir / "f.npy");
+  const auto flag = bytes.find("'fortran_order': False");
+  ASSERT_NE(flag, std::string::npos);
+  bytes.replace(flag, 22, "'fortran_order': True ");  // same length: the header size stays as it was
+  testing::write_bytes(dir / "f.npy", bytes);
+  const NpyArray array = read_npy(dir / "f.npy");
+  EXPECT_EQ(array.shape, shape);
+  EXPECT_EQ(array.values, values);
+}
+
 TEST(Npy, ReadsLibrosaFixturesOfOtherTypes) {
   const NpyArray filters = read_npy(testing::data_path("librosa/mel_filters_sr22050_nfft2048_n128.npy"));
   EXPECT_EQ(filters.shape, (std::vector<std::size_t>{128, 1025}));

@@ -28,7 +28,8 @@ NpyArray fixture(const std::string& name) {
 
 // The reference log-mel as the windows a model takes: [chunks, 96, frames] → one Spectrogram per chunk.
 std::vector<Spectrogram> reference_windows(const std::string& architecture) {
-  const NpyArray logmel = fixture(architecture == "musicnn" ? "musicnn.logmel.npy" : "fcn-crnn.logmel.npy");
+  const NpyArray logmel =
+      fixture(architecture == "musicnn" ? "jamendo-musicnn.logmel.npy" : "mtat-fcn.logmel.npy");
   std::vector<Spectrogram> windows;
   const std::size_t rows = logmel.shape[1], frames = logmel.shape[2];
   for (std::size_t c = 0; c < logmel.shape[0]; ++c) {
@@ -84,6 +85,32 @@ TEST(Pretrained, AllEightMatchTheOriginalPyTorchOutputs) {
     EXPECT_LT(output_error, 1e-4);
     EXPECT_LT(pre_head_error, 1e-3);
     std::printf("%-16s tags max |diff| %.2e, pre-head %.2e\n", name.c_str(), output_error, pre_head_error);
+  }
+}
+
+// The whole path from 16 kHz samples: tunelens's own front end (HTK mels, reflect padding, chunks of the
+// network's input) and the network, against the original code fed the same samples.
+TEST(Pretrained, FromSamplesThroughTheFrontEndMatchesTheOriginalCode) {
+  const NpyArray input = fixture("input16k.npy");
+  for (const std::string name : {"msd-fcn", "jamendo-crnn", "jamendo-musicnn"}) {
+    SCOPED_TRACE(name);
+    const Model model = Model::load(name, {"cpu", 2});
+    const FeatureSettings& settings = model.features().settings;
+    // Musicnn's reference is the first four 3 s chunks; FCN's and CRNN's one 29 s chunk.
+    const std::size_t samples =
+        name == "jamendo-musicnn" ? 4 * settings.chunk_samples : settings.chunk_samples;
+    const MelSpectrogram mel(settings.mel);
+    const Spectrogram features = signal_features(mel, std::span(input.values).first(samples), settings);
+    const WindowPredictions predictions = model.predict(features);
+    const NpyArray output = fixture(name + ".output.npy");
+    ASSERT_EQ(predictions.windows, output.shape[0]);
+    const double output_error = max_difference(predictions.probabilities, output.values);
+    const double pre_head_error =
+        max_difference(predictions.embeddings, fixture(name + ".pre_head.npy").values);
+    EXPECT_LT(output_error, 1e-4);
+    EXPECT_LT(pre_head_error, 1e-3);
+    std::printf("%-16s from samples: tags max |diff| %.2e, pre-head %.2e\n", name.c_str(), output_error,
+                pre_head_error);
   }
 }
 

@@ -16,11 +16,31 @@
 #include <vector>
 
 #include "audio/audio.h"
+#include "features/features.h"
 
 namespace tunelens::testing {
 
 inline std::filesystem::path data_path(const std::string& relative) {
   return std::filesystem::path(TUNELENS_TEST_DATA) / relative;
+}
+
+// The pretrained music-tagging networks' front end (tests/data/pretrained): 16 kHz, n_fft 512, hop 256,
+// reflect padding, 96 HTK mels 0-8000 Hz without normalisation, 10 log10(max(x, 1e-10)); in chunks of
+// chunk_samples when that is > 0 (Musicnn: 48000).
+inline FeatureSettings pretrained_front_end(std::size_t chunk_samples = 0) {
+  FeatureSettings settings;
+  settings.mel.sample_rate = 16000;
+  settings.mel.n_fft = 512;
+  settings.mel.hop_length = 256;
+  settings.mel.pad_mode = PadMode::Reflect;
+  settings.mel.n_mels = 96;
+  settings.mel.fmax = 8000.0;
+  settings.mel.mel_scale = MelScale::Htk;
+  settings.mel.mel_norm = MelNorm::None;
+  settings.db = "ref-one";
+  settings.top_db = 0.0;
+  settings.chunk_samples = chunk_samples;
+  return settings;
 }
 
 // ||ours - ref|| / ||ref|| over the common length; +inf when the lengths differ.

@@ -19,6 +19,7 @@
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
+#include "data/extract.h"
 #include "data/import.h"
 #include "data/sources.h"
 #include "data/splits.h"
@@ -218,8 +219,11 @@ std::string describe_config(const std::string& parameters) {
                          : fmt::format("dB {} top {:g}", db, json.value("top_db", 0.0));
     if (json.value("offset", 0.0) > 0) text += fmt::format(", from {:g} s", json.value("offset", 0.0));
     if (json.value("duration", -1.0) >= 0) text += fmt::format(", {:g} s", json.value("duration", -1.0));
+    if (const std::string choices = describe_front_end_choices(feature_settings_from_json(json));
+        !choices.empty())
+      text += ", " + choices;
     return text + ", " + json.value("dtype", "");
-  } catch (const nlohmann::json::exception&) {
+  } catch (const std::exception&) {  // not JSON, or not feature settings: shown as it is
     return parameters;
   }
 }

@@ -8,8 +8,9 @@
 
 namespace tunelens::cli {
 
-// Adds --sr --n-fft --hop --n-mels --fmin --fmax --power --db --top-db --offset --duration, writing into
-// `settings`. `item` names what offset and duration apply to ("file", "track").
+// Adds --sr --n-fft --hop --pad-mode --n-mels --fmin --fmax --mel-scale --mel-norm --power --chunk-samples
+// --db --top-db --offset --duration, writing into `settings`; every help text shows the default. `item` names
+// what offset, duration and chunks apply to ("file", "track").
 void add_feature_options(CLI::App* command, FeatureSettings& settings, const std::string& item);
 
 }  // namespace tunelens::cli

@@ -41,13 +41,24 @@ struct Job {
 };
 
 // Settings that decide the numbers in the output; a rerun into the same folder must use the same ones.
-nlohmann::json settings_json(const FeaturesArgs& args) {
-  const FeatureSettings& f = args.features;
-  return {{"sample_rate", f.mel.sample_rate}, {"n_fft", f.mel.n_fft},   {"hop_length", f.mel.hop_length},
-          {"n_mels", f.mel.n_mels},           {"fmin", f.mel.fmin},     {"fmax", f.mel.fmax},
-          {"power", f.mel.power},             {"db", f.db},             {"top_db", f.top_db},
-          {"mfcc", args.mfcc},                {"offset", f.offset},     {"duration", f.duration},
-          {"center", f.mel.center},           {"window", "hann"},       {"amin", 1e-10}};
+nlohmann::json settings_json(const FeatureSettings& features, int mfcc) {
+  nlohmann::json json = feature_settings_json(features);
+  json["mfcc"] = mfcc;
+  json["window"] = "hann";
+  json["amin"] = 1e-10;
+  return json;
+}
+
+// The settings a features.json records, in today's form (folders written before fmax and top_db were recorded
+// resolved compare equal to the same settings now); null when the file is unreadable.
+nlohmann::json recorded_settings(const fs::path& settings_file) {
+  try {
+    nlohmann::json previous;
+    std::ifstream(settings_file) >> previous;
+    return settings_json(feature_settings_from_json(previous), previous.value("mfcc", 0));
+  } catch (const std::exception&) {  // not JSON, or not feature settings
+    return nullptr;
+  }
 }
 
 // Files given by name are taken as they are; folders are walked for audio files, and their outputs keep the
@@ -84,14 +95,9 @@ int run_features(const FeaturesArgs& args) {
   const fs::path out(args.out);
   fs::create_directories(out);
   const fs::path settings_file = out / "features.json";
-  const nlohmann::json settings = settings_json(args);
+  const nlohmann::json settings = settings_json(args.features, args.mfcc);
   if (fs::exists(settings_file) && !args.force) {
-    nlohmann::json previous;
-    try {
-      std::ifstream(settings_file) >> previous;
-    } catch (const nlohmann::json::exception&) {
-    }
-    if (previous != settings) {
+    if (recorded_settings(settings_file) != settings) {
       std::cerr << fmt::format("tunelens features: error: {} holds features made with other settings ({}); use "
                                "--force to recompute them, or another --out\n",
                                out.string(), settings_file.string());

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <cstdint>
 #include <exception>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -16,36 +17,90 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Resolved settings: what the numbers depend on.
-double resolved_fmax(const MelOptions& mel) {
-  return mel.fmax > 0 ? mel.fmax : mel.sample_rate / 2.0;
+// A key's value, or `fallback` when the key is absent or null. Throws FeatureError naming the key when its
+// value has another type.
+template <typename T>
+T value_or(const nlohmann::json& json, const char* key, T fallback) {
+  const auto it = json.find(key);
+  if (it == json.end() || it->is_null()) return fallback;
+  try {
+    return it->get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw FeatureError(std::string("feature settings: '") + key + "' has a bad value: " + it->dump());
+  }
+}
+
+template <typename T>
+T required(const nlohmann::json& json, const char* key) {
+  if (!json.contains(key) || json.at(key).is_null())
+    throw FeatureError(std::string("feature settings: '") + key + "' is missing");
+  return value_or<T>(json, key, T{});
 }
 
 }  // namespace
 
-std::string ExtractionSettings::canonical_json() const {
-  db_options();  // validates
-  // nlohmann::json objects keep their keys sorted, and every number has one type here, so equal settings
-  // always print the same text.
+nlohmann::json feature_settings_json(const FeatureSettings& settings) {
+  const MelOptions& mel = settings.mel;
+  // Every number has one type here, so equal settings always print the same text (the catalog hashes it).
   nlohmann::json json = {
-      {"kind", "mel"},
-      {"version", 1},
       {"sample_rate", mel.sample_rate},
       {"n_fft", mel.n_fft},
       {"hop_length", mel.hop_length},
-      {"window", "hann"},
       {"center", mel.center},
       {"power", static_cast<double>(mel.power)},
       {"n_mels", mel.n_mels},
       {"fmin", static_cast<double>(mel.fmin)},
-      {"fmax", resolved_fmax(mel)},
-      {"db", db},
-      {"top_db", db == "none" ? 0.0 : std::max(0.0, top_db)},
-      {"amin", 1e-10},
-      {"offset", offset},
-      {"duration", duration < 0 ? -1.0 : duration},
-      {"dtype", to_string(dtype)},
+      {"fmax", mel.fmax > 0 ? mel.fmax : mel.sample_rate / 2.0},
+      {"db", settings.db},
+      {"top_db", settings.db == "none" ? 0.0 : std::max(0.0, settings.top_db)},
+      {"offset", settings.offset},
+      {"duration", settings.duration < 0 ? -1.0 : settings.duration},
   };
+  const MelOptions defaults;
+  if (mel.mel_scale != defaults.mel_scale) json["mel_scale"] = to_string(mel.mel_scale);
+  if (mel.mel_norm != defaults.mel_norm) json["mel_norm"] = to_string(mel.mel_norm);
+  if (mel.pad_mode != defaults.pad_mode) json["pad_mode"] = to_string(mel.pad_mode);
+  if (settings.chunk_samples > 0) json["chunk_samples"] = settings.chunk_samples;
+  return json;
+}
+
+FeatureSettings feature_settings_from_json(const nlohmann::json& json) {
+  if (!json.is_object()) throw FeatureError("feature settings are not a JSON object: " + json.dump());
+  FeatureSettings settings;
+  MelOptions& mel = settings.mel;
+  mel.sample_rate = required<int>(json, "sample_rate");
+  mel.n_fft = required<int>(json, "n_fft");
+  mel.hop_length = required<int>(json, "hop_length");
+  mel.n_mels = required<int>(json, "n_mels");
+  mel.center = value_or(json, "center", mel.center);
+  mel.power = value_or(json, "power", mel.power);
+  mel.fmin = value_or(json, "fmin", mel.fmin);
+  mel.fmax = value_or(json, "fmax", mel.fmax);
+  mel.mel_scale = parse_mel_scale(value_or(json, "mel_scale", to_string(mel.mel_scale)));
+  mel.mel_norm = parse_mel_norm(value_or(json, "mel_norm", to_string(mel.mel_norm)));
+  mel.pad_mode = parse_pad_mode(value_or(json, "pad_mode", to_string(mel.pad_mode)));
+  settings.db = value_or(json, "db", settings.db);
+  settings.top_db = value_or(json, "top_db", settings.top_db);
+  settings.offset = value_or(json, "offset", settings.offset);
+  settings.duration = value_or(json, "duration", settings.duration);
+  const auto chunk_samples = value_or<std::int64_t>(json, "chunk_samples", 0);
+  if (chunk_samples < 0)
+    throw FeatureError("feature settings: 'chunk_samples' must be 0 or more, got " +
+                       std::to_string(chunk_samples));
+  settings.chunk_samples = static_cast<std::size_t>(chunk_samples);
+  settings.db_options();  // checks the db word
+  return settings;
+}
+
+std::string ExtractionSettings::canonical_json() const {
+  db_options();  // validates
+  // nlohmann::json objects keep their keys sorted, so the text does not depend on the order of insertion.
+  nlohmann::json json = feature_settings_json(*this);
+  json["kind"] = "mel";
+  json["version"] = 1;
+  json["window"] = "hann";
+  json["amin"] = 1e-10;
+  json["dtype"] = to_string(dtype);
   return json.dump();
 }
 
@@ -62,9 +117,7 @@ Spectrogram compute_track_features(const std::filesystem::path& audio_file, cons
         fmt::format("{}: damaged stream: {:.2f} s of audio lost, {} bad packets; features cover what decoded",
                     audio_file.string(), audio.lost_seconds, audio.bad_packets);
   if (seconds) *seconds = audio.seconds();
-  Spectrogram spectrogram = mel.compute(audio.samples);
-  if (settings.in_db()) power_to_db(spectrogram, settings.db_options());
-  return spectrogram;
+  return signal_features(mel, audio.samples, settings);
 }
 
 ExtractionPlan plan_extraction(Catalog& catalog, const ExtractionSettings& settings) {

@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,19 @@
 #include "store/feature_array.h"
 
 namespace tunelens {
+
+// The feature settings as JSON: the one definition that every record of a feature configuration uses (the
+// catalog's canonical JSON, a model file's "features", the features command's features.json). Keys:
+// sample_rate, n_fft, hop_length, center, power, n_mels, fmin, fmax (resolved to a number), db, top_db (0
+// when off), offset, duration (-1: all); then mel_scale, mel_norm, pad_mode and chunk_samples only when they
+// differ from their defaults, so that the JSON of every configuration made before they existed, and with it
+// its id, stays the same.
+nlohmann::json feature_settings_json(const FeatureSettings& settings);
+
+// Reads those keys back (other keys are ignored). A key that is absent or null takes its default, except
+// sample_rate, n_fft, hop_length and n_mels, which must be there. Throws FeatureError naming the key that is
+// missing or holds a bad value.
+FeatureSettings feature_settings_from_json(const nlohmann::json& json);
 
 // The feature settings (fmax <= 0 means sample_rate / 2) and how the values are stored.
 struct ExtractionSettings : FeatureSettings {
@@ -76,8 +90,9 @@ ExtractionPlan plan_extraction(Catalog& catalog, const ExtractionSettings& setti
 ExtractSummary run_extraction(Catalog& catalog, const ExtractionSettings& settings,
                               const ExtractionPlan& plan, const ExtractOptions& options = {});
 
-// Computes one file's features (decode, resample, mel, dB) as [n_mels, frames]; `mel` is made from settings.mel.
-// A damaged stream gives the features of what decoded and a warning. Throws AudioError.
+// Computes one file's features (decode, resample, mel in chunks if the settings say so, dB: signal_features)
+// as [n_mels, frames]; `mel` is made from settings.mel. A damaged stream gives the features of what decoded
+// and a warning. Throws AudioError.
 Spectrogram compute_track_features(const std::filesystem::path& audio_file, const FeatureSettings& settings,
                                    const MelSpectrogram& mel,
                                    double* seconds = nullptr, std::string* warning = nullptr);

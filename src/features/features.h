@@ -2,7 +2,9 @@
 //
 // Defaults are librosa 0.11's: melspectrogram(sr=22050, n_fft=2048, hop_length=512, window='hann' (periodic),
 // center=True, pad_mode='constant', power=2.0, n_mels=128, fmin=0, fmax=sr/2, htk=False, norm='slaney') and
-// power_to_db(ref=np.max, amin=1e-10, top_db=80).
+// power_to_db(ref=np.max, amin=1e-10, top_db=80). MelOptions and FeatureSettings also cover the front end of
+// the pretrained music-tagging networks (Won et al. 2020): htk mel scale, no filter normalisation, reflect
+// padding, dB without reference or floor, and 3-second chunks for Musicnn.
 #pragma once
 
 #include <cstddef>
@@ -32,22 +34,57 @@ struct Spectrogram {
   float at(std::size_t r, std::size_t t) const { return values[r * frames + t]; }
 };
 
+// How Hz map to mels (librosa's htk argument).
+enum class MelScale {
+  Slaney,  // Slaney's Auditory Toolbox: linear below 1 kHz, logarithmic above (htk=False, librosa's default)
+  Htk,     // mel = 2595 * log10(1 + f / 700) (htk=True; the pretrained networks')
+};
+
+// How each triangular filter is scaled (librosa's norm argument).
+enum class MelNorm {
+  Slaney,  // divided by its width in Hz (2 / (f[m+2] - f[m])): every band has the same area (the default)
+  None,    // peak 1 (norm=None; the pretrained networks')
+};
+
+// How a centred STFT pads the signal's ends (librosa's pad_mode).
+enum class PadMode {
+  Constant,  // zeros (librosa's default)
+  Reflect,   // mirrored without repeating the edge sample (numpy.pad mode 'reflect'): x[2], x[1], x[0], x[1]
+};
+
+// The names the command line and the JSON records use: slaney, htk; slaney, none; constant, reflect. The
+// parse functions throw FeatureError for any other word.
+std::string to_string(MelScale scale);
+std::string to_string(MelNorm norm);
+std::string to_string(PadMode mode);
+MelScale parse_mel_scale(const std::string& text);
+MelNorm parse_mel_norm(const std::string& text);
+PadMode parse_pad_mode(const std::string& text);
+
 struct MelOptions {
   int sample_rate = 22050;  // rate of the signal, Hz
   int n_fft = 2048;         // FFT length; the window is a periodic Hann of this length
   int hop_length = 512;     // samples between frame starts
-  bool center = true;       // pad n_fft/2 zeros on both sides so frame t is centred on sample t*hop
+  bool center = true;       // pad n_fft/2 samples on both ends so frame t is centred on sample t*hop
+  PadMode pad_mode = PadMode::Constant;  // that padding: zeros (default) or the signal reflected
   double power = 2.0;       // exponent of the magnitude: 1 = magnitude, 2 = power
   int n_mels = 128;         // number of mel bands
   double fmin = 0.0;        // lowest band edge, Hz
   double fmax = -1.0;       // highest band edge, Hz; <= 0 means sample_rate / 2
+  MelScale mel_scale = MelScale::Slaney;  // Hz to mel: slaney (default) or htk
+  MelNorm mel_norm = MelNorm::Slaney;     // filter scaling: slaney (default, equal areas) or none (peak 1)
 };
 
-// Slaney-style mel filterbank (librosa.filters.mel with htk=False, norm='slaney'), stored sparsely: each band
-// keeps only its non-zero run of FFT bins.
+// Number of STFT frames of a signal of n samples under `options` (centring pads n_fft/2 on each side,
+// whatever the pad mode); an empty signal has none (librosa would give one of zeros).
+std::size_t frame_count(const MelOptions& options, std::size_t n_samples);
+
+// Mel filterbank, as librosa.filters.mel(sr, n_fft, n_mels, fmin, fmax, htk=(scale == Htk), norm=('slaney' or
+// None)) computes it, stored sparsely: each band keeps only its non-zero run of FFT bins.
 class MelFilterbank {
  public:
-  MelFilterbank(int sample_rate, int n_fft, int n_mels, double fmin = 0.0, double fmax = -1.0);
+  MelFilterbank(int sample_rate, int n_fft, int n_mels, double fmin = 0.0, double fmax = -1.0,
+                MelScale scale = MelScale::Slaney, MelNorm norm = MelNorm::Slaney);
 
   int n_mels() const { return n_mels_; }
   int n_bins() const { return n_bins_; }
@@ -81,8 +118,7 @@ class MelSpectrogram {
 
   const MelOptions& options() const { return options_; }
   const MelFilterbank& filterbank() const { return filterbank_; }
-  // Number of frames for a signal of n samples; an empty signal has none (librosa would give one of
-  // zeros).
+  // Number of frames for a signal of n samples (tunelens::frame_count of options()).
   std::size_t frame_count(std::size_t n_samples) const;
   // Mel spectrogram [n_mels, frames] of a mono signal at options().sample_rate.
   Spectrogram compute(std::span<const float> signal) const;
@@ -115,11 +151,38 @@ struct FeatureSettings {
   double top_db = 80.0;        // with dB: floor this far below the peak (0: off)
   double offset = 0.0;         // seconds skipped at the start of each file
   double duration = -1.0;      // seconds used (< 0: all)
+  // > 0: the signal is cut into chunks of this many samples and each chunk's mel spectrogram is computed on
+  // its own (see chunked_mel_spectrogram); 0 (default): the whole signal at once.
+  std::size_t chunk_samples = 0;
 
   bool in_db() const { return db != "none"; }
   // The dB options that `db` and `top_db` stand for. Throws FeatureError for a `db` other than the three words.
   DbOptions db_options() const;
 };
+
+// The settings that differ from librosa's defaults among mel_scale, mel_norm, pad_mode and chunk_samples, as
+// words for a summary line: "htk mels, no filter norm, reflect padding, chunks of 48000 samples"; empty when
+// all are the defaults.
+std::string describe_front_end_choices(const FeatureSettings& settings);
+
+// The mel spectrogram of a signal cut into consecutive chunks of chunk_samples samples, each computed on its
+// own (with its own centre padding), their frames concatenated: chunks * mel.frame_count(chunk_samples)
+// frames. This is how networks trained on fixed-length excerpts saw their input; slicing one spectrogram of
+// the whole signal differs, since chunk_samples is rarely a multiple of the hop. The tail shorter than a
+// chunk is dropped; a non-empty signal shorter than one chunk is repeated end to end until it fills exactly
+// one chunk. chunk_samples 0: mel.compute(signal). Throws FeatureError when a chunk is too short to give a
+// frame (center off).
+Spectrogram chunked_mel_spectrogram(const MelSpectrogram& mel, std::span<const float> signal,
+                                    std::size_t chunk_samples);
+
+// A signal's features under `settings`: the mel spectrogram (in chunks when settings.chunk_samples > 0), then
+// decibels over the whole (concatenated) spectrogram as settings.db says. `mel` is made from settings.mel.
+Spectrogram signal_features(const MelSpectrogram& mel, std::span<const float> signal,
+                            const FeatureSettings& settings);
+
+// Where frame `frame` of a signal's features starts, in seconds from the start of the file: the offset, then
+// whole chunks (when settings.chunk_samples > 0), then hops.
+double frame_start_seconds(const FeatureSettings& settings, std::size_t frame);
 
 // In place: S = 10*log10(max(amin, S)) - 10*log10(max(amin, ref)), then floored at max(S) - top_db.
 void power_to_db(Spectrogram& spectrogram, const DbOptions& options = {});

@@ -1,6 +1,6 @@
-// Slaney mel filterbank, computed exactly as librosa.filters.mel(htk=False, norm='slaney') does: every step
-// in double, with the two float32 roundings librosa makes (the triangle weights, then the normalised
-// weights).
+// Mel filterbank, computed exactly as librosa.filters.mel(htk=..., norm='slaney' or None) does: every step in
+// double, with the float32 roundings librosa makes (the triangle weights, then, with slaney norm, the
+// normalised weights).
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -17,14 +17,30 @@ constexpr double kLogStartHz = 1000.0;
 constexpr double kLogStartMel = kLogStartHz / kLinearHzPerMel;
 const double kLogStep = std::log(6.4) / 27.0;
 
-double hz_to_mel(double hz) {
+double slaney_hz_to_mel(double hz) {
   if (hz >= kLogStartHz) return kLogStartMel + std::log(hz / kLogStartHz) / kLogStep;
   return hz / kLinearHzPerMel;
 }
 
-double mel_to_hz(double mel) {
+double slaney_mel_to_hz(double mel) {
   if (mel >= kLogStartMel) return kLogStartHz * std::exp(kLogStep * (mel - kLogStartMel));
   return kLinearHzPerMel * mel;
+}
+
+// HTK's scale (librosa's htk=True), in librosa's order of operations.
+double htk_hz_to_mel(double hz) {
+  return 2595.0 * std::log10(1.0 + hz / 700.0);
+}
+double htk_mel_to_hz(double mel) {
+  return 700.0 * (std::pow(10.0, mel / 2595.0) - 1.0);
+}
+
+double hz_to_mel(double hz, MelScale scale) {
+  return scale == MelScale::Htk ? htk_hz_to_mel(hz) : slaney_hz_to_mel(hz);
+}
+
+double mel_to_hz(double mel, MelScale scale) {
+  return scale == MelScale::Htk ? htk_mel_to_hz(mel) : slaney_mel_to_hz(mel);
 }
 
 // numpy.linspace(start, stop, num) with endpoint=True, bit for bit: start + i * step, and the last value
@@ -39,7 +55,8 @@ std::vector<double> linspace(double start, double stop, int num) {
 
 }  // namespace
 
-MelFilterbank::MelFilterbank(int sample_rate, int n_fft, int n_mels, double fmin, double fmax) {
+MelFilterbank::MelFilterbank(int sample_rate, int n_fft, int n_mels, double fmin, double fmax, MelScale scale,
+                             MelNorm norm) {
   if (sample_rate <= 0)
     throw FeatureError("mel filterbank: sample rate must be positive, got " + std::to_string(sample_rate));
   if (n_fft < 2) throw FeatureError("mel filterbank: n_fft must be at least 2, got " + std::to_string(n_fft));
@@ -60,8 +77,8 @@ MelFilterbank::MelFilterbank(int sample_rate, int n_fft, int n_mels, double fmin
   n_bins_ = 1 + n_fft / 2;
 
   // Band edges: n_mels + 2 points evenly spaced in mel, back in Hz.
-  std::vector<double> mel_f = linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2);
-  for (double& f : mel_f) f = mel_to_hz(f);
+  std::vector<double> mel_f = linspace(hz_to_mel(fmin, scale), hz_to_mel(fmax, scale), n_mels + 2);
+  for (double& f : mel_f) f = mel_to_hz(f, scale);
 
   std::vector<double> fft_freqs(static_cast<std::size_t>(n_bins_));
   for (int k = 0; k < n_bins_; ++k)
@@ -75,6 +92,7 @@ MelFilterbank::MelFilterbank(int sample_rate, int n_fft, int n_mels, double fmin
     const auto i = static_cast<std::size_t>(m);
     const double lower_width = mel_f[i + 1] - mel_f[i];
     const double upper_width = mel_f[i + 2] - mel_f[i + 1];
+    const bool slaney_norm = norm == MelNorm::Slaney;
     const double enorm = 2.0 / (mel_f[i + 2] - mel_f[i]);
     int first = -1;
     int last = -1;
@@ -84,7 +102,7 @@ MelFilterbank::MelFilterbank(int sample_rate, int n_fft, int n_mels, double fmin
       const double lower = -(mel_f[i] - freq) / lower_width;
       const double upper = (mel_f[i + 2] - freq) / upper_width;
       const float triangle = static_cast<float>(std::max(0.0, std::min(lower, upper)));
-      const float weight = static_cast<float>(static_cast<double>(triangle) * enorm);
+      const float weight = slaney_norm ? static_cast<float>(static_cast<double>(triangle) * enorm) : triangle;
       band[static_cast<std::size_t>(k)] = weight;
       if (weight != 0.0f) {
         if (first < 0) first = k;

@@ -1,5 +1,5 @@
-// Mel power spectrogram: librosa.feature.melspectrogram's STFT (periodic Hann, zero padding when centred),
-// then the sparse Slaney filterbank.
+// Mel power spectrogram: librosa.feature.melspectrogram's STFT (periodic Hann, zero or reflect padding when
+// centred), then the sparse mel filterbank.
 //
 // Speed comes from three things: one FFTW plan made in the constructor and reused by every call (and every
 // thread) through the new-array execute function; no allocation per frame; and frames processed in blocks of
@@ -89,6 +89,18 @@ FftwBuffer<T> fftw_buffer(std::size_t count) {
   return FftwBuffer<T>(p);
 }
 
+// Index into a signal of n samples (n >= 1) of position i of its reflect-padded extension, numpy.pad mode
+// 'reflect': mirrored about the first and last samples without repeating them. Beyond one reflection (a pad
+// longer than n - 1, only for signals shorter than n_fft / 2 + 1) it keeps reflecting, as numpy does: the
+// extension is periodic with period 2 (n - 1). A single sample reflects to itself.
+std::ptrdiff_t reflected_index(std::ptrdiff_t i, std::ptrdiff_t n) {
+  if (n == 1) return 0;
+  const std::ptrdiff_t period = 2 * (n - 1);
+  std::ptrdiff_t j = i % period;
+  if (j < 0) j += period;
+  return j < n ? j : period - j;
+}
+
 MelOptions validated(MelOptions options) {
   const auto fail = [](const std::string& reason) { throw FeatureError("mel spectrogram: " + reason); };
   if (options.sample_rate <= 0)
@@ -131,7 +143,8 @@ struct MelSpectrogram::Plan {
 
 MelSpectrogram::MelSpectrogram(const MelOptions& options)
     : options_(validated(options)),
-      filterbank_(options_.sample_rate, options_.n_fft, options_.n_mels, options_.fmin, options_.fmax),
+      filterbank_(options_.sample_rate, options_.n_fft, options_.n_mels, options_.fmin, options_.fmax,
+                  options_.mel_scale, options_.mel_norm),
       plan_(std::make_unique<Plan>()) {
   const auto n_fft = static_cast<std::size_t>(options_.n_fft);
   plan_->n_bins = n_fft / 2 + 1;
@@ -157,13 +170,17 @@ MelSpectrogram::MelSpectrogram(const MelOptions& options)
 
 MelSpectrogram::~MelSpectrogram() = default;
 
-std::size_t MelSpectrogram::frame_count(std::size_t n_samples) const {
+std::size_t frame_count(const MelOptions& options, std::size_t n_samples) {
   // An empty signal has no frames (librosa would pad it to one all-zero frame when centred; we return none).
-  if (n_samples == 0) return 0;
-  const auto n_fft = static_cast<std::size_t>(options_.n_fft);
-  const std::size_t padded = options_.center ? n_samples + 2 * (n_fft / 2) : n_samples;
+  if (n_samples == 0 || options.n_fft < 1 || options.hop_length < 1) return 0;
+  const auto n_fft = static_cast<std::size_t>(options.n_fft);
+  const std::size_t padded = options.center ? n_samples + 2 * (n_fft / 2) : n_samples;
   if (padded < n_fft) return 0;
-  return 1 + (padded - n_fft) / static_cast<std::size_t>(options_.hop_length);
+  return 1 + (padded - n_fft) / static_cast<std::size_t>(options.hop_length);
+}
+
+std::size_t MelSpectrogram::frame_count(std::size_t n_samples) const {
+  return tunelens::frame_count(options_, n_samples);
 }
 
 Spectrogram MelSpectrogram::compute(std::span<const float> signal) const {
@@ -189,12 +206,14 @@ Spectrogram MelSpectrogram::compute(std::span<const float> signal) const {
     const std::size_t count = std::min(kBlockFrames, frames - t0);
 
     for (std::size_t f = 0; f < count; ++f) {
-      // Frame t covers samples [t*hop - pad, t*hop - pad + n_fft) of the signal; outside it, zeros.
+      // Frame t covers samples [t*hop - pad, t*hop - pad + n_fft) of the signal; outside it, the padding.
       const std::ptrdiff_t start = static_cast<std::ptrdiff_t>(t0 + f) * hop - pad;
       float* in = frame.get();
       if (start >= 0 && start + n_fft <= n) {
         const float* x = samples + start;
         for (std::ptrdiff_t i = 0; i < n_fft; ++i) in[i] = x[i] * window[i];
+      } else if (options_.pad_mode == PadMode::Reflect) {
+        for (std::ptrdiff_t i = 0; i < n_fft; ++i) in[i] = samples[reflected_index(start + i, n)] * window[i];
       } else {
         const std::ptrdiff_t lo = std::clamp<std::ptrdiff_t>(-start, 0, n_fft);
         const std::ptrdiff_t hi = std::clamp<std::ptrdiff_t>(n - start, lo, n_fft);

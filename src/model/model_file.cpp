@@ -1,12 +1,14 @@
 #include "model/model_file.h"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <cmath>
 #include <cstring>
 #include <fstream>
 #include <random>
 
-#include <fmt/format.h>
+#include "data/extract.h"
 
 namespace tunelens::model {
 namespace {
@@ -182,52 +184,17 @@ ModelFile read_model_file(const fs::path& path, bool metadata_only) {
 }
 
 nlohmann::json feature_config_json(const FeatureConfig& config) {
-  const FeatureSettings& s = config.settings;
   nlohmann::json parameters = nlohmann::json::object();
   if (!config.parameters.empty()) parameters = nlohmann::json::parse(config.parameters, nullptr, false);
-  return {
-      {"id", config.id},
-      {"parameters", parameters},
-      {"sample_rate", s.mel.sample_rate},
-      {"n_fft", s.mel.n_fft},
-      {"hop_length", s.mel.hop_length},
-      {"center", s.mel.center},
-      {"power", s.mel.power},
-      {"n_mels", s.mel.n_mels},
-      {"fmin", s.mel.fmin},
-      {"fmax", s.mel.fmax > 0 ? s.mel.fmax : s.mel.sample_rate / 2.0},
-      {"db", s.db},
-      {"top_db", s.top_db},
-      {"offset", s.offset},
-      {"duration", s.duration},
-      {"window_frames", config.window_frames},
-      {"window_hop", config.window_hop},
-      {"normalisation", to_string(config.normalisation)},
-      {"mean", config.mean},
-      {"std", config.std},
-  };
-}
-
-FeatureSettings feature_settings_from_json(const nlohmann::json& json) {
-  FeatureSettings s;
-  s.mel.sample_rate = json.at("sample_rate").get<int>();
-  s.mel.n_fft = json.at("n_fft").get<int>();
-  s.mel.hop_length = json.at("hop_length").get<int>();
-  s.mel.center = field(json, "center", true);
-  s.mel.power = field(json, "power", 2.0);
-  s.mel.n_mels = json.at("n_mels").get<int>();
-  s.mel.fmin = field(json, "fmin", 0.0);
-  s.mel.fmax = field(json, "fmax", -1.0);
-  s.db = field<std::string>(json, "db", "ref-max");
-  s.top_db = field(json, "top_db", 80.0);
-  s.offset = field(json, "offset", 0.0);
-  s.duration = field(json, "duration", -1.0);
-  try {
-    s.db_options();
-  } catch (const FeatureError& error) {
-    throw ModelError(std::string("unknown feature settings: ") + error.what());
-  }
-  return s;
+  nlohmann::json json = feature_settings_json(config.settings);
+  json["id"] = config.id;
+  json["parameters"] = parameters;
+  json["window_frames"] = config.window_frames;
+  json["window_hop"] = config.window_hop;
+  json["normalisation"] = to_string(config.normalisation);
+  json["mean"] = config.mean;
+  json["std"] = config.std;
+  return json;
 }
 
 FeatureConfig feature_config_from_json(const nlohmann::json& json) {
@@ -235,7 +202,11 @@ FeatureConfig feature_config_from_json(const nlohmann::json& json) {
   config.id = field<std::string>(json, "id", "");
   if (json.contains("parameters") && json.at("parameters").is_object() && !json.at("parameters").empty())
     config.parameters = json.at("parameters").dump();
-  config.settings = feature_settings_from_json(json);
+  try {
+    config.settings = feature_settings_from_json(json);
+  } catch (const FeatureError& error) {
+    throw ModelError(error.what());
+  }
   config.window_frames = json.at("window_frames").get<std::size_t>();
   config.window_hop = field<std::size_t>(json, "window_hop", 0);
   const auto normalisation = parse_normalisation(field<std::string>(json, "normalisation", "minmax"));
@@ -325,6 +296,7 @@ std::string describe(const ModelInfo& info) {
                                s.mel.n_fft, s.mel.hop_length, s.mel.n_mels, s.mel.fmin, s.mel.fmax, s.mel.power, s.db,
                                s.in_db() ? fmt::format(" (top_db {:g})", s.top_db) : "",
                                f.id.empty() ? "" : ", configuration " + f.id));
+  if (const std::string choices = describe_front_end_choices(s); !choices.empty()) line("", choices);
   if (s.offset > 0 || s.duration >= 0)
     line("", fmt::format("audio from {:g} s{}", s.offset, s.duration >= 0 ? fmt::format(", {:g} s", s.duration) : ""));
   line("windows", fmt::format("{} frames ({:.2f} s), hop {}, normalisation {}", f.window_frames,

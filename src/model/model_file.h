@@ -45,8 +45,6 @@ ModelInfo model_info(const std::filesystem::path& path, const ModelFile& file);
 // The feature configuration as metadata JSON, and back.
 nlohmann::json feature_config_json(const FeatureConfig& config);
 FeatureConfig feature_config_from_json(const nlohmann::json& json);
-// The feature settings part of it (also the shipped networks' front end in models/networks.json).
-FeatureSettings feature_settings_from_json(const nlohmann::json& json);
 nlohmann::json network_settings_json(const NetworkSettings& settings);
 NetworkSettings network_settings_from_json(const nlohmann::json& json);
 

@@ -90,6 +90,8 @@ void load_state_dict(Network& network, const std::map<std::string, torch::Tensor
 FeatureConfig shipped_feature_config(const ShippedNetwork& shipped) {
   FeatureConfig config;
   config.settings = shipped.front_end;
+  config.settings.chunk_samples =
+      shipped.input_samples;  // each chunk's mel on its own, as the network learnt
   const MelSpectrogram mel(shipped.front_end.mel);
   config.window_frames = mel.frame_count(shipped.input_samples);
   config.normalisation = Normalisation::None;  // the network's own BatchNorm (spec_bn) scales its input
@@ -108,7 +110,7 @@ ModelFile shipped_model_file(const ShippedNetwork& shipped) {
     throw ModelError(shipped.weights.string() + ": " + error.what());
   }
   const auto tensors = read_state_dict(shipped.weights);
-  if (std::getenv("TEMP_CHECK")) check_front_end(shipped.weights, tensors, features.settings);
+  check_front_end(shipped.weights, tensors, features.settings);
   load_state_dict(*network, tensors, shipped.weights);
 
   ModelFile file;

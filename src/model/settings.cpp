@@ -1,9 +1,9 @@
 // The model's settings as text: names of normalisations, schedules and augmentations, and the catalog's feature
 // configuration JSON (no torch here).
+#include <nlohmann/json.hpp>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
-
+#include "data/extract.h"
 #include "model/model.h"
 
 #ifndef TUNELENS_VERSION
@@ -77,11 +77,8 @@ std::string describe_augmentations(const AugmentOptions& options) {
 
 std::vector<double> window_start_seconds(const FeatureConfig& config, std::size_t windows) {
   const std::size_t hop = config.window_hop > 0 ? config.window_hop : config.window_frames;
-  const double frame_seconds = static_cast<double>(config.settings.mel.hop_length) /
-                               static_cast<double>(config.settings.mel.sample_rate);
   std::vector<double> starts(windows);
-  for (std::size_t w = 0; w < windows; ++w)
-    starts[w] = config.settings.offset + static_cast<double>(w * hop) * frame_seconds;
+  for (std::size_t w = 0; w < windows; ++w) starts[w] = frame_start_seconds(config.settings, w * hop);
   return starts;
 }
 
@@ -95,23 +92,8 @@ void parse_feature_parameters(const std::string& parameters_json, FeatureConfig&
   if (!json.is_object() || json.value("kind", std::string("mel")) != "mel")
     throw ModelError("feature configuration is not a mel spectrogram: " + parameters_json);
   try {
+    config.settings = feature_settings_from_json(json);
     config.parameters = parameters_json;
-    FeatureSettings& s = config.settings;
-    s.mel.sample_rate = json.at("sample_rate").get<int>();
-    s.mel.n_fft = json.at("n_fft").get<int>();
-    s.mel.hop_length = json.at("hop_length").get<int>();
-    s.mel.center = json.value("center", true);
-    s.mel.power = json.value("power", 2.0);
-    s.mel.n_mels = json.at("n_mels").get<int>();
-    s.mel.fmin = json.value("fmin", 0.0);
-    s.mel.fmax = json.value("fmax", s.mel.sample_rate / 2.0);
-    s.db = json.value("db", std::string("ref-max"));
-    s.top_db = json.value("top_db", 80.0);
-    s.offset = json.value("offset", 0.0);
-    s.duration = json.value("duration", -1.0);
-    s.db_options();  // checks the db word
-  } catch (const nlohmann::json::exception& error) {
-    throw ModelError(std::string("feature configuration lacks a setting: ") + error.what());
   } catch (const FeatureError& error) {
     throw ModelError(std::string("feature configuration: ") + error.what());
   }

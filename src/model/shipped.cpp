@@ -7,8 +7,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "data/extract.h"
 #include "model/model.h"
-#include "model/model_file.h"
 
 #ifndef TUNELENS_SOURCE_MODELS
 #define TUNELENS_SOURCE_MODELS ""
@@ -58,7 +58,7 @@ std::vector<ShippedNetwork> shipped_networks() {
   std::vector<ShippedNetwork> networks;
   try {
     const nlohmann::json json = nlohmann::json::parse(in);
-    const FeatureSettings front_end = model::feature_settings_from_json(json.at("front_end"));
+    const FeatureSettings front_end = feature_settings_from_json(json.at("front_end"));
     for (const auto& [name, entry] : json.at("networks").items()) {
       ShippedNetwork network;
       network.name = name;
@@ -77,6 +77,8 @@ std::vector<ShippedNetwork> shipped_networks() {
     }
   } catch (const nlohmann::json::exception& error) {
     throw ModelError(manifest.string() + ": damaged manifest: " + error.what());
+  } catch (const FeatureError& error) {
+    throw ModelError(manifest.string() + ": damaged front end: " + error.what());
   }
   return networks;
 }

@@ -59,6 +59,23 @@ void convert(const std::vector<char>& raw, std::vector<float>& out) {
   }
 }
 
+// Values stored in Fortran order (first index fastest), as numpy writes a transposed array, reordered to C order
+// (last index fastest).
+std::vector<float> to_c_order(const std::vector<float>& fortran, const std::vector<std::size_t>& shape) {
+  std::vector<float> c_order(fortran.size());
+  std::vector<std::size_t> index(shape.size(), 0);  // the C-order position's multi-index, counted up as i grows
+  for (std::size_t i = 0; i < c_order.size(); ++i) {
+    std::size_t at = 0;
+    for (std::size_t d = shape.size(); d-- > 0;) at = at * shape[d] + index[d];
+    c_order[i] = fortran[at];
+    for (std::size_t d = shape.size(); d-- > 0;) {
+      if (++index[d] < shape[d]) break;
+      index[d] = 0;
+    }
+  }
+  return c_order;
+}
+
 }  // namespace
 
 std::size_t NpyArray::size() const {
@@ -92,7 +109,7 @@ NpyArray read_npy(const std::filesystem::path& path) {
   const std::string order = dict_value(header, "fortran_order");
   const std::string shape_text = dict_value(header, "shape");
   if (descr.empty() || order.empty() || shape_text.empty()) fail(path, "malformed header");
-  if (order.find("True") != std::string::npos) fail(path, "Fortran-ordered arrays are not supported");
+  const bool fortran_order = order.find("True") != std::string::npos;
 
   NpyArray array;
   array.shape = parse_shape(shape_text);
@@ -110,6 +127,7 @@ NpyArray read_npy(const std::filesystem::path& path) {
   else if (descr == "<i4") convert<std::int32_t>(raw, array.values);
   else if (descr == "<i8") convert<std::int64_t>(raw, array.values);
   else convert<std::int16_t>(raw, array.values);
+  if (fortran_order) array.values = to_c_order(array.values, array.shape);
   return array;
 }
 

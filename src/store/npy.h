@@ -24,8 +24,9 @@ struct NpyArray {
   std::size_t size() const;
 };
 
-// Reads an .npy file (format 1.0, 2.0 or 3.0, little-endian float32, float64 or int16/int32, C order).
-// Other element types are converted to float32. Throws NpyError naming the file and the reason.
+// Reads an .npy file (format 1.0, 2.0 or 3.0, little-endian float32, float64 or int16/int32/int64, C or Fortran
+// order). Other element types are converted to float32, and a Fortran-ordered array is reordered to C order.
+// Throws NpyError naming the file and the reason.
 NpyArray read_npy(const std::filesystem::path& path);
 
 // Writes a float32 array as format 1.0 (2.0 if the header needs it). The file is written under a
