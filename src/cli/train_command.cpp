@@ -37,6 +37,7 @@ struct TrainArgs {
   CLI::Option* epochs = nullptr;
   CLI::Option* patience = nullptr;
   CLI::Option* threads = nullptr;
+  CLI::Option* freeze = nullptr;
 };
 
 // The one-line progress of training on a terminal: epoch, batch, loss, accuracy, rate and time left.
@@ -127,6 +128,8 @@ int run_train(TrainArgs& args) {
   options.network.name = args.model;
   options.init = args.init;
   options.backbone = args.backbone;
+  // A shipped network as backbone is frozen unless told: only the new head learns (on cached vectors).
+  if (args.freeze->count() == 0 && find_shipped_network(args.backbone)) options.freeze = 1;
   const auto normalisation = parse_normalisation(args.normalise);
   if (!normalisation) throw CLI::ValidationError("--normalise", "must be minmax, standard or none");
   options.normalisation = *normalisation;
@@ -233,8 +236,12 @@ void add_train_command(CLI::App& app) {
   args->threads = command->add_option("--threads,-j", o.threads, "Threads (default: all cores)");
   command->add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
   command->add_option("--init", args->init, "Start from this model file's weights (layers matching by name and shape)");
-  command->add_option("--freeze", o.freeze, "Train only the last K blocks (0: all)")->capture_default_str();
-  command->add_option("--backbone", args->backbone, "TorchScript feature extractor (.pt) to put a new head on");
+  args->freeze = command->add_option("--freeze", o.freeze,
+                                     "Train only the last K blocks (0: all; default 0, or 1 (the head) with a shipped "
+                                     "--backbone; 3 fine-tunes Musicnn's dense layer and last back-end block too)");
+  command->add_option("--backbone", args->backbone,
+                      "A new head on a shipped pretrained network (tunelens model list: jamendo-musicnn, ...), frozen "
+                      "unless --freeze says otherwise; or a TorchScript feature extractor (.pt)");
   command->add_flag("--resume", o.resume, "Continue the run in <out>.checkpoint");
   command->add_option(
       "--report", args->report,

@@ -343,6 +343,21 @@ class ShortChunk : public Network {
   nn::Linear head{nullptr};
 };
 
+// --- a new head on vectors a frozen backbone computed (train --backbone caches them): dropout, then linear. The
+// input is [batch, 1, size, 1]; the layer is named "head" as every network's classifier.
+class VectorHead : public Network {
+ public:
+  VectorHead(std::size_t inputs, std::size_t classes, double dropout) {
+    drop = register_module("drop", nn::Dropout(dropout));
+    head = register_module("head", nn::Linear(static_cast<int>(inputs), static_cast<int>(classes)));
+    embedding_size_ = inputs;
+  }
+  torch::Tensor features(const torch::Tensor& input) override { return torch::flatten(input, 1); }
+  torch::Tensor classify(const torch::Tensor& features) override { return head(drop(features)); }
+  nn::Dropout drop{nullptr};
+  nn::Linear head{nullptr};
+};
+
 // --- the baseline: softmax regression on standardised MFCC statistics (the input is already those statistics).
 class MfccLinear : public Network {
  public:
@@ -487,6 +502,7 @@ std::shared_ptr<Network> make_network(const NetworkSettings& settings, std::size
   }
   if (name == "mfcc-linear") return std::make_shared<MfccLinear>(rows * frames, classes);
   if (auto tagging = make_tagging_network(settings, rows, frames, classes)) return tagging;
+  if (name == "vector-head") return std::make_shared<VectorHead>(rows * frames, classes, settings.dropout);
   if (name == "torchscript") {
     if (torchscript.empty()) throw ModelError("the torchscript network needs a backbone (--backbone FILE.pt)");
     return std::make_shared<TorchScriptNetwork>(torchscript, rows, frames, classes, settings.dropout);

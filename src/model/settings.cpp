@@ -89,13 +89,24 @@ void parse_feature_parameters(const std::string& parameters_json, FeatureConfig&
   } catch (const nlohmann::json::exception& error) {
     throw ModelError(std::string("feature configuration is not JSON: ") + error.what());
   }
-  if (!json.is_object() || json.value("kind", std::string("mel")) != "mel")
+  const std::string kind = json.is_object() ? json.value("kind", std::string("mel")) : "";
+  if (kind != "mel" && kind != "backbone")
     throw ModelError("feature configuration is not a mel spectrogram: " + parameters_json);
   try {
+    if (kind == "backbone") {
+      // A shipped network's vectors of each window of a mel configuration (train --backbone caches them): each
+      // feature file is [vector size, windows], so its rows are the vector's values.
+      config.settings = feature_settings_from_json(json.at("source"));
+      config.settings.mel.n_mels = json.at("size").get<int>();
+      config.parameters = parameters_json;
+      return;
+    }
     config.settings = feature_settings_from_json(json);
     config.parameters = parameters_json;
   } catch (const FeatureError& error) {
     throw ModelError(std::string("feature configuration: ") + error.what());
+  } catch (const nlohmann::json::exception& error) {
+    throw ModelError(std::string("feature configuration lacks a setting: ") + error.what());
   }
 }
 

@@ -247,6 +247,7 @@ TrainResult train_model(const TrainOptions& requested, const TrainCallbacks& cal
     if (callbacks.on_message) callbacks.on_message(line);
   };
   if (requested.out.empty()) throw ModelError("no model file to write (--out)");
+  if (names_shipped_backbone(requested)) return train_on_shipped_backbone(requested, callbacks);
   const fs::path checkpoint_file = checkpoint_path(requested.out);
 
   // --- what to run: the options, or a checkpoint's
@@ -350,7 +351,8 @@ TrainResult train_model(const TrainOptions& requested, const TrainCallbacks& cal
     if (copied.empty()) throw ModelError(options.init.string() + ": no layer matches this network by name and shape");
     // Filters learnt on other features (another mel scale, rate or hop) see other patterns: allowed, but
     // said.
-    if (init.metadata.contains("features") &&
+    // (A shipped network's features have no catalog id: train --backbone extracts them with its front end.)
+    if (init.metadata.contains("features") && !init.metadata.at("features").value("id", "").empty() &&
         init.metadata.at("features").value("id", "") != data.features.id)
       say(fmt::format(
           "warning: {} was trained on other features (configuration {}, this catalog's {}): its layers "

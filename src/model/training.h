@@ -38,6 +38,11 @@ class Trainer {
   torch::Device device_;
 };
 
+// train --backbone NAME (model/transfer.cpp): whether the backbone names a shipped network, and the training of a
+// new head on it (the vectors of the frozen network cached in the catalog), or of its upper blocks too.
+bool names_shipped_backbone(const TrainOptions& options);
+TrainResult train_on_shipped_backbone(const TrainOptions& options, const TrainCallbacks& callbacks);
+
 // Class-weighted cross-entropy of logits against labels, or against the mixup blend of two labels.
 torch::Tensor weighted_cross_entropy(const torch::Tensor& logits, const torch::Tensor& labels,
                                      const torch::Tensor& mixed_labels, float mix, const torch::Tensor& weights);
