@@ -965,6 +965,48 @@ TEST(Splits, PerClassCountsAreExact) {
   EXPECT_THROW(make_split(tracks, options), SplitError);
 }
 
+// Cross-validation: over the k splits every track is tested exactly once, validated exactly once (in the fold after
+// its test fold), and each fold holds its share of every label.
+TEST(Splits, FoldsTestEveryTrackOnceAndValidateOnTheNextFold) {
+  const auto tracks = synthetic_tracks({"blues", "jazz", "rock"}, 41, 6);
+  SplitOptions options;
+  options.scheme = SplitScheme::Folds;
+  options.folds = 5;
+  options.seed = 3;
+  std::map<std::int64_t, int> tested, validated;
+  std::map<std::int64_t, int> test_fold;
+  for (int fold = 0; fold < 5; ++fold) {
+    options.fold = fold;
+    const auto parts = as_map(make_split(tracks, options));
+    ASSERT_EQ(parts.size(), tracks.size());
+    std::map<std::string, int> test_per_label;
+    for (const auto& track : tracks) {
+      if (parts.at(track.id) == SplitPart::Test) {
+        ++tested[track.id];
+        test_fold[track.id] = fold;
+        ++test_per_label[*track.label];
+      }
+      if (parts.at(track.id) == SplitPart::Val) ++validated[track.id];
+    }
+    for (const auto& [label, count] : test_per_label) EXPECT_TRUE(count == 8 || count == 9) << label << " " << count;
+  }
+  for (const auto& track : tracks) {
+    EXPECT_EQ(tested[track.id], 1);
+    EXPECT_EQ(validated[track.id], 1);
+  }
+  options.fold = 1;
+  const auto parts = as_map(make_split(tracks, options));
+  for (const auto& track : tracks)
+    if (test_fold[track.id] == 2) {
+      EXPECT_EQ(parts.at(track.id), SplitPart::Val);
+    }
+  options.fold = 5;
+  EXPECT_THROW(make_split(tracks, options), SplitError);
+  options.fold = 0;
+  options.folds = 2;
+  EXPECT_THROW(make_split(tracks, options), SplitError);
+}
+
 TEST(Splits, FractionIsStratified) {
   const auto tracks = synthetic_tracks({"a", "b"}, 50, 5);
   SplitOptions options;

@@ -129,6 +129,7 @@ struct SplitArgs {
   double val = std::nan(""), test = std::nan("");  // unset: per-scheme defaults
   std::uint64_t seed = 0;
   std::string name = "default";
+  int folds = 5, fold = 0;
   bool quiet = false;
 };
 
@@ -163,10 +164,12 @@ void print_split_table(const Catalog& catalog, const std::string& name, std::ost
 int run_split(const SplitArgs& args) {
   const auto scheme = parse_split_scheme(args.scheme);
   if (!scheme)
-    throw CLI::ValidationError("--scheme", "must be per-class, fraction, fma (or source) or artist");
+    throw CLI::ValidationError("--scheme", "must be per-class, fraction, fma (or source), artist or folds");
   SplitOptions options;
   options.scheme = *scheme;
   options.seed = args.seed;
+  options.folds = args.folds;
+  options.fold = args.fold;
   if (*scheme == SplitScheme::PerClass && (std::isnan(args.val) || std::isnan(args.test))) {
     std::cerr << "tunelens dataset split: error: --scheme per-class needs --val N and --test N (tracks per "
                  "label)\n";
@@ -299,12 +302,14 @@ void add_dataset_command(CLI::App& app) {
       ->add_option(
           "--scheme", split_args->scheme,
           "per-class (N per label), fraction (stratified), fma (the source's own split), artist (no artist "
-          "in two parts)")
+          "in two parts), folds (k-fold cross-validation: test fold --fold, validation the next)")
       ->required();
   split->add_option("--val", split_args->val,
                     "Validation: tracks per label (per-class) or fraction (default 0.1)");
   split->add_option("--test", split_args->test,
                     "Test: tracks per label (per-class) or fraction (default 0.1)");
+  split->add_option("--folds", split_args->folds, "folds: how many (default 5)")->capture_default_str();
+  split->add_option("--fold", split_args->fold, "folds: the test fold, 0 .. folds - 1 (default 0)")->capture_default_str();
   split->add_option("--seed", split_args->seed, "Seed of the draw")->capture_default_str();
   split->add_option("--name", split_args->name, "Name of the split (replaces one of that name)")
       ->capture_default_str();

@@ -83,6 +83,29 @@ void split_each_label(const std::vector<Track>& tracks, const SplitOptions& opti
   }
 }
 
+// Per label: shuffle, then deal the tracks into the folds in turn.
+void split_into_folds(const std::vector<Track>& tracks, const SplitOptions& options, SplitResult& result) {
+  if (options.folds < 3) throw SplitError(fmt::format("--folds {} must be at least 3 (test, validation, training)", options.folds));
+  if (options.fold < 0 || options.fold >= options.folds)
+    throw SplitError(fmt::format("--fold {} must be between 0 and {}", options.fold, options.folds - 1));
+  const auto groups = by_label(tracks, result);
+  if (groups.empty()) throw SplitError("no labelled tracks to split");
+  const auto folds = static_cast<std::size_t>(options.folds);
+  const auto test = static_cast<std::size_t>(options.fold), val = (test + 1) % folds;
+  for (const auto& [label, group] : groups) {
+    if (group.size() < folds)
+      result.warnings.push_back(fmt::format("label '{}' has {} tracks, fewer than the {} folds", label, group.size(), folds));
+    std::vector<const Track*> order = group;
+    SplitRandom random(stream_seed(options.seed, label));
+    random.shuffle(order);
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      const std::size_t fold = i % folds;
+      const SplitPart part = fold == test ? SplitPart::Test : fold == val ? SplitPart::Val : SplitPart::Train;
+      result.assignments.push_back({order[i]->id, part});
+    }
+  }
+}
+
 void split_by_source(const std::vector<Track>& tracks, SplitResult& result) {
   for (const auto& track : tracks) {
     if (!track.label) {
@@ -234,6 +257,7 @@ std::optional<SplitScheme> parse_split_scheme(const std::string& text) {
   if (text == "fraction") return SplitScheme::Fraction;
   if (text == "source" || text == "fma") return SplitScheme::Source;
   if (text == "artist") return SplitScheme::Artist;
+  if (text == "folds") return SplitScheme::Folds;
   return std::nullopt;
 }
 
@@ -247,6 +271,8 @@ std::string to_string(SplitScheme scheme) {
       return "source";
     case SplitScheme::Artist:
       return "artist";
+    case SplitScheme::Folds:
+      return "folds";
   }
   return "fraction";
 }
@@ -281,6 +307,9 @@ SplitResult make_split(const std::vector<Track>& tracks, const SplitOptions& opt
     case SplitScheme::Artist:
       split_by_artist(tracks, options, result);
       break;
+    case SplitScheme::Folds:
+      split_into_folds(tracks, options, result);
+      break;
   }
   std::sort(result.assignments.begin(), result.assignments.end(),
             [](const SplitAssignment& a, const SplitAssignment& b) { return a.track < b.track; });
@@ -292,6 +321,9 @@ std::string split_parameters(const SplitOptions& options) {
   if (options.scheme == SplitScheme::PerClass) {
     json["val"] = static_cast<long long>(options.val);
     json["test"] = static_cast<long long>(options.test);
+  } else if (options.scheme == SplitScheme::Folds) {
+    json["folds"] = options.folds;
+    json["fold"] = options.fold;
   } else if (options.scheme != SplitScheme::Source) {
     json["val"] = options.val;
     json["test"] = options.test;

@@ -4,6 +4,10 @@
 //   fraction    fractions of each label's tracks (stratified)
 //   source      the source's own split recorded at import (FMA's set.split, a CSV's split column); "fma" too
 //   artist      fractions of the tracks, no artist in two parts, approximately stratified by label
+//   folds       k-fold cross-validation: each label's tracks dealt into `folds` folds; fold `fold` is the test
+//               part, the next fold (cyclically) the validation part, the rest training. The same seed deals the
+//               same folds for every `fold`, so the k splits' test parts cover every track once. A track is one
+//               source recording, so its windows never fall on two sides.
 //
 // Only labelled tracks are split. Tracks are ordered by path before drawing, and each label (or the artist
 // scheme as a whole) draws from its own stream seeded by the seed and the label, so the same catalog and seed
@@ -26,9 +30,9 @@ class SplitError : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
-enum class SplitScheme { PerClass, Fraction, Source, Artist };
+enum class SplitScheme { PerClass, Fraction, Source, Artist, Folds };
 std::optional<SplitScheme> parse_split_scheme(
-    const std::string& text);  // per-class, fraction, source|fma, artist
+    const std::string& text);  // per-class, fraction, source|fma, artist, folds
 std::string to_string(SplitScheme scheme);
 
 struct SplitOptions {
@@ -36,6 +40,8 @@ struct SplitOptions {
   double val = 0.1;  // per-class: tracks per label; fraction, artist: fraction of the tracks
   double test = 0.1;
   std::uint64_t seed = 0;
+  int folds = 5;  // folds: how many, and which one is the test part (0 .. folds - 1)
+  int fold = 0;
 };
 
 struct SplitResult {
