@@ -56,8 +56,10 @@ if [ ! -f "$out/collection/tracks.csv" ]; then
 fi
 run analyze --model "$out/model.tlm" "$out/collection" --out "$reports/collection" -q | tee "$out/analyze.txt"
 
-step "8. the bundled real recordings (the model knows only generated music: a first look, not a verdict)"
+step "8. the bundled real recordings: the demo's model (generated music only), a real-music tagger, real genres"
 run classify --model "$out/model.tlm" samples --top-k 3
+run classify --model jamendo-musicnn samples --tags genre --top-k 3
+run classify --model models/real-genres.tlm samples --top-k 3
 
 step "9. one report linking the pages"
 run report index --out "$reports/index.html" --title "tunelens demo" \

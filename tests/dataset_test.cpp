@@ -28,8 +28,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::data_path;
-using testing::ScratchDir;
 using testing::ProgramRun;
+using testing::ScratchDir;
 using testing::tunelens;
 
 std::size_t line_count(const std::string& text) {
@@ -168,7 +168,8 @@ TEST(ImportFolders, EveryGoodFileInEveryBadOneNamedAndRerunsAddNothing) {
   ScratchDir scratch;
   const fs::path root = make_label_folders(scratch / "genres");
   const fs::path db = scratch / "genres.db";
-  const std::string args = "dataset import folders " + testing::quoted(root) + " --catalog " + testing::quoted(db) + " -q -j2";
+  const std::string args =
+      "dataset import folders " + testing::quoted(root) + " --catalog " + testing::quoted(db) + " -q -j2";
   const ProgramRun first = tunelens(args, scratch);
   EXPECT_EQ(first.status, 1) << first.err;
   EXPECT_NE(first.out.find("import folders: 11 files: 7 added"), std::string::npos) << first.out;
@@ -235,8 +236,9 @@ TEST(ImportFma, ThreeHeaderRowsSubsetsAndBadRows) {
   ScratchDir scratch;
   const fs::path audio = make_fma_audio(scratch / "fma_small");
   const fs::path db = scratch / "fma.db";
-  const std::string base = "dataset import fma --metadata " + testing::quoted(data_path("datasets/fma/tracks.csv")) +
-                           " --audio " + testing::quoted(audio) + " --catalog " + testing::quoted(db) + " -q";
+  const std::string base = "dataset import fma --metadata " +
+                           testing::quoted(data_path("datasets/fma/tracks.csv")) + " --audio " +
+                           testing::quoted(audio) + " --catalog " + testing::quoted(db) + " -q";
   const ProgramRun small = tunelens(base + " --subset small", scratch);
   EXPECT_EQ(small.status, 1) << small.err;
   EXPECT_NE(small.out.find("import fma: 11 rows: 5 added"), std::string::npos) << small.out;
@@ -297,8 +299,8 @@ TEST(ImportFma, ThreeHeaderRowsSubsetsAndBadRows) {
   EXPECT_EQ(Catalog::open(db).find_track("000/000134.mp3")->source_subset, "medium");
 
   const ProgramRun not_fma =
-      tunelens("dataset import fma --metadata " + testing::quoted(data_path("formats/make.sh")) + " --audio " +
-                   testing::quoted(audio) + " --catalog " + testing::quoted(scratch / "x.db"),
+      tunelens("dataset import fma --metadata " + testing::quoted(data_path("formats/make.sh")) +
+                   " --audio " + testing::quoted(audio) + " --catalog " + testing::quoted(scratch / "x.db"),
                scratch);
   EXPECT_EQ(not_fma.status, 2);
   EXPECT_NE(not_fma.err.find("make.sh: not an FMA tracks.csv"), std::string::npos) << not_fma.err;
@@ -361,8 +363,9 @@ TEST(ImportCsv, GoodRowsInBadRowsNamedByLine) {
   EXPECT_FALSE(catalog.find_track("audio/c.wav")->artist.has_value());
 
   testing::write_bytes(dir / "nolabel.csv", "path,artist\naudio/a.wav,x\n");
-  const ProgramRun missing_column =
-      tunelens("dataset import csv " + testing::quoted(dir / "nolabel.csv") + " --catalog " + testing::quoted(db), scratch);
+  const ProgramRun missing_column = tunelens(
+      "dataset import csv " + testing::quoted(dir / "nolabel.csv") + " --catalog " + testing::quoted(db),
+      scratch);
   EXPECT_EQ(missing_column.status, 2);
   EXPECT_NE(missing_column.err.find("nolabel.csv: no 'label' column"), std::string::npos)
       << missing_column.err;
@@ -380,9 +383,9 @@ TEST(ImportAlbums, AlbumOrderTrackNumbersAndTitles) {
   write_tone(root / "Empty Album" / ".hidden.wav", 350);
   testing::write_bytes(root / "Empty Album" / "cover.jpg", "jpeg");
   const fs::path db = scratch / "beatles.db";
-  const ProgramRun run = tunelens(
-      "dataset import albums " + testing::quoted(root) + " --artist 'The Beatles' --catalog " + testing::quoted(db) + " -q",
-      scratch);
+  const ProgramRun run = tunelens("dataset import albums " + testing::quoted(root) +
+                                      " --artist 'The Beatles' --catalog " + testing::quoted(db) + " -q",
+                                  scratch);
   EXPECT_EQ(run.status, 1) << run.err;
   EXPECT_NE(run.out.find("import albums: 6 files: 5 added"), std::string::npos) << run.out;
   EXPECT_EQ(
@@ -424,8 +427,9 @@ TEST(ImportAlbums, AlbumOrderTrackNumbersAndTitles) {
   testing::write_bytes(root / "albums.txt",
                        "# release order\nHelp!\n1969 - Abbey Road\n\n1965 - Rubber Soul\nLet It Be\n");
   const fs::path ordered_db = scratch / "ordered.db";
-  const ProgramRun ordered =
-      tunelens("dataset import albums " + testing::quoted(root) + " --catalog " + testing::quoted(ordered_db) + " -q", scratch);
+  const ProgramRun ordered = tunelens(
+      "dataset import albums " + testing::quoted(root) + " --catalog " + testing::quoted(ordered_db) + " -q",
+      scratch);
   EXPECT_NE(ordered.err.find("albums.txt: lists 'Let It Be', which is not a folder"), std::string::npos)
       << ordered.err;
   EXPECT_NE(ordered.err.find("1963 - Please Please Me: not listed in"), std::string::npos) << ordered.err;
@@ -574,15 +578,19 @@ TEST(Extract, KilledPartWayThenRerunGivesTheSameCatalogAsOneCleanRun) {
   make_tone_dataset(root, 6);
   const fs::path clean = scratch / "clean.db", killed = scratch / "killed.db";
   for (const fs::path& db : {clean, killed})
-    ASSERT_EQ(tunelens("dataset import folders " + testing::quoted(root) + " --catalog " + testing::quoted(db) + " -q", scratch)
+    ASSERT_EQ(tunelens("dataset import folders " + testing::quoted(root) + " --catalog " +
+                           testing::quoted(db) + " -q",
+                       scratch)
                   .status,
               0);
 
-  ASSERT_EQ(tunelens("extract --dtype float32 --catalog " + testing::quoted(clean) + " -q -j2", scratch).status, 0);
+  ASSERT_EQ(
+      tunelens("extract --dtype float32 --catalog " + testing::quoted(clean) + " -q -j2", scratch).status, 0);
 
   // Killed right after the 5th file is in place, before the catalog records it.
-  const ProgramRun first = tunelens("extract --dtype float32 --catalog " + testing::quoted(killed) + " -q -j1",
-                                    scratch, "TUNELENS_EXTRACT_KILL_AFTER=5");
+  const ProgramRun first =
+      tunelens("extract --dtype float32 --catalog " + testing::quoted(killed) + " -q -j1", scratch,
+               "TUNELENS_EXTRACT_KILL_AFTER=5");
   EXPECT_EQ(first.status, 128 + SIGKILL) << first.err;
   {
     const ExtractionState partial = state_of(killed);
@@ -590,8 +598,9 @@ TEST(Extract, KilledPartWayThenRerunGivesTheSameCatalogAsOneCleanRun) {
     EXPECT_EQ(partial.files.size(), 5u);  // one file without its row
   }
   // Killed again, with two threads, after 3 more files.
-  const ProgramRun second = tunelens("extract --dtype float32 --catalog " + testing::quoted(killed) + " -q -j2",
-                                     scratch, "TUNELENS_EXTRACT_KILL_AFTER=3");
+  const ProgramRun second =
+      tunelens("extract --dtype float32 --catalog " + testing::quoted(killed) + " -q -j2", scratch,
+               "TUNELENS_EXTRACT_KILL_AFTER=3");
   EXPECT_EQ(second.status, 128 + SIGKILL) << second.err;
   // A file cut short by a kill while writing, as a real crash may leave.
   {
@@ -623,9 +632,11 @@ TEST(Extract, BadAudioIsRecordedAsFailedAndTheRunGoesOn) {
   const fs::path root = scratch / "tones";
   make_tone_dataset(root, 2);
   const fs::path db = scratch / "tones.db";
-  ASSERT_EQ(
-      tunelens("dataset import folders " + testing::quoted(root) + " --catalog " + testing::quoted(db) + " -q", scratch).status,
-      0);
+  ASSERT_EQ(tunelens("dataset import folders " + testing::quoted(root) + " --catalog " + testing::quoted(db) +
+                         " -q",
+                     scratch)
+                .status,
+            0);
   const fs::path damaged = root / "low" / "low1.wav";
   const std::string original = testing::read_bytes(damaged);
   testing::write_bytes(damaged, "overwritten since the import\n");
@@ -678,8 +689,11 @@ TEST(Extract, FeaturesEqualTheFeaturesCommandAndConfigsAreKeptApart) {
   ASSERT_EQ(tunelens("extract --catalog " + testing::quoted(db) + " --dtype float32 -q", scratch).status, 0);
   ASSERT_EQ(tunelens("extract --catalog " + testing::quoted(db) + " -q", scratch).status,
             0);  // float16: another config
-  ASSERT_EQ(tunelens("extract --catalog " + testing::quoted(db) + " --n-mels 64 --fmax 8000 -q", scratch).status, 0);
-  ASSERT_EQ(tunelens("features -q --out " + testing::quoted(scratch / "plain") + " " + testing::quoted(root / "rock" / "a.mp3"),
+  ASSERT_EQ(
+      tunelens("extract --catalog " + testing::quoted(db) + " --n-mels 64 --fmax 8000 -q", scratch).status,
+      0);
+  ASSERT_EQ(tunelens("features -q --out " + testing::quoted(scratch / "plain") + " " +
+                         testing::quoted(root / "rock" / "a.mp3"),
                      scratch)
                 .status,
             0);
@@ -741,7 +755,8 @@ TEST(Extract, AConfigurationIsItsResolvedParameters) {
   ExtractionSettings float32 = defaults;
   float32.dtype = FeatureDtype::Float32;
   EXPECT_NE(defaults.canonical_json(), float32.canonical_json());
-  EXPECT_NE(defaults.canonical_json().find("\"fmax\":11025.0"), std::string::npos) << defaults.canonical_json();
+  EXPECT_NE(defaults.canonical_json().find("\"fmax\":11025.0"), std::string::npos)
+      << defaults.canonical_json();
   ExtractionSettings bad;
   bad.db = "loud";
   EXPECT_THROW(bad.canonical_json(), std::invalid_argument);
@@ -895,8 +910,11 @@ TEST(Extract, UsageErrors) {
   EXPECT_EQ(text.status, 2);
   EXPECT_NE(text.err.find("text.db: not a tunelens catalog"), std::string::npos) << text.err;
   Catalog::create(scratch / "empty.db", scratch.path());
-  EXPECT_EQ(tunelens("extract --dtype float8 --catalog " + testing::quoted(scratch / "empty.db"), scratch).status, 2);
-  EXPECT_EQ(tunelens("extract --n-fft 1 --catalog " + testing::quoted(scratch / "empty.db"), scratch).status, 2);
+  EXPECT_EQ(
+      tunelens("extract --dtype float8 --catalog " + testing::quoted(scratch / "empty.db"), scratch).status,
+      2);
+  EXPECT_EQ(tunelens("extract --n-fft 1 --catalog " + testing::quoted(scratch / "empty.db"), scratch).status,
+            2);
   for (const std::string bad :
        {"--mel-scale bark", "--mel-norm l1", "--pad-mode edge", "--chunk-samples -1"}) {
     const ProgramRun run =
@@ -965,8 +983,8 @@ TEST(Splits, PerClassCountsAreExact) {
   EXPECT_THROW(make_split(tracks, options), SplitError);
 }
 
-// Cross-validation: over the k splits every track is tested exactly once, validated exactly once (in the fold after
-// its test fold), and each fold holds its share of every label.
+// Cross-validation: over the k splits every track is tested exactly once, validated exactly once (in the fold
+// after its test fold), and each fold holds its share of every label.
 TEST(Splits, FoldsTestEveryTrackOnceAndValidateOnTheNextFold) {
   const auto tracks = synthetic_tracks({"blues", "jazz", "rock"}, 41, 6);
   SplitOptions options;
@@ -988,7 +1006,8 @@ TEST(Splits, FoldsTestEveryTrackOnceAndValidateOnTheNextFold) {
       }
       if (parts.at(track.id) == SplitPart::Val) ++validated[track.id];
     }
-    for (const auto& [label, count] : test_per_label) EXPECT_TRUE(count == 8 || count == 9) << label << " " << count;
+    for (const auto& [label, count] : test_per_label)
+      EXPECT_TRUE(count == 8 || count == 9) << label << " " << count;
   }
   for (const auto& track : tracks) {
     EXPECT_EQ(tested[track.id], 1);
@@ -1049,8 +1068,9 @@ TEST(Splits, ArtistSchemeLeaksNoArtistAndIsRoughlyStratified) {
   }
 }
 
-// A small corpus: three artists of ten tracks per label, asked for 10 % validation and test. Every artist is over
-// twice either target, yet each part gets one artist of every label (none shared); two artists warn instead.
+// A small corpus: three artists of ten tracks per label, asked for 10 % validation and test. Every artist is
+// over twice either target, yet each part gets one artist of every label (none shared); two artists warn
+// instead.
 TEST(Splits, ArtistSchemeFillsEveryPartWhenArtistsAreFewAndLarge) {
   std::vector<Track> tracks;
   for (const std::string label : {"blues", "jazz"})
@@ -1121,10 +1141,11 @@ TEST(SplitCommand, RecordsNamedSplitsAndInfoShowsTheTable) {
   const fs::path root = scratch / "tones";
   make_tone_dataset(root, 5);
   const fs::path db = scratch / "tones.db";
-  ASSERT_EQ(
-      tunelens("dataset import folders " + testing::quoted(root) + " --catalog " + testing::quoted(db) + " -q -j2", scratch)
-          .status,
-      0);
+  ASSERT_EQ(tunelens("dataset import folders " + testing::quoted(root) + " --catalog " + testing::quoted(db) +
+                         " -q -j2",
+                     scratch)
+                .status,
+            0);
   const ProgramRun none = tunelens("dataset info --catalog " + testing::quoted(db), scratch);
   EXPECT_NE(none.out.find("no split yet"), std::string::npos) << none.out;
 
@@ -1173,10 +1194,11 @@ TEST(SplitCommand, FmaSchemeFollowsTracksCsv) {
   ScratchDir scratch;
   const fs::path audio = make_fma_audio(scratch / "fma");
   const fs::path db = scratch / "fma.db";
-  tunelens("dataset import fma --metadata " + testing::quoted(data_path("datasets/fma/tracks.csv")) + " --audio " +
-               testing::quoted(audio) + " --catalog " + testing::quoted(db) + " -q",
+  tunelens("dataset import fma --metadata " + testing::quoted(data_path("datasets/fma/tracks.csv")) +
+               " --audio " + testing::quoted(audio) + " --catalog " + testing::quoted(db) + " -q",
            scratch);
-  const ProgramRun run = tunelens("dataset split --catalog " + testing::quoted(db) + " --scheme fma -q", scratch);
+  const ProgramRun run =
+      tunelens("dataset split --catalog " + testing::quoted(db) + " --scheme fma -q", scratch);
   EXPECT_EQ(run.status, 0) << run.err;
   EXPECT_NE(run.out.find("source, seed 0: 4 train, 1 val, 2 test"), std::string::npos) << run.out;
   const Catalog catalog = Catalog::open(db);

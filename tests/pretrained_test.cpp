@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "model/model.h"
 #include "model/model_file.h"
@@ -134,6 +135,61 @@ TEST(Pretrained, AStateDictOfAnotherNetworkIsOneErrorNamingTheFirstMismatch) {
   damaged.weights = scratch / "damaged.pt";
   std::ofstream(damaged.weights) << "not a zip archive";
   EXPECT_THROW(model::shipped_model_file(damaged), ModelError);
+}
+
+// train --backbone NAME on the tones' catalog: the network's features are extracted, its vectors cached once
+// (a rerun reuses them), and the model written is the whole network with a new head, which evaluate and
+// classify run from audio like any other model, with the head's validation accuracy.
+TEST(Backbone, TrainsAHeadOnCachedVectorsAndWritesAWholeNetwork) {
+  ScratchDir s;
+  for (const ProgramRun& step : make_tone_catalog(s)) ASSERT_EQ(step.status, 0) << step.err;
+  const std::string catalog = quoted(s / "tones.catalog");
+  const std::string train = "train " + catalog + " --backbone jamendo-musicnn --epochs 40 --seed 1 -q --out ";
+  ProgramRun first = tunelens(train + quoted(s / "head.tlm"), s);
+  ASSERT_EQ(first.status, 0) << first.err;
+  EXPECT_NE(first.err.find("computing jamendo-musicnn's vectors for 15 tracks"), std::string::npos)
+      << first.err;
+  ProgramRun again = tunelens(train + quoted(s / "again.tlm"), s);
+  ASSERT_EQ(again.status, 0) << again.err;
+  EXPECT_NE(again.err.find("all 15 tracks cached"), std::string::npos) << again.err;
+  // Same seed, same vectors: the same weights.
+  EXPECT_EQ(read_model_info(s / "head.tlm").weights_hash, read_model_info(s / "again.tlm").weights_hash);
+
+  const ModelInfo info = read_model_info(s / "head.tlm");
+  EXPECT_EQ(info.network.name, "musicnn");
+  EXPECT_EQ(info.classes, (std::vector<std::string>{"high", "low", "mid"}));
+  EXPECT_FALSE(info.multi_label);
+  EXPECT_EQ(info.features.window_frames, 188u);
+  EXPECT_EQ(info.features.settings.chunk_samples, 48000u);
+  const auto metadata = nlohmann::json::parse(info.metadata_json);
+  EXPECT_EQ(metadata.at("training").at("backbone"), "jamendo-musicnn");
+  const double val_accuracy = metadata.at("provenance").at("metrics").at("val_accuracy").get<double>();
+
+  // The whole network on the validation tracks' audio agrees with the head trained on their cached vectors.
+  ProgramRun evaluated = tunelens("evaluate --model " + quoted(s / "head.tlm") + " --catalog " + catalog +
+                                      " --part val --json " + quoted(s / "val.json"),
+                                  s);
+  ASSERT_EQ(evaluated.status, 0) << evaluated.err;
+  const auto report = nlohmann::json::parse(read_bytes(s / "val.json"));
+  EXPECT_NEAR(report.at("accuracy").get<double>(), val_accuracy, 1e-9);
+  EXPECT_EQ(report.at("recomputed_features").get<int>(),
+            0);  // the catalog's features of the network's front end
+
+  ProgramRun classified = tunelens("classify --model " + quoted(s / "head.tlm") + " " +
+                                       quoted(s / "data/low/low0.wav") + " --top-k 1 --format csv",
+                                   s);
+  ASSERT_EQ(classified.status, 0) << classified.err;
+  EXPECT_NE(classified.out.find(",genre,"), std::string::npos) << classified.out;
+}
+
+// Zero-shot: a tag model evaluated on a catalog reads each label from the tag of its name.
+TEST(Backbone, ATagModelIsEvaluatedZeroShotByTagName) {
+  ScratchDir s;
+  for (const ProgramRun& step : make_tone_catalog(s)) ASSERT_EQ(step.status, 0) << step.err;
+  ProgramRun run = tunelens("evaluate --model msd-crnn --catalog " + quoted(s / "tones.catalog"), s);
+  ASSERT_EQ(run.status, 0) << run.err;
+  // The tones' labels (high, low, mid) are no MSD tags: said, and never predicted.
+  EXPECT_NE(run.out.find("no such tag (never predicted): high, low, mid"), std::string::npos) << run.out;
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
 // tunelens evaluate: how well a model tells the genres of a catalog split's tracks (per track: the mean
 // softmax over its windows; per window too), with the error analysis and the most confident mistakes.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -26,8 +28,10 @@ namespace tunelens::cli {
 namespace {
 
 struct EvaluateArgs {
-  std::string model, catalog;
-  std::string split = "default";
+  std::vector<std::string> models;  // one, or one per split (cross-validation: pooled)
+  std::vector<std::string> splits = {"default"};
+  std::string model, split;  // as printed: the names joined
+  std::string catalog;
   std::string part = "test";
   std::string json, csv;
   std::string report, charts;             // --report FILE.html, --charts DIR (SVG files)
@@ -40,38 +44,114 @@ std::string share(double value) {
   return fmt::format("{:.1f}%", 100.0 * value);
 }
 
-int run_evaluate(const EvaluateArgs& args) {
+// A tag model read as a genre classifier with no training (zero-shot): each catalog label takes the
+// probability of the tag of the same name (case, spaces, '-' and a "genre---" prefix aside: "Hip-Hop" is
+// hiphop); labels without such a tag get 0. `tag_of[label]` is that tag's index, or none.
+std::string tag_key(std::string name) {
+  if (const auto cut = name.rfind("---"); cut != std::string::npos) name = name.substr(cut + 3);
+  std::string key;
+  for (const char c : name)
+    if (std::isalnum(static_cast<unsigned char>(c)))
+      key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return key;
+}
+
+std::vector<std::optional<std::size_t>> tags_by_name(const ModelInfo& info,
+                                                     const std::vector<std::string>& labels) {
+  std::vector<std::optional<std::size_t>> tag_of(labels.size());
+  for (std::size_t l = 0; l < labels.size(); ++l)
+    for (std::size_t t = 0; t < info.classes.size(); ++t)
+      if ((info.tag_categories.empty() || info.tag_categories[t] == "genre") &&
+          tag_key(info.classes[t]) == tag_key(labels[l]))
+        tag_of[l] = t;
+  return tag_of;
+}
+
+// The probabilities of the catalog's labels from a tag model's tag probabilities (per track or per window).
+std::vector<float> label_probabilities(const std::vector<float>& tags, std::size_t tag_count,
+                                       const std::vector<std::optional<std::size_t>>& tag_of) {
+  const std::size_t rows = tags.size() / tag_count;
+  std::vector<float> out(rows * tag_of.size(), 0.0f);
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t l = 0; l < tag_of.size(); ++l)
+      if (tag_of[l]) out[r * tag_of.size() + l] = tags[r * tag_count + *tag_of[l]];
+  return out;
+}
+
+int run_evaluate(EvaluateArgs& args) {
   const auto part = parse_split_part(args.part);
   if (!part) throw CLI::ValidationError("--part", "must be train, val or test");
   if (args.top_k < 1) throw CLI::ValidationError("--top-k", "must be at least 1");
-  require_model(args.model);
+  if (args.models.size() != 1 && args.models.size() != args.splits.size())
+    throw CLI::ValidationError("--model", "give one model, or one per --split (in the same order)");
+  for (const auto& name : args.models) require_model(name);
   if (!std::filesystem::exists(args.catalog))
     throw CatalogError(CatalogErrorKind::NotFound, args.catalog, "no such catalog");
+  auto joined = [](const std::vector<std::string>& names) {
+    std::string text;
+    for (const auto& name : names) text += (text.empty() ? "" : ",") + name;
+    return text;
+  };
+  args.model = joined(args.models);
+  args.split = joined(args.splits);
   ModelLoadOptions load;
   load.threads = args.threads;
-  const Model model = Model::load(args.model, load);
   const Catalog catalog = Catalog::open(args.catalog);
-  if (!catalog.split(args.split))
-    throw CatalogError(CatalogErrorKind::Invalid, args.catalog,
-                       fmt::format("no split named '{}'", args.split));
+  for (const auto& split : args.splits)
+    if (!catalog.split(split))
+      throw CatalogError(CatalogErrorKind::Invalid, args.catalog, fmt::format("no split named '{}'", split));
 
-  const std::vector<std::string>& classes = model.classes();
+  // Each (model, split) pair's tracks: a cross-validation pools every fold's test part into one report.
+  struct Run {
+    std::string model, split;
+    std::vector<Track> tracks;
+  };
+  std::vector<Run> runs;
+  for (std::size_t s = 0; s < args.splits.size(); ++s)
+    runs.push_back({args.models.size() == 1 ? args.models[0] : args.models[s], args.splits[s], {}});
+
+  const Model first = Model::load(runs.front().model, load);
+  // The labels evaluated: the model's classes, or for a tag model the catalog's labels (zero-shot, by tag
+  // name).
+  const bool zero_shot = first.info().multi_label;
+  std::vector<std::string> classes = first.classes();
+  if (zero_shot) {
+    std::set<std::string> labels;
+    for (const auto& track : catalog.tracks())
+      if (track.label) labels.insert(*track.label);
+    classes.assign(labels.begin(), labels.end());
+  }
   std::map<std::string, std::size_t> class_index;
   for (std::size_t c = 0; c < classes.size(); ++c) class_index[classes[c]] = c;
-  const FeatureConfig& config = model.features();
-  const MelSpectrogram mel(config.settings.mel);
+  const auto tag_of =
+      zero_shot ? tags_by_name(first.info(), classes) : std::vector<std::optional<std::size_t>>{};
+  if (zero_shot) {
+    std::vector<std::string> mapped, unmapped;
+    for (std::size_t l = 0; l < classes.size(); ++l) {
+      if (tag_of[l])
+        mapped.push_back(classes[l] + "=" + first.classes()[*tag_of[l]]);
+      else
+        unmapped.push_back(classes[l]);
+    }
+    std::cout << fmt::format(
+        "zero-shot: labels read from tags of the same name: {}; no such tag (never "
+        "predicted): {}\n",
+        mapped.empty() ? "none" : fmt::format("{}", fmt::join(mapped, ", ")),
+        unmapped.empty() ? "none" : fmt::format("{}", fmt::join(unmapped, ", ")));
+  }
 
-  TrackQuery query;
-  query.split_name = args.split;
-  query.split_part = *part;
-  query.labelled_only = true;
-  std::vector<Track> tracks;
   std::map<std::string, std::size_t> unknown_labels;
-  for (Track& track : catalog.tracks(query)) {
-    if (class_index.count(*track.label) == 0)
-      ++unknown_labels[*track.label];
-    else
-      tracks.push_back(std::move(track));
+  for (Run& run : runs) {
+    TrackQuery query;
+    query.split_name = run.split;
+    query.split_part = *part;
+    query.labelled_only = true;
+    for (Track& track : catalog.tracks(query)) {
+      if (class_index.count(*track.label) == 0)
+        ++unknown_labels[*track.label];
+      else
+        run.tracks.push_back(std::move(track));
+    }
   }
   if (!unknown_labels.empty()) {
     std::string list;
@@ -89,27 +169,39 @@ int run_evaluate(const EvaluateArgs& args) {
   std::vector<const Track*> evaluated;
   std::vector<std::pair<std::size_t, double>> window_origin;  // per window: index into evaluated, start (s)
   std::size_t recomputed_count = 0, failed = 0;
-  for (const Track& track : tracks) {
-    try {
-      bool recomputed = false;
-      const Spectrogram features = catalog_track_features(catalog, track, config, mel, &recomputed);
-      const WindowPredictions predictions = model.predict(features);
-      if (predictions.windows == 0) throw ModelError("no windows");
-      const std::vector<float> mean = predictions.mean_probabilities();
-      const std::size_t label = class_index.at(*track.label);
-      truth.push_back(label);
-      probabilities.insert(probabilities.end(), mean.begin(), mean.end());
-      window_probabilities.insert(window_probabilities.end(), predictions.probabilities.begin(),
-                                  predictions.probabilities.end());
-      window_truth.insert(window_truth.end(), predictions.windows, label);
-      for (const double start : window_start_seconds(model.features(), predictions.windows))
-        window_origin.emplace_back(evaluated.size(), start);
-      evaluated.push_back(&track);
-      recomputed_count += recomputed ? 1 : 0;
-    } catch (const std::exception& error) {
-      std::cerr << fmt::format("tunelens evaluate: error: track {} ({}): {}\n", track.id, track.path,
-                               error.what());
-      ++failed;
+  for (const Run& run : runs) {
+    const Model model = Model::load(run.model, load);
+    if (!zero_shot && model.classes() != classes)
+      throw ModelError(fmt::format("{}: other classes than {}: a pooled evaluation needs the same classes",
+                                   run.model, runs.front().model));
+    const FeatureConfig& config = model.features();
+    const MelSpectrogram mel(config.settings.mel);
+    for (const Track& track : run.tracks) {
+      try {
+        bool recomputed = false;
+        const Spectrogram features = catalog_track_features(catalog, track, config, mel, &recomputed);
+        const WindowPredictions predictions = model.predict(features);
+        if (predictions.windows == 0) throw ModelError("no windows");
+        std::vector<float> mean = predictions.mean_probabilities();
+        std::vector<float> per_window = predictions.probabilities;
+        if (zero_shot) {
+          mean = label_probabilities(mean, predictions.classes, tag_of);
+          per_window = label_probabilities(per_window, predictions.classes, tag_of);
+        }
+        const std::size_t label = class_index.at(*track.label);
+        truth.push_back(label);
+        probabilities.insert(probabilities.end(), mean.begin(), mean.end());
+        window_probabilities.insert(window_probabilities.end(), per_window.begin(), per_window.end());
+        window_truth.insert(window_truth.end(), predictions.windows, label);
+        for (const double start : window_start_seconds(model.features(), predictions.windows))
+          window_origin.emplace_back(evaluated.size(), start);
+        evaluated.push_back(&track);
+        recomputed_count += recomputed ? 1 : 0;
+      } catch (const std::exception& error) {
+        std::cerr << fmt::format("tunelens evaluate: error: track {} ({}): {}\n", track.id, track.path,
+                                 error.what());
+        ++failed;
+      }
     }
   }
   if (evaluated.empty())
@@ -225,9 +317,17 @@ void add_evaluate_command(CLI::App& app) {
   auto args = std::make_shared<EvaluateArgs>();
   CLI::App* command = app.add_subcommand(
       "evaluate", "Evaluate a model on a catalog split's tracks: classification report and errors");
-  command->add_option("--model,-m", args->model, "Model file")->required();
+  command
+      ->add_option(
+          "--model,-m", args->models,
+          "Model file or shipped network (a tag model is read zero-shot: each label from the tag of its "
+          "name); repeat it with --split to pool a cross-validation's folds")
+      ->required();
   command->add_option("--catalog", args->catalog, "Catalog with the split (and features)")->required();
-  command->add_option("--split", args->split, "Split of the catalog")->capture_default_str();
+  command->add_option(
+      "--split", args->splits,
+      "Split of the catalog (default: default); repeatable: the parts of every split pooled, each "
+      "with its own --model when there are as many");
   command->add_option("--part", args->part, "Part of the split: test, val or train")->capture_default_str();
   command->add_option("--json", args->json, "Write the report (tracks and windows) as JSON to FILE");
   command->add_option("--csv", args->csv, "Write the per-class scores as CSV to FILE");

@@ -50,8 +50,9 @@ class TrainingLine {
     const auto now = std::chrono::steady_clock::now();
     if (now - last_ < std::chrono::milliseconds(100) && p.batch != p.batches) return;
     last_ = now;
-    std::fprintf(stderr, "\r\033[Kepoch %d/%d  batch %zu/%zu  loss %.4f  acc %.3f  %.1f windows/s  %s left", p.epoch,
-                 p.epochs, p.batch, p.batches, p.loss, p.accuracy, p.samples_per_second, clock_text(p.eta_seconds).c_str());
+    std::fprintf(stderr, "\r\033[Kepoch %d/%d  batch %zu/%zu  loss %.4f  acc %.3f  %.1f windows/s  %s left",
+                 p.epoch, p.epochs, p.batch, p.batches, p.loss, p.accuracy, p.samples_per_second,
+                 clock_text(p.eta_seconds).c_str());
     std::fflush(stderr);
     drawn_ = true;
   }
@@ -128,8 +129,13 @@ int run_train(TrainArgs& args) {
   options.network.name = args.model;
   options.init = args.init;
   options.backbone = args.backbone;
-  // A shipped network as backbone is frozen unless told: only the new head learns (on cached vectors).
-  if (args.freeze->count() == 0 && find_shipped_network(args.backbone)) options.freeze = 1;
+  // A shipped network as backbone is frozen unless told: only the new head learns, on cached vectors, where
+  // an epoch takes milliseconds: more of them, and more patience, than a network on spectrograms needs.
+  if (find_shipped_network(args.backbone)) {
+    if (args.freeze->count() == 0) options.freeze = 1;
+    if (options.freeze == 1 && args.epochs->count() == 0) options.epochs = 100;
+    if (options.freeze == 1 && args.patience->count() == 0) options.patience = 20;
+  }
   const auto normalisation = parse_normalisation(args.normalise);
   if (!normalisation) throw CLI::ValidationError("--normalise", "must be minmax, standard or none");
   options.normalisation = *normalisation;
@@ -144,12 +150,15 @@ int run_train(TrainArgs& args) {
   } catch (const ModelError& error) {
     throw CLI::ValidationError("--aug", error.what());
   }
-  if (!options.resume && args.catalog.empty()) throw CLI::ValidationError("train", "needs a catalog (or --resume)");
+  if (!options.resume && args.catalog.empty())
+    throw CLI::ValidationError("train", "needs a catalog (or --resume)");
   if (!options.resume && options.split.empty()) options.split = "default";
-  if (options.resume && (args.epochs->count() == 0 || args.patience->count() == 0 || args.threads->count() == 0)) {
-    // Go on as the run was started (the thread count too: it decides the order of sums, so the result), unless
-    // told to train longer, stop differently or use other threads.
-    const nlohmann::json meta = nlohmann::json::parse(read_model_info(checkpoint_path(options.out)).metadata_json);
+  if (options.resume &&
+      (args.epochs->count() == 0 || args.patience->count() == 0 || args.threads->count() == 0)) {
+    // Go on as the run was started (the thread count too: it decides the order of sums, so the result),
+    // unless told to train longer, stop differently or use other threads.
+    const nlohmann::json meta =
+        nlohmann::json::parse(read_model_info(checkpoint_path(options.out)).metadata_json);
     if (args.epochs->count() == 0) options.epochs = meta.at("training").at("epochs").get<int>();
     if (args.patience->count() == 0) options.patience = meta.at("training").at("patience").get<int>();
     if (args.threads->count() == 0) options.threads = meta.at("provenance").at("threads").get<int>();
@@ -169,9 +178,10 @@ int run_train(TrainArgs& args) {
   };
   callbacks.on_epoch = [&](const EpochRecord& e, bool best) {
     line.clear();
-    std::cout << fmt::format("epoch {}: train loss {} acc {} | val loss {} acc {} | lr {:.3g} | {:.1f} s{}\n", e.epoch,
-                             metric(e.train_loss), metric(e.train_accuracy, "{:.3f}"), metric(e.val_loss),
-                             metric(e.val_accuracy, "{:.3f}"), e.learning_rate, e.seconds, best ? "  (best)" : "");
+    std::cout << fmt::format("epoch {}: train loss {} acc {} | val loss {} acc {} | lr {:.3g} | {:.1f} s{}\n",
+                             e.epoch, metric(e.train_loss), metric(e.train_accuracy, "{:.3f}"),
+                             metric(e.val_loss), metric(e.val_accuracy, "{:.3f}"), e.learning_rate, e.seconds,
+                             best ? "  (best)" : "");
     std::cout.flush();
   };
   const TrainResult result = train_model(options, callbacks);
@@ -179,10 +189,12 @@ int run_train(TrainArgs& args) {
   std::string best;
   for (const auto& e : result.history)
     if (e.epoch == result.best_epoch)
-      best = fmt::format("val loss {}, val accuracy {}", metric(e.val_loss), metric(e.val_accuracy, "{:.3f}"));
-  std::cout << fmt::format("train: {} epochs{} on {} training / {} validation tracks; best epoch {} ({}) -> {}\n",
-                           result.history.size(), result.stopped_early ? " (stopped early)" : "", result.train_tracks,
-                           result.val_tracks, result.best_epoch, best, result.model_file.string());
+      best =
+          fmt::format("val loss {}, val accuracy {}", metric(e.val_loss), metric(e.val_accuracy, "{:.3f}"));
+  std::cout << fmt::format(
+      "train: {} epochs{} on {} training / {} validation tracks; best epoch {} ({}) -> {}\n",
+      result.history.size(), result.stopped_early ? " (stopped early)" : "", result.train_tracks,
+      result.val_tracks, result.best_epoch, best, result.model_file.string());
   std::cout << fmt::format("history: {} and {}; checkpoint: {}\n", result.history_csv.string(),
                            result.history_json.string(), result.checkpoint_file.string());
   write_training_report(result, args);
@@ -194,54 +206,77 @@ int run_train(TrainArgs& args) {
 void add_train_command(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();
   TrainOptions& o = args->options;
-  CLI::App* command = app.add_subcommand("train", "Train a network on a catalog's features and write a model file");
+  CLI::App* command =
+      app.add_subcommand("train", "Train a network on a catalog's features and write a model file");
   command->add_option("catalog", args->catalog, "The catalog (with a split and features)");
-  command->add_option("--split", o.split,
-                      "Split of the catalog: train part to learn, val part to stop early (default: default, the name "
-                      "`tunelens dataset split` gives; with --resume: the checkpoint's)");
-  command->add_option("--out,-o", o.out, "Model file to write (also <out>.checkpoint, <out>.history.csv/json)")
+  command->add_option(
+      "--split", o.split,
+      "Split of the catalog: train part to learn, val part to stop early (default: default, the name "
+      "`tunelens dataset split` gives; with --resume: the checkpoint's)");
+  command
+      ->add_option("--out,-o", o.out, "Model file to write (also <out>.checkpoint, <out>.history.csv/json)")
       ->required();
-  command->add_option("--features", o.feature_config, "Feature configuration id (default: the catalog's only one)");
-  command->add_option("--model", args->model, "Network: shortchunk, convpool, convconvpool, resnet, mfcc-linear")
+  command->add_option("--features", o.feature_config,
+                      "Feature configuration id (default: the catalog's only one)");
+  command
+      ->add_option("--model", args->model, "Network: shortchunk, convpool, convconvpool, resnet, mfcc-linear")
       ->capture_default_str();
   command->add_option("--depth", o.network.depth, "resnet depth: 10, 18, 34 or 50")->capture_default_str();
   command->add_option("--width", o.network.width, "Base channels (default: resnet 64, shortchunk 128)");
-  command->add_option("--dropout", o.network.dropout, "Dropout before the last layers")->capture_default_str();
+  command->add_option("--dropout", o.network.dropout, "Dropout before the last layers")
+      ->capture_default_str();
   command->add_option("--n-mfcc", o.network.n_mfcc, "mfcc-linear: MFCCs per frame")->capture_default_str();
-  command->add_option("--window", o.window_frames, "Frames per network input (default: shortchunk 128, else 1024)");
-  command->add_option("--normalise", args->normalise, "Window scaling: minmax (per window), standard (dataset), none")
+  command->add_option("--window", o.window_frames,
+                      "Frames per network input (default: shortchunk 128, else 1024)");
+  command
+      ->add_option("--normalise", args->normalise,
+                   "Window scaling: minmax (per window), standard (dataset), none")
       ->capture_default_str();
   command->add_option("--aug", args->augment, "Augmentations: none, or a list of zoom, crop, masks, mixup")
       ->capture_default_str();
-  command->add_option("--zoom-range", o.augment.zoom_range, "zoom: factors in [1 - r, 1 + r]")->capture_default_str();
-  command->add_option("--freq-masks", o.augment.freq_masks, "masks: frequency masks per window")->capture_default_str();
-  command->add_option("--freq-mask-width", o.augment.freq_mask_width, "masks: widest frequency mask (0: rows / 8)")
+  command->add_option("--zoom-range", o.augment.zoom_range, "zoom: factors in [1 - r, 1 + r]")
       ->capture_default_str();
-  command->add_option("--time-masks", o.augment.time_masks, "masks: time masks per window")->capture_default_str();
-  command->add_option("--time-mask-width", o.augment.time_mask_width, "masks: widest time mask (0: frames / 10)")
+  command->add_option("--freq-masks", o.augment.freq_masks, "masks: frequency masks per window")
+      ->capture_default_str();
+  command
+      ->add_option("--freq-mask-width", o.augment.freq_mask_width,
+                   "masks: widest frequency mask (0: rows / 8)")
+      ->capture_default_str();
+  command->add_option("--time-masks", o.augment.time_masks, "masks: time masks per window")
+      ->capture_default_str();
+  command
+      ->add_option("--time-mask-width", o.augment.time_mask_width, "masks: widest time mask (0: frames / 10)")
       ->capture_default_str();
   command->add_option("--mixup-alpha", o.augment.mixup_alpha, "mixup: λ ~ Beta(α, α)")->capture_default_str();
   args->epochs = command->add_option("--epochs", o.epochs, "Most epochs to train")->capture_default_str();
   command->add_option("--batch-size", o.batch_size, "Windows per batch")->capture_default_str();
   command->add_option("--lr", o.learning_rate, "Adam learning rate")->capture_default_str();
-  command->add_option("--weight-decay", o.weight_decay, "Decoupled weight decay (AdamW)")->capture_default_str();
+  command->add_option("--weight-decay", o.weight_decay, "Decoupled weight decay (AdamW)")
+      ->capture_default_str();
   command->add_option("--lr-schedule", args->schedule, "constant, cosine or plateau")->capture_default_str();
-  command->add_option("--warmup", o.warmup_epochs, "Epochs of linear learning-rate warm-up")->capture_default_str();
-  args->patience = command->add_option("--patience", o.patience, "Stop after this many epochs without a better "
-                                                                 "validation loss (0: never)")
+  command->add_option("--warmup", o.warmup_epochs, "Epochs of linear learning-rate warm-up")
+      ->capture_default_str();
+  args->patience = command
+                       ->add_option("--patience", o.patience,
+                                    "Stop after this many epochs without a better "
+                                    "validation loss (0: never)")
                        ->capture_default_str();
   command->add_option("--class-weights", args->class_weights, "balanced (inverse class frequency) or none")
       ->capture_default_str();
   command->add_option("--seed", o.seed, "Seed of every random choice")->capture_default_str();
   args->threads = command->add_option("--threads,-j", o.threads, "Threads (default: all cores)");
   command->add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
-  command->add_option("--init", args->init, "Start from this model file's weights (layers matching by name and shape)");
-  args->freeze = command->add_option("--freeze", o.freeze,
-                                     "Train only the last K blocks (0: all; default 0, or 1 (the head) with a shipped "
-                                     "--backbone; 3 fine-tunes Musicnn's dense layer and last back-end block too)");
-  command->add_option("--backbone", args->backbone,
-                      "A new head on a shipped pretrained network (tunelens model list: jamendo-musicnn, ...), frozen "
-                      "unless --freeze says otherwise; or a TorchScript feature extractor (.pt)");
+  command->add_option("--init", args->init,
+                      "Start from this model file's weights (layers matching by name and shape)");
+  args->freeze =
+      command->add_option("--freeze", o.freeze,
+                          "Train only the last K blocks (0: all; default 0, or 1 (the head) with a shipped "
+                          "--backbone; 3 fine-tunes Musicnn's dense layer and last back-end block too)");
+  // (with a frozen shipped backbone, --epochs defaults to 100 and --patience to 20: see run_train)
+  command->add_option(
+      "--backbone", args->backbone,
+      "A new head on a shipped pretrained network (tunelens model list: jamendo-musicnn, ...), frozen "
+      "unless --freeze says otherwise; or a TorchScript feature extractor (.pt)");
   command->add_flag("--resume", o.resume, "Continue the run in <out>.checkpoint");
   command->add_option(
       "--report", args->report,

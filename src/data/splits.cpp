@@ -85,7 +85,9 @@ void split_each_label(const std::vector<Track>& tracks, const SplitOptions& opti
 
 // Per label: shuffle, then deal the tracks into the folds in turn.
 void split_into_folds(const std::vector<Track>& tracks, const SplitOptions& options, SplitResult& result) {
-  if (options.folds < 3) throw SplitError(fmt::format("--folds {} must be at least 3 (test, validation, training)", options.folds));
+  if (options.folds < 3)
+    throw SplitError(
+        fmt::format("--folds {} must be at least 3 (test, validation, training)", options.folds));
   if (options.fold < 0 || options.fold >= options.folds)
     throw SplitError(fmt::format("--fold {} must be between 0 and {}", options.fold, options.folds - 1));
   const auto groups = by_label(tracks, result);
@@ -94,7 +96,8 @@ void split_into_folds(const std::vector<Track>& tracks, const SplitOptions& opti
   const auto test = static_cast<std::size_t>(options.fold), val = (test + 1) % folds;
   for (const auto& [label, group] : groups) {
     if (group.size() < folds)
-      result.warnings.push_back(fmt::format("label '{}' has {} tracks, fewer than the {} folds", label, group.size(), folds));
+      result.warnings.push_back(
+          fmt::format("label '{}' has {} tracks, fewer than the {} folds", label, group.size(), folds));
     std::vector<const Track*> order = group;
     SplitRandom random(stream_seed(options.seed, label));
     random.shuffle(order);
@@ -218,9 +221,9 @@ void split_by_artist(const std::vector<Track>& tracks, const SplitOptions& optio
     }
     if (best >= 0) join(a, best);
   }
-  // Pass 3: a held-out part still empty for a label gets that label's smallest training artist, as long as the
-  // label keeps one in training: a few large artists (a small corpus) must not leave validation or test without
-  // the label. Where the label has too few artists, say so.
+  // Pass 3: a held-out part still empty for a label gets that label's smallest training artist, as long as
+  // the label keeps one in training: a few large artists (a small corpus) must not leave validation or test
+  // without the label. Where the label has too few artists, say so.
   for (const auto& [label, l] : label_index) {
     for (int part = 0; part < 2; ++part) {
       const double wanted = part == 0 ? options.val : options.test;
@@ -236,9 +239,10 @@ void split_by_artist(const std::vector<Track>& tracks, const SplitOptions& optio
       if (training.size() >= 2) {
         join(training.back(), part);
       } else {
-        result.warnings.push_back(fmt::format("label '{}' has too few artists to put one in {} and keep one in "
-                                              "training; its {} part is empty",
-                                              label, part == 0 ? "validation" : "test", part == 0 ? "val" : "test"));
+        result.warnings.push_back(
+            fmt::format("label '{}' has too few artists to put one in {} and keep one in "
+                        "training; its {} part is empty",
+                        label, part == 0 ? "validation" : "test", part == 0 ? "val" : "test"));
       }
     }
   }

@@ -7,8 +7,10 @@
 #include <iterator>
 #include <map>
 
+#include "data/extract.h"
 #include "model/model_file.h"
 #include "model/networks.h"
+#include "store/fingerprint.h"
 
 namespace tunelens::model {
 namespace {
@@ -92,6 +94,12 @@ FeatureConfig shipped_feature_config(const ShippedNetwork& shipped) {
   config.settings = shipped.front_end;
   config.settings.chunk_samples =
       shipped.input_samples;  // each chunk's mel on its own, as the network learnt
+  // The configuration a catalog gets when it extracts these features (train --backbone does): evaluate, index
+  // and classify read them from there instead of decoding the audio again.
+  ExtractionSettings extraction;
+  static_cast<FeatureSettings&>(extraction) = config.settings;
+  config.parameters = extraction.canonical_json();
+  config.id = hash_hex(content_hash(config.parameters));
   const MelSpectrogram mel(shipped.front_end.mel);
   config.window_frames = mel.frame_count(shipped.input_samples);
   config.normalisation = Normalisation::None;  // the network's own BatchNorm (spec_bn) scales its input

@@ -1,11 +1,12 @@
 // train --backbone NAME: a new head for the catalog's own labels on a shipped pretrained network.
 //
-// The catalog first gets the network's own features (its front end, in chunks of its input). With the backbone
-// frozen (the default: only the head learns) and no augmentation, every window's pre-head vector never changes, so
-// they are computed once and kept in the catalog as a feature configuration of kind "backbone" (one [size, windows]
-// array per track); the head then trains on those vectors in seconds, and a rerun reuses them. The model written
-// is the whole network (backbone and new head), classifying audio like any other model. With upper blocks
-// fine-tuned (--freeze K > 1) or augmentation, it trains the network on the spectrograms instead.
+// The catalog first gets the network's own features (its front end, in chunks of its input). With the
+// backbone frozen (the default: only the head learns) and no augmentation, every window's pre-head vector
+// never changes, so they are computed once and kept in the catalog as a feature configuration of kind
+// "backbone" (one [size, windows] array per track); the head then trains on those vectors in seconds, and a
+// rerun reuses them. The model written is the whole network (backbone and new head), classifying audio like
+// any other model. With upper blocks fine-tuned (--freeze K > 1) or augmentation, it trains the network on
+// the spectrograms instead.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -27,20 +28,26 @@ namespace fs = std::filesystem;
 using Say = std::function<void(const std::string&)>;
 
 // The network's features in the catalog (extracted where missing). Returns the configuration id.
-std::string extract_backbone_features(const TrainOptions& options, const ShippedNetwork& shipped, const Say& say) {
+std::string extract_backbone_features(const TrainOptions& options, const ShippedNetwork& shipped,
+                                      const Say& say) {
+  const FeatureConfig front_end = shipped_feature_config(shipped);
   ExtractionSettings settings;
-  static_cast<FeatureSettings&>(settings) = shipped_feature_config(shipped).settings;
+  static_cast<FeatureSettings&>(settings) = front_end.settings;
   Catalog catalog = Catalog::open(options.catalog);
   const ExtractionPlan plan = plan_extraction(catalog, settings);
+  if (plan.config != front_end.id)
+    throw ModelError("the catalog's id of " + shipped.name + "'s features differs");
   if (!plan.pending.empty()) {
-    say(fmt::format("extracting {}'s features ({} Hz, {} HTK mels, chunks of {:g} s) for {} tracks", shipped.name,
-                    settings.mel.sample_rate, settings.mel.n_mels,
-                    static_cast<double>(shipped.input_samples) / settings.mel.sample_rate, plan.pending.size()));
+    say(fmt::format("extracting {}'s features ({} Hz, {} HTK mels, chunks of {:g} s) for {} tracks",
+                    shipped.name, settings.mel.sample_rate, settings.mel.n_mels,
+                    static_cast<double>(shipped.input_samples) / settings.mel.sample_rate,
+                    plan.pending.size()));
     ExtractOptions extract;
     extract.threads = options.threads > 0 ? static_cast<unsigned>(options.threads) : 0;
     extract.on_problem = say;
     const ExtractSummary summary = run_extraction(catalog, settings, plan, extract);
-    if (summary.failed > 0) say(fmt::format("{} tracks could not be decoded and are left out", summary.failed));
+    if (summary.failed > 0)
+      say(fmt::format("{} tracks could not be decoded and are left out", summary.failed));
   }
   return plan.config;
 }
@@ -52,7 +59,8 @@ std::string cache_backbone_vectors(const TrainOptions& options, const ShippedNet
                                    const Say& say) {
   Catalog catalog = Catalog::open(options.catalog);
   const auto source = catalog.feature_config(mel_config);
-  const std::string weights = encode_tensors(network.state());  // the vectors are these weights' (and only theirs)
+  const std::string weights =
+      encode_tensors(network.state());  // the vectors are these weights' (and only theirs)
   const nlohmann::json parameters = {
       {"kind", "backbone"},
       {"backbone", shipped.name},
@@ -72,8 +80,8 @@ std::string cache_backbone_vectors(const TrainOptions& options, const ShippedNet
   for (auto& track : catalog.tracks_without_features(config))
     if (mel_done.contains(track.id)) pending.push_back(std::move(track));
   if (pending.empty()) {
-    say(fmt::format("{}'s vectors: all {} tracks cached (feature configuration {})", shipped.name, mel_done.size(),
-                    config));
+    say(fmt::format("{}'s vectors: all {} tracks cached (feature configuration {})", shipped.name,
+                    mel_done.size(), config));
     return config;
   }
   say(fmt::format("computing {}'s vectors for {} tracks (cached as feature configuration {})", shipped.name,
@@ -89,16 +97,17 @@ std::string cache_backbone_vectors(const TrainOptions& options, const ShippedNet
     spectrogram.values = mel.read_all();
     const std::vector<Spectrogram> windows = cut_windows(spectrogram, cut);
     std::vector<float> inputs;
-    for (const Spectrogram& window : windows) inputs.insert(inputs.end(), window.values.begin(), window.values.end());
-    const torch::Tensor x = torch::from_blob(inputs.data(),
-                                             {static_cast<std::int64_t>(windows.size()), 1,
-                                              static_cast<std::int64_t>(mel.rows()),
-                                              static_cast<std::int64_t>(window_frames)},
-                                             torch::kFloat32);
+    for (const Spectrogram& window : windows)
+      inputs.insert(inputs.end(), window.values.begin(), window.values.end());
+    const torch::Tensor x =
+        torch::from_blob(inputs.data(),
+                         {static_cast<std::int64_t>(windows.size()), 1, static_cast<std::int64_t>(mel.rows()),
+                          static_cast<std::int64_t>(window_frames)},
+                         torch::kFloat32);
     // [windows, size] → [size, windows]: a window's vector is one "frame" of the cached array.
     const torch::Tensor vectors = infer(network, x).embeddings.t().contiguous().to(torch::kFloat32);
-    write_feature_array(catalog.feature_file(track.id, config), size, windows.size(), vectors.data_ptr<float>(),
-                        FeatureDtype::Float32);
+    write_feature_array(catalog.feature_file(track.id, config), size, windows.size(),
+                        vectors.data_ptr<float>(), FeatureDtype::Float32);
     FeatureRecord record;
     record.track = track.id;
     record.config = config;
@@ -112,8 +121,8 @@ std::string cache_backbone_vectors(const TrainOptions& options, const ShippedNet
   return config;
 }
 
-// The whole network with the head trained on the vectors: the backbone's weights, the head's, and the metadata of
-// the head's run (history, provenance) with the network and features the model takes from audio.
+// The whole network with the head trained on the vectors: the backbone's weights, the head's, and the
+// metadata of the head's run (history, provenance) with the network and features the model takes from audio.
 void write_whole_model(const fs::path& head_file, const ShippedNetwork& shipped, Network& backbone,
                        const TrainOptions& options, const std::string& mel_config) {
   const ModelFile head = read_model_file(head_file);
@@ -121,8 +130,8 @@ void write_whole_model(const fs::path& head_file, const ShippedNetwork& shipped,
   const FeatureConfig source = shipped_feature_config(shipped);
   auto network = make_network(options.network, static_cast<std::size_t>(source.settings.mel.n_mels),
                               source.window_frames, classes.size());
-  // The head learnt on standardised vectors, (v - mean) / std: folded into its weights, it takes the vectors as the
-  // backbone gives them. W' = W / std, b' = b - W' mean.
+  // The head learnt on standardised vectors, (v - mean) / std: folded into its weights, it takes the vectors
+  // as the backbone gives them. W' = W / std, b' = b - W' mean.
   torch::Tensor weight, bias;
   for (auto& [name, tensor] : decode_tensors(head.weights)) (name == "head.weight" ? weight : bias) = tensor;
   const nlohmann::json& statistics = head.metadata.at("features");
@@ -134,13 +143,12 @@ void write_whole_model(const fs::path& head_file, const ShippedNetwork& shipped,
   NamedTensors tensors = backbone.state();
   std::erase_if(tensors, [&](const auto& named) { return backbone.block_of(named.first) == "head"; });
   for (const auto& [target, unused] : network->state())
-    if (network->block_of(target) == "head") tensors.emplace_back(target, target.ends_with(".weight") ? weight : bias);
+    if (network->block_of(target) == "head")
+      tensors.emplace_back(target, target.ends_with(".weight") ? weight : bias);
   load_state(*network, tensors);
 
-  Catalog catalog = Catalog::open(options.catalog);
   FeatureConfig features = source;
   features.id = mel_config;
-  features.parameters = catalog.feature_config(mel_config)->parameters;
   ModelFile whole;
   whole.weights = encode_tensors(network->state());
   whole.metadata = head.metadata;
@@ -153,7 +161,8 @@ void write_whole_model(const fs::path& head_file, const ShippedNetwork& shipped,
   whole.metadata["training"]["freeze"] = options.freeze;
   whole.metadata["weights_hash"] = hex64(fnv1a64(whole.weights.data(), whole.weights.size()));
   whole.metadata["provenance"]["head_trained_on"] = "cached backbone vectors (feature configuration " +
-                                                    whole.metadata["provenance"].value("feature_config", "") + ")";
+                                                    whole.metadata["provenance"].value("feature_config", "") +
+                                                    ")";
   whole.metadata["provenance"]["feature_config"] = mel_config;
   write_model_file(head_file, whole);
 }
@@ -178,7 +187,8 @@ TrainResult train_on_shipped_backbone(const TrainOptions& requested, const Train
   options.window_frames = front_end.window_frames;
   options.normalisation = Normalisation::None;  // the network's own input BatchNorm scales it
   const AugmentOptions& augment = options.augment;
-  const bool head_only = options.freeze == 1 && !augment.zoom && !augment.crop && !augment.masks && !augment.mixup;
+  const bool head_only =
+      options.freeze == 1 && !augment.zoom && !augment.crop && !augment.masks && !augment.mixup;
   if (!head_only) {
     options.init = shipped.name;  // every tensor but the head's
     say(fmt::format("fine-tuning {}: {}", shipped.name,
@@ -192,8 +202,8 @@ TrainResult train_on_shipped_backbone(const TrainOptions& requested, const Train
                                front_end.window_frames, shipped.tags.size());
   load_state(*backbone, decode_tensors(pretrained.weights));
   place(*backbone, torch::kCPU);
-  const std::string vectors =
-      cache_backbone_vectors(options, shipped, options.feature_config, *backbone, front_end.window_frames, say);
+  const std::string vectors = cache_backbone_vectors(options, shipped, options.feature_config, *backbone,
+                                                     front_end.window_frames, say);
 
   TrainOptions head = options;
   head.network.name = "vector-head";
