@@ -74,6 +74,10 @@ for row in rows:
     lines.append(f"| `{row['name']}` | {row['what']} | {row['top1']:.3f} | {row['top3']:.3f} | "
                  f"{row['macro_f1']:.3f} | {row['seconds']} s |")
 
+missing = [what for kind, what in KINDS if not any(row["name"].startswith(kind) for row in rows)]
+if missing:
+    lines += ["", "Not in this measurement: " + "; ".join(missing) + " (`scripts/real_music.sh` runs every row)."]
+
 if rows:
     classes = rows[0]["classes"]
     lines += ["", "## F1 per genre", "", "| model | " + " | ".join(classes) + " |",

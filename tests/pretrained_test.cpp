@@ -182,14 +182,30 @@ TEST(Backbone, TrainsAHeadOnCachedVectorsAndWritesAWholeNetwork) {
   EXPECT_NE(classified.out.find(",genre,"), std::string::npos) << classified.out;
 }
 
-// Zero-shot: a tag model evaluated on a catalog reads each label from the tag of its name.
-TEST(Backbone, ATagModelIsEvaluatedZeroShotByTagName) {
+// Zero-shot: a tag model evaluated on a catalog reads each label from the tag of its name; and it indexes a
+// catalog.
+TEST(Backbone, ATagModelIsEvaluatedZeroShotAndIndexesACatalog) {
   ScratchDir s;
   for (const ProgramRun& step : make_tone_catalog(s)) ASSERT_EQ(step.status, 0) << step.err;
   ProgramRun run = tunelens("evaluate --model msd-crnn --catalog " + quoted(s / "tones.catalog"), s);
   ASSERT_EQ(run.status, 0) << run.err;
   // The tones' labels (high, low, mid) are no MSD tags: said, and never predicted.
   EXPECT_NE(run.out.find("no such tag (never predicted): high, low, mid"), std::string::npos) << run.out;
+
+  // A shipped network indexes a catalog (its embedding and its tags as the two vectors) and similar uses
+  // them.
+  const std::string catalog = quoted(s / "tones.catalog");
+  ProgramRun indexed = tunelens("index --model jamendo-musicnn --catalog " + catalog + " -q", s);
+  ASSERT_EQ(indexed.status, 0) << indexed.err;
+  for (const std::string by : {"embedding", "probs"}) {
+    ProgramRun similar =
+        tunelens("similar --catalog " + catalog + " --model jamendo-musicnn 'high tone 0' -k 3 --by " + by +
+                     " --format csv",
+                 s);
+    ASSERT_EQ(similar.status, 0) << similar.err;
+    EXPECT_EQ(occurrences(similar.out, "\n"), 4u) << similar.out;  // a header and three neighbours
+    EXPECT_EQ(similar.out.find("high tone 0,"), std::string::npos) << similar.out;  // not the query itself
+  }
 }
 
 }  // namespace
