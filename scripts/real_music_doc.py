@@ -59,7 +59,8 @@ for kind, what in KINDS:
 lines = [
     "# Real music: genre from real recordings",
     "",
-    f"Made by `scripts/real_music.sh {source}` ({total_seconds // 60} min on this 2-core machine). The recordings:",
+    f"Made by `scripts/real_music.sh {source}`"
+    + (f" ({total_seconds // 60} min on this 2-core machine)." if total_seconds > 0 else ".") + " The recordings:",
     f"{rows[0]['examples'] if rows else 0} real excerpts of 2-3 s, 10 genres (GTZAN tracks 10-50 of each genre; research",
     "use, not in the repository). 5-fold cross-validation, folds by track (each excerpt is a distinct GTZAN track, so",
     "no recording is on both sides; the folds are stratified by genre): each model is trained on 3 folds, stopped on",
@@ -67,6 +68,10 @@ lines = [
     "excerpts. Chance: top-1 0.10, top-3 0.30. Training time: wall seconds of the five trainings on 2 cores (for the",
     "heads, the first fold also extracts the network's features and caches its vectors).",
     "",
+]
+if os.environ.get("REAL_MUSIC_NOTE"):  # how a particular measurement was made, when it differs from one plain run
+    lines += [os.environ["REAL_MUSIC_NOTE"], ""]
+lines += [
     "| model | what | top-1 | top-3 | macro F1 | training (5 folds) |",
     "|---|---|---|---|---|---|",
 ]
