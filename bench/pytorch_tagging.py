@@ -7,7 +7,9 @@ FCN, CRNN and Musicnn are defined here as Won et al. define them (sota-music-tag
 and training/modules.py), with the same parameter names, so the state dicts in models/ load strictly. The front
 end is torchaudio's MelSpectrogram + AmplitudeToDB written out in torch (torchaudio is not a Debian package):
 torch.stft (centred, reflect padding) with the window and mel filterbank stored in the state dict, power 2,
-10·log10(max(x, 1e-10)).
+10·log10(max(x, 1e-10)). Weights below the smallest normal float (1.2e-38) are zeroed, as tunelens loads them:
+four of the eight networks hold tens of thousands, which x86 multiplies on a slow path (those networks run 15 to
+50 times slower; --keep-subnormals measures that), and as zeros they change no output.
 
 First it checks itself: on tests/data/pretrained/input16k.npy every network's tag probabilities must be within
 1e-4 of the original code's (tests/data/pretrained/<name>.output.npy); it stops with status 1 otherwise.
@@ -165,8 +167,13 @@ class Musicnn(nn.Module):
 class Tagger:
     """One shipped network with its front end: chunks of 16 kHz samples in, tag probabilities out."""
 
-    def __init__(self, name, entry):
+    def __init__(self, name, entry, keep_subnormals=False):
         state = torch.load(ROOT / "models" / entry["file"], map_location="cpu")
+        if not keep_subnormals:
+            tiny = torch.finfo(torch.float32).tiny
+            for tensor in state.values():
+                if tensor.dtype == torch.float32:
+                    tensor[tensor.abs() < tiny] = 0.0
         self.name = name
         self.chunk_samples = entry["input_samples"]
         self.window = state.pop("spec.spectrogram.window")
@@ -247,11 +254,13 @@ def main():
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per network and thread count")
     parser.add_argument("--networks", default="", help="comma-separated names (default: every shipped one)")
     parser.add_argument("--json", type=pathlib.Path, help="write the figures here (bench_tagging --pytorch reads it)")
+    parser.add_argument("--keep-subnormals", action="store_true",
+                        help="run the weights unchanged, subnormal values included (slow on x86)")
     args = parser.parse_args()
 
     manifest = shipped_networks()
     names = args.networks.split(",") if args.networks else list(manifest)
-    taggers = [Tagger(name, manifest[name]) for name in names]
+    taggers = [Tagger(name, manifest[name], args.keep_subnormals) for name in names]
     if not check_against_reference(taggers):
         print(f"pytorch_tagging: outputs differ from the reference by more than {TAG_TOLERANCE:g}", file=sys.stderr)
         return 1
@@ -275,6 +284,7 @@ def main():
                   f"{windows / seconds:8.1f} windows/s, {audio_seconds / seconds:7.1f} x realtime")
     if args.json:
         args.json.write_text(json.dumps({"torch": torch.__version__, "song_seconds": song_seconds,
+                                         "subnormals_kept": args.keep_subnormals,
                                          "repeats": args.repeats, "results": results}, indent=1))
     return 0
 

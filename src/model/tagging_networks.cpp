@@ -29,18 +29,22 @@ struct FoldedConv {
 
 // The convolution's weight and bias with the BatchNorm after it folded in: per output channel
 // s = gamma / sqrt(running_var + eps), weight * s and (bias - running_mean) * s + beta (computed in double).
+// Products that fall below the normal floats become zeros, as the loaded weights did (flush_subnormals).
 template <typename BatchNorm>
 FoldedConv fold_batch_norm(const torch::Tensor& weight, const torch::Tensor& bias, const BatchNorm& bn) {
   const torch::Tensor scale =
       bn->weight.to(torch::kFloat64) / (bn->running_var.to(torch::kFloat64) + bn->options.eps()).sqrt();
   std::vector<std::int64_t> per_channel(static_cast<std::size_t>(weight.dim()), 1);
   per_channel[0] = -1;
-  const torch::Tensor folded_weight =
-      (weight.to(torch::kFloat64) * scale.view(per_channel)).to(torch::kFloat32);
-  return {folded_weight.contiguous(weight.suggest_memory_format()),
-          ((bias.to(torch::kFloat64) - bn->running_mean.to(torch::kFloat64)) * scale +
-           bn->bias.to(torch::kFloat64))
-              .to(torch::kFloat32)};
+  FoldedConv folded{(weight.to(torch::kFloat64) * scale.view(per_channel))
+                        .to(torch::kFloat32)
+                        .contiguous(weight.suggest_memory_format()),
+                    ((bias.to(torch::kFloat64) - bn->running_mean.to(torch::kFloat64)) * scale +
+                     bn->bias.to(torch::kFloat64))
+                        .to(torch::kFloat32)};
+  flush_subnormals(folded.weight);
+  flush_subnormals(folded.bias);
+  return folded;
 }
 
 // conv 3 x 3 (same padding) → BatchNorm → ReLU → max-pool: one block of FCN and CRNN (the authors' Conv_2d).
