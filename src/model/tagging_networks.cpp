@@ -91,14 +91,23 @@ class TaggingNetwork : public Network {
   explicit TaggingNetwork(std::string head_name) : head_name_(std::move(head_name)) {
     spec_bn = register_module("spec_bn", nn::BatchNorm2d(1));
   }
-  // The convolution stack of FCN and CRNN in inference runs one window at a time: the largest tensor of one
-  // window (22 MB, CRNN's second convolution) is memory the allocator reuses from window to window, where a
-  // batch's would be fresh pages from the system at every call (measured 15 % slower).
+  // In inference the networks take one window at a time, the windows shared out among libtorch's threads
+  // (each window's operations then run on its one thread). The tensors of one window (at most 22 MB, CRNN's
+  // second convolution) are memory the allocator reuses from window to window, where a batch's would be fresh
+  // pages from the system at every call (measured 15 % slower for FCN and CRNN, a third for Musicnn); and
+  // whole windows per thread leave no thread waiting on another after every operation.
   template <typename Features>
-  torch::Tensor one_window_at_a_time(const torch::Tensor& input, const Features& features) {
+  torch::Tensor window_by_window(const torch::Tensor& input, const Features& features) {
     if (!runs_folded(*this) || input.size(0) == 1) return features(input);
-    std::vector<torch::Tensor> windows;
-    for (const torch::Tensor& window : input.split(1)) windows.push_back(features(window));
+    std::vector<torch::Tensor> windows(static_cast<std::size_t>(input.size(0)));
+    const bool inference_mode = c10::InferenceMode::is_enabled();
+    for_each_item(input.size(0), [&](std::int64_t begin, std::int64_t end) {
+      // Autograd's modes belong to a thread: the workers take the caller's.
+      const c10::InferenceMode inference(inference_mode);
+      const torch::NoGradGuard no_grad;
+      for (std::int64_t window = begin; window < end; ++window)
+        windows[static_cast<std::size_t>(window)] = features(input.narrow(0, window, 1));
+    });
     return torch::cat(windows);
   }
   nn::BatchNorm2d spec_bn{nullptr};
@@ -132,7 +141,7 @@ class Fcn : public TaggingNetwork {
     embedding_size_ = 64;
   }
   torch::Tensor features(const torch::Tensor& input) override {
-    return one_window_at_a_time(input, [this](const torch::Tensor& windows) {
+    return window_by_window(input, [this](const torch::Tensor& windows) {
       torch::Tensor x = spec_bn(windows);
       for (auto& layer : layers) x = layer(x);
       return torch::flatten(x, 1);
@@ -163,7 +172,7 @@ class Crnn : public TaggingNetwork {
     embedding_size_ = 32;
   }
   torch::Tensor features(const torch::Tensor& input) override {
-    torch::Tensor x = one_window_at_a_time(input, [this](const torch::Tensor& windows) {
+    torch::Tensor x = window_by_window(input, [this](const torch::Tensor& windows) {
       torch::Tensor y = spec_bn(windows);
       for (auto& layer : layers) y = layer(y);
       return y;
@@ -195,23 +204,18 @@ class VerticalFilterImpl : public nn::Module {
     if (!runs_folded(*this)) return std::get<0>(torch::relu(bn(conv(x))).max(2));
     // A kernel as tall as most of the bands on one input channel is a poor shape for the convolution kernels
     // (a deep sum over few channels). The same sums as a 1-D convolution: each output row r sees input rows
-    // r .. r + height - 1, stacked as `height` channels, so the rows of a window are one batch [rows, height,
-    // frames] convolved with the kernel's rows as input channels. One window at a time: its convolution
-    // output (9 MB for the 38-band kernel) is memory the allocator reuses from window to window, where a
-    // batch's (200 MB for 23 windows) would be fresh pages from the system at every call, which cost a third
-    // of the time.
-    const std::int64_t batch = x.size(0), bands = x.size(2), frames = x.size(3);
+    // r .. r + height - 1, stacked as `height` channels, so the rows of all windows are one batch
+    // [batch * rows, height, frames] convolved with the kernel's rows as input channels.
+    const std::int64_t batch = x.size(0), bands = x.size(2), frames = x.size(3), rows = bands - height_ + 1;
+    const torch::Tensor stacked = x.reshape({batch, bands, frames})
+                                      .unfold(1, height_, 1)
+                                      .transpose(2, 3)
+                                      .reshape({batch * rows, height_, frames});
     const FoldedConv folded = fold_batch_norm(conv->weight, conv->bias, bn);
     const std::int64_t out = folded.weight.size(0);
-    const torch::Tensor kernel = folded.weight.reshape({out, height_, width_});
-    torch::Tensor maxima = torch::empty({batch, out, frames}, x.options());
-    for (std::int64_t window = 0; window < batch; ++window) {
-      const torch::Tensor stacked =
-          x[window].reshape({bands, frames}).unfold(0, height_, 1).transpose(1, 2).contiguous();
-      torch::Tensor maxima_of_window = maxima[window];
-      torch::amax_out(maxima_of_window, torch::conv1d(stacked, kernel, folded.bias, 1, width_ / 2), 0);
-    }
-    return maxima.relu_();
+    const torch::Tensor z =
+        torch::conv1d(stacked, folded.weight.reshape({out, height_, width_}), folded.bias, 1, width_ / 2);
+    return torch::amax(z.view({batch, rows, out, frames}), 1).relu_();
   }
   nn::Conv2d conv;
   nn::BatchNorm2d bn;
@@ -275,16 +279,18 @@ class Musicnn : public TaggingNetwork {
     embedding_size_ = static_cast<std::size_t>(dense);
   }
   torch::Tensor features(const torch::Tensor& input) override {
-    const torch::Tensor x = spec_bn(input);
-    std::vector<torch::Tensor> front;
-    for (const auto& layer : *layers) front.push_back(forward_front(layer, x));
-    const torch::Tensor out = torch::cat(front, 1);
-    const torch::Tensor res1 = layer1(out);
-    const torch::Tensor res2 = layer2(res1) + res1;
-    const torch::Tensor res3 = layer3(res2) + res2;
-    const torch::Tensor all = torch::cat({out, res1, res2, res3}, 1);
-    const torch::Tensor pooled = torch::cat({std::get<0>(all.max(2)), all.mean(2)}, 1);
-    return torch::relu(bn(dense1(pooled)));
+    return window_by_window(input, [this](const torch::Tensor& windows) {
+      const torch::Tensor x = spec_bn(windows);
+      std::vector<torch::Tensor> front;
+      for (const auto& layer : *layers) front.push_back(forward_front(layer, x));
+      const torch::Tensor out = torch::cat(front, 1);
+      const torch::Tensor res1 = layer1(out);
+      const torch::Tensor res2 = layer2(res1) + res1;
+      const torch::Tensor res3 = layer3(res2) + res2;
+      const torch::Tensor all = torch::cat({out, res1, res2, res3}, 1);
+      const torch::Tensor pooled = torch::cat({std::get<0>(all.max(2)), all.mean(2)}, 1);
+      return torch::relu(bn(dense1(pooled)));
+    });
   }
   torch::Tensor classify(const torch::Tensor& features) override { return dense2(drop(features)); }
   // dense1 and its BatchNorm are one block ("dense"), the pre-head layer.
