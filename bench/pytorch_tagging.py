@@ -83,47 +83,50 @@ class HorizontalFilter(nn.Module):
         return torch.relu(self.bn(self.conv(x.mean(dim=2))))
 
 
-class Fcn(nn.Module):
+class ConvStack(nn.Module):
+    """The input BatchNorm and the conv blocks of FCN and CRNN, named layer1, layer2, ... as the state dicts do."""
+
+    def __init__(self, blocks):
+        super().__init__()
+        self.spec_bn = nn.BatchNorm2d(1)
+        self.blocks = []
+        for number, (in_channels, out_channels, pooling) in enumerate(blocks, start=1):
+            block = Conv2dBlock(in_channels, out_channels, pooling)
+            setattr(self, f"layer{number}", block)
+            self.blocks.append(block)
+
+    def convolve(self, logmel):
+        x = self.spec_bn(logmel)
+        for block in self.blocks:
+            x = block(x)
+        return x
+
+
+class Fcn(ConvStack):
     """Choi et al. 2016: five conv blocks down to one value per channel, then the tag layer."""
 
     def __init__(self, classes):
-        super().__init__()
-        self.spec_bn = nn.BatchNorm2d(1)
-        self.layer1 = Conv2dBlock(1, 64, (2, 4))
-        self.layer2 = Conv2dBlock(64, 128, (2, 4))
-        self.layer3 = Conv2dBlock(128, 128, (2, 4))
-        self.layer4 = Conv2dBlock(128, 128, (3, 5))
-        self.layer5 = Conv2dBlock(128, 64, (4, 4))
+        super().__init__([(1, 64, (2, 4)), (64, 128, (2, 4)), (128, 128, (2, 4)), (128, 128, (3, 5)),
+                          (128, 64, (4, 4))])
         self.dropout = nn.Dropout(0.5)
         self.dense = nn.Linear(64, classes)
 
     def forward(self, logmel):
-        x = self.spec_bn(logmel)
-        for layer in (self.layer1, self.layer2, self.layer3, self.layer4, self.layer5):
-            x = layer(x)
-        pre_head = x.flatten(1)
+        pre_head = self.convolve(logmel).flatten(1)
         return pre_head, torch.sigmoid(self.dense(self.dropout(pre_head)))
 
 
-class Crnn(nn.Module):
+class Crnn(ConvStack):
     """Choi et al. 2017: four conv blocks, a 2-layer GRU over time, its last output into the tag layer."""
 
     def __init__(self, classes):
-        super().__init__()
-        self.spec_bn = nn.BatchNorm2d(1)
-        self.layer1 = Conv2dBlock(1, 64, (2, 2))
-        self.layer2 = Conv2dBlock(64, 128, (3, 3))
-        self.layer3 = Conv2dBlock(128, 128, (4, 4))
-        self.layer4 = Conv2dBlock(128, 128, (4, 4))
+        super().__init__([(1, 64, (2, 2)), (64, 128, (3, 3)), (128, 128, (4, 4)), (128, 128, (4, 4))])
         self.layer5 = nn.GRU(128, 32, 2, batch_first=True)
         self.dropout = nn.Dropout(0.5)
         self.dense = nn.Linear(32, classes)
 
     def forward(self, logmel):
-        x = self.spec_bn(logmel)
-        for layer in (self.layer1, self.layer2, self.layer3, self.layer4):
-            x = layer(x)
-        sequence, _ = self.layer5(x.squeeze(2).permute(0, 2, 1))
+        sequence, _ = self.layer5(self.convolve(logmel).squeeze(2).permute(0, 2, 1))
         pre_head = sequence[:, -1, :]
         return pre_head, torch.sigmoid(self.dense(self.dropout(pre_head)))
 
