@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The shipped music-tagging networks run by PyTorch: the baseline of bench_tagging (scripts/bench_tagging.sh).
 
-    /usr/bin/python3 bench/pytorch_tagging.py --samples SONG.f32 [--threads 1,2] [--repeats 5] [--json OUT]
+    /usr/bin/python3 bench/pytorch_tagging.py [--samples SONG.f32 [--threads 1,2] [--repeats 5] | --serve]
 
 FCN, CRNN and Musicnn are defined here as Won et al. define them (sota-music-tagging-models, training/model.py
 and training/modules.py), with the same parameter names, so the state dicts in models/ load strictly. The front
@@ -18,6 +18,10 @@ Then it tags a whole song (SONG.f32: 16 kHz mono float32 samples, as `ffmpeg -f 
 network, end to end from the samples: the song cut into consecutive chunks of the network's input length (the
 tail shorter than a chunk dropped), the front end and the network on all chunks as one batch, in eval mode under
 torch.inference_mode, on torch.set_num_threads(N). Each figure is the median of --repeats runs after one warm-up.
+
+With --serve it times one run per request instead, for bench_tagging to alternate with its own runs: after the
+check (printed on stderr) it answers {"ready": true}, then each line "NETWORK THREADS" on stdin with one JSON line
+{"seconds", "windows", "tags"} (the song's mean tag probabilities), until stdin ends.
 """
 import argparse
 import json
@@ -217,8 +221,8 @@ def shipped_networks():
         return json.load(manifest)["networks"]
 
 
-def check_against_reference(taggers):
-    """Every network's tags on input16k.npy against the original code's; False when one is off."""
+def check_against_reference(taggers, out):
+    """Every network's tags on input16k.npy against the original code's, said on `out`; False when one is off."""
     fixtures = ROOT / "tests" / "data" / "pretrained"
     samples = torch.from_numpy(np.load(fixtures / "input16k.npy"))
     all_match = True
@@ -234,20 +238,28 @@ def check_against_reference(taggers):
         all_match &= match
         print(f"check {tagger.name:16} tags max |diff| {tag_error:.2e} (limit {TAG_TOLERANCE:g}), "
               f"pre-head {pre_head_error:.2e} vs tests/data/pretrained/{tagger.name}.output.npy: "
-              f"{'ok' if match else 'MISMATCH'}")
+              f"{'ok' if match else 'MISMATCH'}", file=out)
     return all_match
 
 
-def time_tagging(tagger, samples, threads, repeats):
-    """Median seconds of tagging the whole song, and the song's mean tag probabilities."""
+def timed_tagging(tagger, samples, threads):
+    """Seconds of tagging the whole song once, and the song's mean tag probabilities."""
     torch.set_num_threads(threads)
-    _, tags = tagger.tag(samples)  # warm-up: first-call allocations and kernel choices
-    seconds = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        tagger.tag(samples)
-        seconds.append(time.perf_counter() - start)
-    return statistics.median(seconds), tags.mean(dim=0).tolist()
+    start = time.perf_counter()
+    _, tags = tagger.tag(samples)
+    return time.perf_counter() - start, tags.mean(dim=0).tolist()
+
+
+def serve(taggers, samples):
+    """One timed run per request line "NETWORK THREADS", answered with a JSON line (see the top)."""
+    by_name = {tagger.name: tagger for tagger in taggers}
+    print(json.dumps({"ready": True}), flush=True)
+    for request in sys.stdin:
+        name, threads = request.split()
+        tagger = by_name[name]
+        seconds, tags = timed_tagging(tagger, samples, int(threads))
+        print(json.dumps({"seconds": seconds, "windows": samples.numel() // tagger.chunk_samples, "tags": tags}),
+              flush=True)
 
 
 def main():
@@ -256,7 +268,7 @@ def main():
     parser.add_argument("--threads", default="1,2", help="thread counts, comma-separated (default 1,2)")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per network and thread count")
     parser.add_argument("--networks", default="", help="comma-separated names (default: every shipped one)")
-    parser.add_argument("--json", type=pathlib.Path, help="write the figures here (bench_tagging --pytorch reads it)")
+    parser.add_argument("--serve", action="store_true", help="time one run per request (bench_tagging's mode)")
     parser.add_argument("--keep-subnormals", action="store_true",
                         help="run the weights unchanged, subnormal values included (slow on x86)")
     args = parser.parse_args()
@@ -264,31 +276,27 @@ def main():
     manifest = shipped_networks()
     names = args.networks.split(",") if args.networks else list(manifest)
     taggers = [Tagger(name, manifest[name], args.keep_subnormals) for name in names]
-    if not check_against_reference(taggers):
+    if not check_against_reference(taggers, sys.stderr if args.serve else sys.stdout):
         print(f"pytorch_tagging: outputs differ from the reference by more than {TAG_TOLERANCE:g}", file=sys.stderr)
         return 1
     if args.samples is None:
         return 0
-
     samples = torch.from_numpy(np.fromfile(args.samples, dtype="<f4").astype(np.float32))
+    if args.serve:
+        serve(taggers, samples)
+        return 0
+
     song_seconds = samples.numel() / 16000.0
     print(f"song: {args.samples.name}, {song_seconds:.1f} s at 16 kHz; torch {torch.__version__}, "
           f"median of {args.repeats} runs")
-    results = []
     for threads in (int(count) for count in args.threads.split(",")):
         for tagger in taggers:
-            seconds, tags = time_tagging(tagger, samples, threads, args.repeats)
+            timed_tagging(tagger, samples, threads)  # warm-up: first-call allocations and kernel choices
+            seconds = statistics.median(timed_tagging(tagger, samples, threads)[0] for _ in range(args.repeats))
             windows = samples.numel() // tagger.chunk_samples
             audio_seconds = windows * tagger.chunk_samples / 16000.0  # what the windows cover
-            results.append({"network": tagger.name, "threads": threads, "windows": windows,
-                            "seconds": seconds, "windows_per_second": windows / seconds,
-                            "realtime": audio_seconds / seconds, "tags": tags})
             print(f"{tagger.name:16} {threads} thread(s): {windows:3} windows in {seconds:.4f} s, "
                   f"{windows / seconds:8.1f} windows/s, {audio_seconds / seconds:7.1f} x realtime")
-    if args.json:
-        args.json.write_text(json.dumps({"torch": torch.__version__, "song_seconds": song_seconds,
-                                         "subnormals_kept": args.keep_subnormals,
-                                         "repeats": args.repeats, "results": results}, indent=1))
     return 0
 
 

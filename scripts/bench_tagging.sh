@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Tagging a whole song with every shipped pretrained network: PyTorch in Python (bench/pytorch_tagging.py, on
-# Debian's python3-torch) and tunelens (bench_tagging) on the same 16 kHz samples and thread counts, printed as one
-# table side by side with the ratio. Without python3-torch it says so and prints tunelens's side.
+# Tagging a whole song with every shipped pretrained network: tunelens (bench_tagging) against PyTorch in Python
+# (bench/pytorch_tagging.py on Debian's python3-torch, run by bench_tagging as a child process, the two sides'
+# runs alternating) on the same 16 kHz samples and thread counts, printed as one table with the ratio. Without
+# python3-torch it says so and prints tunelens's side.
 #   scripts/bench_tagging.sh [BUILD_DIR]
 # Environment: SONG (default: the ragtime of samples/, 71 s), THREADS (1,2), REPEATS (5), NETWORKS (all).
 set -euo pipefail
@@ -21,15 +22,11 @@ fi
 
 # Debian's Python, which has python3-torch (a pyenv python3 may come first on PATH).
 python=/usr/bin/python3
-figures="$data/pytorch_tagging.json"
-rm -f "$figures"
-if "$python" -c 'import numpy, torch' 2>/dev/null; then
-  "$python" bench/pytorch_tagging.py --samples "$samples" --threads "$threads" --repeats "$repeats" \
-    ${networks:+--networks "$networks"} --json "$figures"
-else
+pytorch=(--python "$python")
+if ! "$python" -c 'import numpy, torch' 2>/dev/null; then
   echo "bench_tagging: PyTorch for Python is missing (Debian's python3-torch: scripts/install-deps.sh --bench);"
   echo "               only tunelens's side is measured"
+  pytorch=(--no-pytorch)
 fi
-echo
 "$build/bench/bench_tagging" "$samples" --threads "$threads" --repeats "$repeats" \
-  ${networks:+--networks "$networks"} --pytorch "$figures"
+  ${networks:+--networks "$networks"} "${pytorch[@]}"
