@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -135,6 +136,7 @@ class PyTorchSide {
   PyTorchSide(const std::string& python, const fs::path& song, const std::vector<std::string>& networks) {
     int to_child[2], from_child[2];
     if (pipe(to_child) != 0 || pipe(from_child) != 0) return;
+    std::signal(SIGPIPE, SIG_IGN);  // a child that died makes a failed write, not the end of this program
     const std::string script = std::string(TUNELENS_SOURCE_DIR) + "/bench/pytorch_tagging.py";
     std::vector<std::string> command = {python, script, "--serve", "--samples", song.string()};
     if (!networks.empty()) {
@@ -142,16 +144,19 @@ class PyTorchSide {
       for (const auto& name : networks) list += (list.empty() ? "" : ",") + name;
       command.insert(command.end(), {"--networks", list});
     }
+    // Everything the child needs is ready before fork: between fork and exec it only calls what is safe
+    // there.
+    std::vector<char*> args;
+    for (auto& word : command) args.push_back(word.data());
+    args.push_back(nullptr);
+    const std::string failure = "bench_tagging: cannot run " + python + "\n";
     child_ = fork();
     if (child_ == 0) {
       dup2(to_child[0], STDIN_FILENO);
       dup2(from_child[1], STDOUT_FILENO);
       for (int fd : {to_child[0], to_child[1], from_child[0], from_child[1]}) close(fd);
-      std::vector<char*> args;
-      for (auto& word : command) args.push_back(word.data());
-      args.push_back(nullptr);
-      execv(python.c_str(), args.data());
-      std::fprintf(stderr, "bench_tagging: cannot run %s\n", python.c_str());
+      execv(args[0], args.data());
+      (void)!write(STDERR_FILENO, failure.data(), failure.size());
       _exit(127);
     }
     close(to_child[0]);

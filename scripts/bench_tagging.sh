@@ -4,7 +4,8 @@
 # runs alternating) on the same 16 kHz samples and thread counts, printed as one table with the ratio. Without
 # python3-torch it says so and prints tunelens's side.
 #   scripts/bench_tagging.sh [BUILD_DIR]
-# Environment: SONG (default: the ragtime of samples/, 71 s), THREADS (1,2), REPEATS (5), NETWORKS (all).
+# Environment: SONG (default: the ragtime of samples/, 71 s), THREADS (1,2), REPEATS (5), NETWORKS (all),
+# PYTHON (/usr/bin/python3).
 set -euo pipefail
 build=${1:-build/release}
 song=${SONG:-samples/442789__lena-orsa__happy-music-pistachio-ice-cream-ragtime.ogg}
@@ -21,7 +22,7 @@ if [ ! -f "$samples" ]; then
 fi
 
 # Debian's Python, which has python3-torch (a pyenv python3 may come first on PATH).
-python=/usr/bin/python3
+python=${PYTHON:-/usr/bin/python3}
 pytorch=(--python "$python")
 if ! "$python" -c 'import numpy, torch' 2>/dev/null; then
   echo "bench_tagging: PyTorch for Python is missing (Debian's python3-torch: scripts/install-deps.sh --bench);"
