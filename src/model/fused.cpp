@@ -390,6 +390,17 @@ bool use_avx2() {
 bool use_avx2() { return false; }
 #endif
 
+// Runs body(begin, end) over the items on libtorch's threads, handing out items one at a time: a thread the system
+// holds back (other work on the machine) does not hold up the rest with a fixed share. The partial sums are per
+// item, so the result is the same however the items fall on the threads.
+template <typename Body>
+void for_each_item(std::int64_t items, const Body& body) {
+  std::atomic<std::int64_t> next{0};
+  at::parallel_for(0, std::min<std::int64_t>(at::get_num_threads(), items), 1, [&](std::int64_t, std::int64_t) {
+    for (std::int64_t item = next++; item < items; item = next++) body(item, item + 1);
+  });
+}
+
 void statistics(const Geometry& g, const Inputs& in, double* sums) {
   for_each_item(g.items, [&](std::int64_t begin, std::int64_t end) {
 #ifdef TUNELENS_FUSED_AVX2

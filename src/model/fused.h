@@ -10,28 +10,11 @@
 // statistics in evaluation).
 #pragma once
 
-#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
-#include <algorithm>
 #include <array>
-#include <atomic>
-#include <cstdint>
 
 namespace tunelens::model {
-
-// Runs body(begin, end) over the items on libtorch's threads, handing out items one at a time: a thread the
-// system holds back (other work on the machine) does not hold up the rest with a fixed share. The partial
-// sums are per item, so the result is the same however the items fall on the threads. Operations inside run
-// on the calling thread only (libtorch does not nest its parallel regions).
-template <typename Body>
-void for_each_item(std::int64_t items, const Body& body) {
-  std::atomic<std::int64_t> next{0};
-  at::parallel_for(0, std::min<std::int64_t>(at::get_num_threads(), items), 1,
-                   [&](std::int64_t, std::int64_t) {
-                     for (std::int64_t item = next++; item < items; item = next++) body(item, item + 1);
-                   });
-}
 
 // Whether conv_relu_norm_pool can run the block for this input: CPU float32, one input channel, no padding,
 // dilation or groups.

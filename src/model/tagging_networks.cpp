@@ -5,6 +5,12 @@
 // starts with the stored BatchNorm over it ("spec_bn"); the mel front end itself is tunelens's
 // (src/features).
 #include <fmt/format.h>
+#include <omp.h>
+
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <thread>
 
 #include "model/fused.h"
 #include "model/networks.h"
@@ -21,6 +27,42 @@ namespace nn = torch::nn;
 // stored: model/fused.h). Only in evaluation mode without autograd; training takes the layers as they are.
 bool runs_folded(const nn::Module& module) {
   return !module.is_training() && !torch::GradMode::is_enabled();
+}
+
+// Runs body(window) for windows 0 .. count - 1 on as many threads as libtorch may use (the caller's and plain
+// std::threads), handing out windows one at a time, each thread's operations running on it alone. Not on
+// libtorch's OpenMP team: its idle threads spin while they wait for the next operation, and on a machine with
+// other work they took the cores from the working ones (2 threads measured 5 to 10 times slower than 1 there,
+// with the operations split or the windows); threads that each own whole windows never wait on one another.
+template <typename Body>
+void on_threads_by_window(std::int64_t count, const Body& body) {
+  const auto threads = std::min<std::int64_t>(at::get_num_threads(), count);
+  const bool inference_mode = c10::InferenceMode::is_enabled();
+  std::atomic<std::int64_t> next{0};
+  std::mutex failure_lock;
+  std::exception_ptr failure;
+  const auto work = [&] {
+    // OpenMP's thread count is per thread: 1 here makes libtorch's and oneDNN's operations run on this one.
+    // at::get_num_threads() first, since libtorch sets the count of a new thread at its first call.
+    const int previous = at::get_num_threads();
+    omp_set_num_threads(1);
+    try {
+      // Autograd's modes belong to a thread too: every one takes the caller's.
+      const c10::InferenceMode inference(inference_mode);
+      const torch::NoGradGuard no_grad;
+      for (std::int64_t window = next++; window < count; window = next++) body(window);
+    } catch (...) {
+      const std::lock_guard lock(failure_lock);
+      if (!failure) failure = std::current_exception();
+      next = count;
+    }
+    omp_set_num_threads(previous);
+  };
+  std::vector<std::thread> helpers;
+  for (std::int64_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+  work();
+  for (auto& helper : helpers) helper.join();
+  if (failure) std::rethrow_exception(failure);
 }
 
 struct FoldedConv {
@@ -91,22 +133,15 @@ class TaggingNetwork : public Network {
   explicit TaggingNetwork(std::string head_name) : head_name_(std::move(head_name)) {
     spec_bn = register_module("spec_bn", nn::BatchNorm2d(1));
   }
-  // In inference the networks take one window at a time, the windows shared out among libtorch's threads
-  // (each window's operations then run on its one thread). The tensors of one window (at most 22 MB, CRNN's
+  // In inference the networks take one window at a time. The tensors of one window (at most 22 MB, CRNN's
   // second convolution) are memory the allocator reuses from window to window, where a batch's would be fresh
-  // pages from the system at every call (measured 15 % slower for FCN and CRNN, a third for Musicnn); and
-  // whole windows per thread leave no thread waiting on another after every operation.
+  // pages from the system at every call (measured 15 % slower for FCN and CRNN, a third for Musicnn).
   template <typename Features>
   torch::Tensor window_by_window(const torch::Tensor& input, const Features& features) {
     if (!runs_folded(*this) || input.size(0) == 1) return features(input);
     std::vector<torch::Tensor> windows(static_cast<std::size_t>(input.size(0)));
-    const bool inference_mode = c10::InferenceMode::is_enabled();
-    for_each_item(input.size(0), [&](std::int64_t begin, std::int64_t end) {
-      // Autograd's modes belong to a thread: the workers take the caller's.
-      const c10::InferenceMode inference(inference_mode);
-      const torch::NoGradGuard no_grad;
-      for (std::int64_t window = begin; window < end; ++window)
-        windows[static_cast<std::size_t>(window)] = features(input.narrow(0, window, 1));
+    on_threads_by_window(input.size(0), [&](std::int64_t window) {
+      windows[static_cast<std::size_t>(window)] = features(input.narrow(0, window, 1));
     });
     return torch::cat(windows);
   }
