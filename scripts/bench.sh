@@ -36,3 +36,7 @@ echo "== models: convpool training and inference, a naive libtorch loop vs tunel
 echo
 echo "== cold start: ingest one new 30 s file into a catalog of 10,000 tracks and list its 10 nearest =="
 "$build/bench/bench_ingest"
+
+echo
+echo "== pretrained tagging networks on a whole song (71 s): PyTorch vs tunelens, 1 and 2 threads (about 2 minutes) =="
+scripts/bench_tagging.sh "$build"

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package tunelens needs to build, test and run its demo.
 # Idempotent and non-interactive; safe to run on a machine that already has them.
+#   scripts/install-deps.sh          what make demo and make test need
+#   scripts/install-deps.sh --bench  that, and the baselines make bench measures against (PyTorch in Python)
 set -euo pipefail
 
 packages=(
@@ -23,6 +25,9 @@ packages=(
   # the HTML reports checked in a real browser (tests/browser): headless Chromium driven by a Node script
   chromium nodejs
 )
+# Only for benchmarks: the shipped tagging networks run by PyTorch itself (bench/pytorch_tagging.py).
+bench_packages=(python3-torch python3-numpy)
+if [ "${1:-}" = "--bench" ]; then packages+=("${bench_packages[@]}"); fi
 
 missing=()
 for p in "${packages[@]}"; do

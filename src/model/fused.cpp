@@ -258,6 +258,47 @@ template <bool kFma>
   }
 }
 
+// The inference block of the music-tagging networks (conv_pool_relu): the convolution of the zero-padded
+// input (so a valid one, as above, with stride 1), rows computed by conv_row, then a max-pool whose stride is
+// its size, then ReLU. Work items are (sample, pooled row); the output is written channels-last, as the next
+// convolution takes it.
+struct Pooling {
+  std::int64_t ph = 0, pw = 0;  // size (and stride)
+  std::int64_t hp = 0, wp = 0;  // pooled output
+};
+
+template <bool kFma>
+[[gnu::always_inline]] inline void conv_pool_relu_body(const Geometry& g, const Pooling& pool,
+                                                       const float* padded, const float* weight,
+                                                       const float* bias, float* output, std::int64_t begin,
+                                                       std::int64_t end) {
+  std::vector<float> phases(static_cast<std::size_t>(pool.ph * g.kh * g.phase_length));
+  std::vector<float> z(static_cast<std::size_t>(g.wpad)), row_max(z.size());
+  const std::int64_t columns = pool.wp * pool.pw;  // the convolution columns the pooling uses
+  for (std::int64_t item = begin; item < end; ++item) {
+    const std::int64_t sample = item / pool.hp, pooled_row = item % pool.hp;
+    for (std::int64_t u = 0; u < pool.ph; ++u)
+      deinterleave(g, padded + sample * g.h * g.w, pooled_row * pool.ph + u,
+                   phases.data() + u * g.kh * g.phase_length);
+    float* out = output + (sample * pool.hp + pooled_row) * pool.wp * g.channels;
+    for (std::int64_t c = 0; c < g.channels; ++c) {
+      for (std::int64_t u = 0; u < pool.ph; ++u) {
+        conv_row<kFma>(g, phases.data() + u * g.kh * g.phase_length, weight + c * g.taps(), bias[c],
+                       z.data());
+        if (u == 0)
+          std::copy_n(z.begin(), columns, row_max.begin());
+        else
+          for (std::int64_t j = 0; j < columns; ++j) row_max[j] = std::max(row_max[j], z[j]);
+      }
+      for (std::int64_t j = 0; j < pool.wp; ++j) {
+        float best = 0.0f;  // ReLU: the maximum with 0
+        for (std::int64_t v = 0; v < pool.pw; ++v) best = std::max(best, row_max[j * pool.pw + v]);
+        out[j * g.channels + c] = best;
+      }
+    }
+  }
+}
+
 // Backward: per item, for each channel: A[k], B[k] (k over taps, then the bias as tap kh*kw), and Σ g * xhat.
 // partial layout per item: [channels][2 * (taps + 1) + 1].
 template <bool kFma>
@@ -335,6 +376,12 @@ __attribute__((target("avx2,fma"))) void backward_avx2(const Geometry& g, const 
                                                        std::int64_t end) {
   backward_body<true>(g, in, grad, scale, mean, invstd, dbeta, partial, begin, end);
 }
+__attribute__((target("avx2,fma"))) void conv_pool_relu_avx2(const Geometry& g, const Pooling& pool,
+                                                             const float* padded, const float* weight,
+                                                             const float* bias, float* output,
+                                                             std::int64_t begin, std::int64_t end) {
+  conv_pool_relu_body<true>(g, pool, padded, weight, bias, output, begin, end);
+}
 bool use_avx2() {
   static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return yes;
@@ -379,6 +426,16 @@ void backward_pass(const Geometry& g, const Inputs& in, const float* grad, const
     if (use_avx2()) return backward_avx2(g, in, grad, scale, mean, invstd, dbeta, partial, begin, end);
 #endif
     backward_body<false>(g, in, grad, scale, mean, invstd, dbeta, partial, begin, end);
+  });
+}
+
+void conv_pool_relu_items(const Geometry& g, const Pooling& pool, const float* padded, const float* weight,
+                          const float* bias, float* output) {
+  for_each_item(g.n * pool.hp, [&](std::int64_t begin, std::int64_t end) {
+#ifdef TUNELENS_FUSED_AVX2
+    if (use_avx2()) return conv_pool_relu_avx2(g, pool, padded, weight, bias, output, begin, end);
+#endif
+    conv_pool_relu_body<false>(g, pool, padded, weight, bias, output, begin, end);
   });
 }
 
@@ -516,6 +573,28 @@ torch::Tensor conv_relu_norm_pool(const torch::Tensor& input, torch::nn::Conv2d&
   torch::Tensor output = torch::empty({g.n, g.channels, g.hp, g.wp});
   const Inputs in{x.data_ptr<float>(), weight.data_ptr<float>(), bias.data_ptr<float>()};
   pool(g, in, scale.data_ptr<float>(), shift.data_ptr<float>(), output.data_ptr<float>());
+  return output;
+}
+
+bool conv_pool_relu_applies(const torch::Tensor& input, const torch::Tensor& weight,
+                            std::array<std::int64_t, 2> pooling) {
+  return input.device().is_cpu() && input.scalar_type() == torch::kFloat32 && input.dim() == 4 &&
+         input.size(1) == 1 && weight.dim() == 4 && weight.size(1) == 1 && weight.size(2) % 2 == 1 &&
+         weight.size(3) % 2 == 1 && weight.scalar_type() == torch::kFloat32 && input.size(0) > 0 &&
+         input.size(2) >= pooling[0] && input.size(3) >= pooling[1];
+}
+
+torch::Tensor conv_pool_relu(const torch::Tensor& input, const torch::Tensor& weight,
+                             const torch::Tensor& bias, std::array<std::int64_t, 2> pooling) {
+  const std::int64_t pad_h = weight.size(2) / 2, pad_w = weight.size(3) / 2;
+  const torch::Tensor padded = torch::constant_pad_nd(input, {pad_w, pad_w, pad_h, pad_h}).contiguous();
+  const torch::Tensor w = weight.contiguous(), b = bias.contiguous();
+  const Geometry g(padded, w, 1, 1);
+  const Pooling pool{pooling[0], pooling[1], g.ho / pooling[0], g.wo / pooling[1]};
+  torch::Tensor output = torch::empty({g.n, g.channels, pool.hp, pool.wp},
+                                      input.options().memory_format(torch::MemoryFormat::ChannelsLast));
+  conv_pool_relu_items(g, pool, padded.data_ptr<float>(), w.data_ptr<float>(), b.data_ptr<float>(),
+                       output.data_ptr<float>());
   return output;
 }
 

@@ -52,10 +52,17 @@ std::shared_ptr<Network> make_network(const NetworkSettings& settings, std::size
 // The music-tagging networks (model/tagging_networks.cpp): fcn, crnn, musicnn; nullptr for another name.
 std::shared_ptr<Network> make_tagging_network(const NetworkSettings& settings, std::size_t rows, std::size_t frames,
                                               std::size_t classes);
-// Copies a PyTorch state dict into the network: each of the network's tensors must be there with its shape; the
-// others must be front-end buffers ("spec.*"). Throws ModelError naming `file` and the first tensor that differs.
+// Copies a PyTorch state dict into the network: each of the network's tensors must be there with its shape;
+// the others must be front-end buffers ("spec.*"). Subnormal values become zeros (flush_subnormals). Throws
+// ModelError naming `file` and the first tensor that differs.
 void load_state_dict(Network& network, const std::map<std::string, torch::Tensor>& tensors,
                      const std::filesystem::path& file);
+// In place: float32 values below the smallest normal float (1.2e-38) become zeros. Four of the eight shipped
+// networks hold tens of thousands of them (weights and statistics of channels that training left dead), and
+// x86 processors multiply subnormal numbers on a slow path: those networks ran 15 to 50 times slower than
+// their twins. As zeros they change no tag probability (PyTorch gives the same values to the last bit on a
+// whole song).
+void flush_subnormals(torch::Tensor& tensor);
 
 // The window length a network is trained on by default.
 std::size_t default_window_frames(const NetworkSettings& settings);

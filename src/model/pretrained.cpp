@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <map>
 
 #include "data/extract.h"
@@ -68,6 +69,11 @@ void check_front_end(const std::filesystem::path& file, const std::map<std::stri
 
 }  // namespace
 
+void flush_subnormals(torch::Tensor& tensor) {
+  if (tensor.scalar_type() == torch::kFloat32)
+    tensor.masked_fill_(tensor.abs() < std::numeric_limits<float>::min(), 0.0f);
+}
+
 // Copies a state dict into the network: every tensor the network has must be there with its shape and type;
 // the only others allowed are the front end's buffers ("spec.*", checked above).
 void load_state_dict(Network& network, const std::map<std::string, torch::Tensor>& tensors,
@@ -82,6 +88,7 @@ void load_state_dict(Network& network, const std::map<std::string, torch::Tensor
       throw ModelError(fmt::format("{}: '{}' has shape {}, the network needs {}", file.string(), name,
                                    found->second.sizes(), tensor.sizes()));
     tensor.copy_(found->second.to(tensor.scalar_type()));
+    flush_subnormals(tensor);
     used[name] = true;
   }
   for (const auto& [name, tensor] : tensors)
