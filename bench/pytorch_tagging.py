@@ -8,8 +8,8 @@ and training/modules.py), with the same parameter names, so the state dicts in m
 end is torchaudio's MelSpectrogram + AmplitudeToDB written out in torch (torchaudio is not a Debian package):
 torch.stft (centred, reflect padding) with the window and mel filterbank stored in the state dict, power 2,
 10·log10(max(x, 1e-10)). Weights below the smallest normal float (1.2e-38) are zeroed, as tunelens loads them:
-four of the eight networks hold tens of thousands, which x86 multiplies on a slow path (those networks run 15 to
-50 times slower; --keep-subnormals measures that), and as zeros they change no output.
+four of the eight networks hold 77,000 to 242,000, which x86 multiplies on a slow path (those networks run 8 to
+44 times slower; --keep-subnormals measures that), and as zeros they change no output.
 
 First it checks itself: on tests/data/pretrained/input16k.npy every network's tag probabilities must be within
 1e-4 of the original code's (tests/data/pretrained/<name>.output.npy); it stops with status 1 otherwise.

@@ -38,5 +38,5 @@ echo "== cold start: ingest one new 30 s file into a catalog of 10,000 tracks an
 "$build/bench/bench_ingest"
 
 echo
-echo "== pretrained tagging networks on a whole song (71 s): PyTorch vs tunelens, 1 and 2 threads (about 2 minutes) =="
+echo "== pretrained tagging networks on a whole song (71 s): PyTorch vs tunelens, 1 and 2 threads (about 75 s) =="
 scripts/bench_tagging.sh "$build"

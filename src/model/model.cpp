@@ -86,6 +86,7 @@ Model Model::load(const std::filesystem::path& file, const ModelLoadOptions& opt
       (info.features.mean.size() != info.input_rows || info.features.std.size() != info.input_rows))
     throw ModelError(file.string() + ": damaged metadata: normalisation statistics of the wrong size");
   set_threads(options.threads);
+  prepare_process_for_inference();
   impl->device = parse_device(options.device);
   try {
     impl->network = make_network(info.network, info.input_rows, info.input_frames, info.classes.size(),

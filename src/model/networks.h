@@ -58,8 +58,8 @@ std::shared_ptr<Network> make_tagging_network(const NetworkSettings& settings, s
 void load_state_dict(Network& network, const std::map<std::string, torch::Tensor>& tensors,
                      const std::filesystem::path& file);
 // In place: float32 values below the smallest normal float (1.2e-38) become zeros. Four of the eight shipped
-// networks hold tens of thousands of them (weights and statistics of channels that training left dead), and
-// x86 processors multiply subnormal numbers on a slow path: those networks ran 15 to 50 times slower than
+// networks hold 77,000 to 242,000 of them (weights and statistics of channels that training left dead), and
+// x86 processors multiply subnormal numbers on a slow path: those networks ran 8 to 44 times slower than
 // their twins. As zeros they change no tag probability (PyTorch gives the same values to the last bit on a
 // whole song).
 void flush_subnormals(torch::Tensor& tensor);
@@ -92,5 +92,8 @@ void load_state(Network& network, const NamedTensors& source);
 torch::Device parse_device(const std::string& name);
 // libtorch's intra-op threads: `threads`, or all cores for 0.
 int set_threads(int threads);
+// The process settings inference runs best with, made once (Model::load calls it): freed memory kept for
+// reuse and OpenBLAS's own thread pool off (model/networks.cpp says why).
+void prepare_process_for_inference();
 
 }  // namespace tunelens::model
