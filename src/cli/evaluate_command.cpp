@@ -170,7 +170,10 @@ int run_evaluate(EvaluateArgs& args) {
   std::vector<std::pair<std::size_t, double>> window_origin;  // per window: index into evaluated, start (s)
   std::size_t recomputed_count = 0, failed = 0;
   for (const Run& run : runs) {
-    const Model model = Model::load(run.model, load);
+    // The first model is loaded already; a single model serves every split without loading it again.
+    std::optional<Model> other;
+    if (run.model != runs.front().model) other.emplace(Model::load(run.model, load));
+    const Model& model = other ? *other : first;
     if (!zero_shot && model.classes() != classes)
       throw ModelError(fmt::format("{}: other classes than {}: a pooled evaluation needs the same classes",
                                    run.model, runs.front().model));
