@@ -676,6 +676,70 @@ TEST(Training, MfccLinearBaselineLearnsTheEasyClasses) {
   EXPECT_GE(result.history[static_cast<std::size_t>(result.best_epoch - 1)].val_accuracy, 0.99);
 }
 
+// --solver lbfgs: epoch e solves the whole training set with L2 10^(-e/2); the penalty shrinks epoch by epoch,
+// so the training loss falls; the validation loss picks the epoch; the same run twice gives the same weights.
+TEST(Training, LbfgsWalksTheL2PathAndValidationPicksThePenalty) {
+  ScratchDir scratch;
+  const TinyCatalog tiny = make_catalog(scratch.path());
+  TrainOptions options = tiny_options(tiny, scratch / "m.tlm", "mfcc-linear");
+  options.solver = Solver::Lbfgs;
+  options.epochs = 8;
+  options.patience = 0;
+  const TrainResult result = train_model(options);
+  ASSERT_EQ(result.history.size(), 8u);
+  std::size_t lowest = 0;
+  for (std::size_t e = 0; e < result.history.size(); ++e) {
+    EXPECT_NEAR(result.history[e].l2, std::pow(10.0, -0.5 * static_cast<double>(e)), 1e-12);
+    if (e > 0) {
+      EXPECT_LT(result.history[e].train_loss, result.history[e - 1].train_loss);
+    }
+    if (result.history[e].val_loss < result.history[lowest].val_loss) lowest = e;
+  }
+  EXPECT_EQ(result.best_epoch, static_cast<int>(lowest) + 1);
+  EXPECT_GE(result.history[lowest].val_accuracy, 0.99);
+  const std::string first = read_model_info(options.out).weights_hash;
+  options.out = scratch / "again.tlm";
+  train_model(options);
+  EXPECT_EQ(read_model_info(options.out).weights_hash, first);
+  EXPECT_NE(read_model_info(options.out).metadata_json.find("L-BFGS"), std::string::npos);
+
+  // Only linear heads: a convolutional network over every window at once is not what it is for.
+  options = tiny_options(tiny, scratch / "c.tlm", "shortchunk");
+  options.solver = Solver::Lbfgs;
+  EXPECT_THROW(train_model(options), ModelError);
+}
+
+// --refit: a second run from the start on the training and validation tracks together, for the first run's
+// best epoch; the model written is that run's, and says so.
+TEST(Training, RefitTrainsAgainOnTrainingAndValidationTracksForTheBestEpoch) {
+  ScratchDir scratch;
+  const TinyCatalog tiny = make_catalog(scratch.path(), 16, 70, 3, 8, 2, 1, true);
+  TrainOptions options = tiny_options(tiny, scratch / "plain.tlm", "mfcc-linear");
+  options.solver = Solver::Lbfgs;
+  options.epochs = 8;
+  options.patience = 2;
+  options.network.n_mfcc = 8;
+  const TrainResult plain = train_model(options);
+  ASSERT_GT(plain.val_tracks, 0u);
+  EXPECT_FALSE(plain.refitted);
+
+  options.out = scratch / "refit.tlm";
+  options.refit = true;
+  const TrainResult refit = train_model(options);
+  EXPECT_TRUE(refit.refitted);
+  EXPECT_EQ(refit.best_epoch, plain.best_epoch);
+  EXPECT_EQ(refit.selection_history.size(), plain.history.size());
+  ASSERT_EQ(refit.history.size(), static_cast<std::size_t>(plain.best_epoch));  // the refit run's epochs
+  EXPECT_TRUE(std::isnan(refit.history.back().val_loss));                       // no tracks left to validate on
+  const ModelInfo info = read_model_info(options.out);
+  EXPECT_NE(info.weights_hash, read_model_info(scratch / "plain.tlm").weights_hash);
+  const auto provenance = nlohmann::json::parse(info.metadata_json).at("provenance");
+  EXPECT_EQ(provenance.at("refit").at("epochs").get<int>(), plain.best_epoch);
+  EXPECT_EQ(provenance.at("refit").at("val_tracks_added").get<std::size_t>(), plain.val_tracks);
+  // The standardisation learnt from the training and validation tracks together: not the first run's.
+  EXPECT_NE(info.features.mean, read_model_info(scratch / "plain.tlm").features.mean);
+}
+
 TEST(Training, StandardNormalisationIsStoredWithTheModel) {
   ScratchDir scratch;
   const TinyCatalog tiny = make_catalog(scratch.path());

@@ -144,7 +144,8 @@ TEST(Backbone, TrainsAHeadOnCachedVectorsAndWritesAWholeNetwork) {
   ScratchDir s;
   for (const ProgramRun& step : make_tone_catalog(s)) ASSERT_EQ(step.status, 0) << step.err;
   const std::string catalog = quoted(s / "tones.catalog");
-  const std::string train = "train " + catalog + " --backbone jamendo-musicnn --epochs 40 --seed 1 -q --out ";
+  // --no-refit: the model is the one validated, so that its val accuracy can be checked against evaluate's.
+  const std::string train = "train " + catalog + " --backbone jamendo-musicnn --no-refit --seed 1 -q --out ";
   ProgramRun first = tunelens(train + quoted(s / "head.tlm"), s);
   ASSERT_EQ(first.status, 0) << first.err;
   EXPECT_NE(first.err.find("computing jamendo-musicnn's vectors for 15 tracks"), std::string::npos)
@@ -163,6 +164,11 @@ TEST(Backbone, TrainsAHeadOnCachedVectorsAndWritesAWholeNetwork) {
   EXPECT_EQ(info.features.settings.chunk_samples, 48000u);
   const auto metadata = nlohmann::json::parse(info.metadata_json);
   EXPECT_EQ(metadata.at("training").at("backbone"), "jamendo-musicnn");
+  // The defaults for a Musicnn backbone: its pooled layer under the head, the L-BFGS path (epoch 1: L2 1).
+  EXPECT_EQ(info.network.pre_head, "pooled");
+  EXPECT_EQ(info.embedding_size, 1506u);
+  EXPECT_EQ(metadata.at("training").at("optimizer"), "L-BFGS (L2 path)");
+  EXPECT_EQ(metadata.at("history").at(0).at("l2").get<double>(), 1.0);
   const double val_accuracy = metadata.at("provenance").at("metrics").at("val_accuracy").get<double>();
 
   // The whole network on the validation tracks' audio agrees with the head trained on their cached vectors.
@@ -180,6 +186,33 @@ TEST(Backbone, TrainsAHeadOnCachedVectorsAndWritesAWholeNetwork) {
                                    s);
   ASSERT_EQ(classified.status, 0) << classified.err;
   EXPECT_NE(classified.out.find(",genre,"), std::string::npos) << classified.out;
+}
+
+// The defaults refit the head on the training and validation tracks; --pre-head dense puts it on the tagger's
+// own 200-d layer, whose vectors are cached apart from the pooled ones.
+TEST(Backbone, DefaultsRefitTheHeadAndPreHeadDenseUsesTheTaggersLayer) {
+  ScratchDir s;
+  for (const ProgramRun& step : make_tone_catalog(s)) ASSERT_EQ(step.status, 0) << step.err;
+  const std::string train = "train " + quoted(s / "tones.catalog") + " --backbone jamendo-musicnn --seed 1 -q";
+  ProgramRun refit = tunelens(train + " --out " + quoted(s / "refit.tlm"), s);
+  ASSERT_EQ(refit.status, 0) << refit.err;
+  EXPECT_NE(refit.out.find("refit: the model is the network trained again"), std::string::npos) << refit.out;
+  const auto refit_meta = nlohmann::json::parse(read_model_info(s / "refit.tlm").metadata_json);
+  EXPECT_GE(refit_meta.at("provenance").at("refit").at("epochs").get<int>(), 1);
+  EXPECT_GT(refit_meta.at("provenance").at("refit").at("val_tracks_added").get<int>(), 0);
+
+  ProgramRun dense = tunelens(train + " --pre-head dense --out " + quoted(s / "dense.tlm"), s);
+  ASSERT_EQ(dense.status, 0) << dense.err;
+  EXPECT_NE(dense.err.find("computing jamendo-musicnn's vectors for 15 tracks"), std::string::npos) << dense.err;
+  const ModelInfo info = read_model_info(s / "dense.tlm");
+  EXPECT_EQ(info.embedding_size, 200u);
+  ProgramRun classified =
+      tunelens("classify --model " + quoted(s / "dense.tlm") + " " + quoted(s / "data/low/low0.wav"), s);
+  ASSERT_EQ(classified.status, 0) << classified.err;
+
+  ProgramRun wrong = tunelens(train + " --pre-head middle --out " + quoted(s / "wrong.tlm"), s);
+  EXPECT_NE(wrong.status, 0);
+  EXPECT_NE(wrong.err.find("dense or pooled"), std::string::npos) << wrong.err;
 }
 
 // Zero-shot: a tag model evaluated on a catalog reads each label from the tag of its name; and it indexes a

@@ -87,6 +87,9 @@ struct NetworkSettings {
                                     // back end 64)
   double dropout = 0.5;             // before the last layer(s)
   int n_mfcc = 20;                  // mfcc-linear
+  // musicnn: the layer under the head. "" or "dense": its 200-d dense layer (the tagger's own); "pooled": the
+  // max- and mean-pooled front and back end under that layer (1,506-d), which transfers better to new labels.
+  std::string pre_head;
 };
 
 // Augmentations, each off unless asked for.
@@ -113,6 +116,8 @@ enum class LearningRateSchedule {
 std::string to_string(LearningRateSchedule schedule);
 std::optional<LearningRateSchedule> parse_learning_rate_schedule(const std::string& text);
 
+enum class Solver { AdamW, Lbfgs };
+
 struct TrainOptions {
   // What to learn from: a catalog, a split of it (train part to learn, val part to stop early and keep the best)
   // and one of its feature configurations (empty: the catalog's only one).
@@ -126,6 +131,10 @@ struct TrainOptions {
   Normalisation normalisation = Normalisation::MinMax;
   AugmentOptions augment;
 
+  // adamw: minibatch steps, learning rate and schedule as below. lbfgs (linear heads only: a frozen backbone's,
+  // mfcc-linear): each epoch solves the whole training set exactly (L-BFGS) with an L2 penalty 10^(-epoch/2)
+  // on the weights, from 1 down (1e-5 at epoch 11); the validation loss picks the penalty.
+  Solver solver = Solver::AdamW;
   int epochs = 30;
   std::size_t batch_size = 32;
   double learning_rate = 1e-3;
@@ -142,6 +151,10 @@ struct TrainOptions {
   int freeze = 0;                  // > 0: train only the last `freeze` blocks
   std::filesystem::path backbone;  // a TorchScript feature extractor (.pt): network "torchscript"
   bool resume = false;             // continue from <out>.checkpoint
+  // After the run, train once more from the start on the training and validation tracks together, for the
+  // best epoch's number of epochs (same schedule, seed and settings), and keep that model: the validation
+  // tracks chose when to stop, then they teach too. Worth it when tracks are few (a quarter more data).
+  bool refit = false;
 };
 
 struct EpochRecord {
@@ -149,6 +162,7 @@ struct EpochRecord {
   double train_loss = 0.0, train_accuracy = 0.0;  // over the epoch's training windows (augmented, dropout on)
   double val_loss = 0.0, val_accuracy = 0.0;      // per track: mean softmax over its windows; NaN without val
   double learning_rate = 0.0;
+  double l2 = 0.0;  // the L-BFGS solver's penalty this epoch (NaN under AdamW)
   double seconds = 0.0;
 };
 
@@ -172,6 +186,8 @@ struct TrainResult {
   double best_val_loss = 0.0;
   bool stopped_early = false;
   std::size_t train_tracks = 0, val_tracks = 0;
+  bool refitted = false;  // the model is the refit (history: the refit run's; selection: the first run's)
+  std::vector<EpochRecord> selection_history;
   std::filesystem::path model_file, checkpoint_file, history_csv, history_json;
 };
 

@@ -218,11 +218,13 @@ FeatureConfig feature_config_from_json(const nlohmann::json& json) {
 }
 
 nlohmann::json network_settings_json(const NetworkSettings& settings) {
-  return {{"name", settings.name},
-          {"depth", settings.depth},
-          {"width", settings.width},
-          {"dropout", settings.dropout},
-          {"n_mfcc", settings.n_mfcc}};
+  nlohmann::json json = {{"name", settings.name},
+                         {"depth", settings.depth},
+                         {"width", settings.width},
+                         {"dropout", settings.dropout},
+                         {"n_mfcc", settings.n_mfcc}};
+  if (!settings.pre_head.empty()) json["pre_head"] = settings.pre_head;  // older files lack it: the default
+  return json;
 }
 
 NetworkSettings network_settings_from_json(const nlohmann::json& json) {
@@ -232,6 +234,7 @@ NetworkSettings network_settings_from_json(const nlohmann::json& json) {
   settings.width = field(json, "width", settings.width);
   settings.dropout = field(json, "dropout", settings.dropout);
   settings.n_mfcc = field(json, "n_mfcc", settings.n_mfcc);
+  settings.pre_head = field(json, "pre_head", settings.pre_head);
   return settings;
 }
 

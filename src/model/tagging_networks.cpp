@@ -324,7 +324,8 @@ TORCH_MODULE(BackEndBlock);
 class Musicnn : public TaggingNetwork {
  public:
   // backend 64 and dense 200 for the MagnaTagATune and MTG-Jamendo weights (512 and 500 for the MSD's).
-  Musicnn(std::size_t rows, std::size_t classes, double dropout, int backend = 64, int dense = 200)
+  // With `pooled`, the head reads the pooled features and the dense layer is left out.
+  Musicnn(std::size_t rows, std::size_t classes, double dropout, int backend, int dense, bool pooled)
       : TaggingNetwork("dense2") {
     require_rows("musicnn", rows, 96);
     layers = register_module("layers", nn::ModuleList());
@@ -336,11 +337,15 @@ class Musicnn : public TaggingNetwork {
     layer1 = register_module("layer1", BackEndBlock(kFrontChannels, backend));
     layer2 = register_module("layer2", BackEndBlock(backend, backend));
     layer3 = register_module("layer3", BackEndBlock(backend, backend));
-    dense1 = register_module("dense1", nn::Linear(2 * (kFrontChannels + 3 * backend), dense));
-    bn = register_module("bn", nn::BatchNorm1d(dense));
+    const int pooled_size = 2 * (kFrontChannels + 3 * backend);
+    if (!pooled) {
+      dense1 = register_module("dense1", nn::Linear(pooled_size, dense));
+      bn = register_module("bn", nn::BatchNorm1d(dense));
+    }
+    const int pre_head = pooled ? pooled_size : dense;
     drop = register_module("drop", nn::Dropout(dropout));
-    dense2 = register_module("dense2", nn::Linear(dense, static_cast<std::int64_t>(classes)));
-    embedding_size_ = static_cast<std::size_t>(dense);
+    dense2 = register_module("dense2", nn::Linear(pre_head, static_cast<std::int64_t>(classes)));
+    embedding_size_ = static_cast<std::size_t>(pre_head);
   }
   torch::Tensor features(const torch::Tensor& input) override {
     return window_by_window(input, [this](const torch::Tensor& windows) {
@@ -353,7 +358,7 @@ class Musicnn : public TaggingNetwork {
       const torch::Tensor res3 = layer3(res2) + res2;
       const torch::Tensor all = torch::cat({out, res1, res2, res3}, 1);
       const torch::Tensor pooled = torch::cat({std::get<0>(all.max(2)), all.mean(2)}, 1);
-      return torch::relu(bn(dense1(pooled)));
+      return dense1 ? torch::relu(bn(dense1(pooled))) : pooled;
     });
   }
   torch::Tensor classify(const torch::Tensor& features) override { return dense2(drop(features)); }
@@ -363,7 +368,7 @@ class Musicnn : public TaggingNetwork {
     return block == "dense1" || block == "bn" ? "dense" : block;
   }
   void freeze_statistics(const std::string& block) override {
-    if (block == "dense")
+    if (block == "dense" && bn)
       bn->eval();
     else
       Network::freeze_statistics(block);
@@ -387,12 +392,19 @@ class Musicnn : public TaggingNetwork {
 
 std::shared_ptr<Network> make_tagging_network(const NetworkSettings& settings, std::size_t rows,
                                               std::size_t frames, std::size_t classes) {
+  const bool own_pre_head = settings.pre_head.empty() || settings.pre_head == "dense";
+  if (settings.name == "musicnn") {
+    if (!own_pre_head && settings.pre_head != "pooled")
+      throw ModelError("musicnn's pre-head layer is dense or pooled, not '" + settings.pre_head + "'");
+    const int backend = settings.width > 0 ? settings.width : 64;
+    return std::make_shared<Musicnn>(rows, classes, settings.dropout, backend, backend >= 512 ? 500 : 200,
+                                     !own_pre_head);
+  }
+  if ((settings.name == "fcn" || settings.name == "crnn") && !own_pre_head)
+    throw ModelError(settings.name + " has one pre-head layer (its last block's output); only musicnn has a "
+                                     "pooled one");
   if (settings.name == "fcn") return std::make_shared<Fcn>(rows, frames, classes, settings.dropout);
   if (settings.name == "crnn") return std::make_shared<Crnn>(rows, frames, classes, settings.dropout);
-  if (settings.name == "musicnn") {
-    const int backend = settings.width > 0 ? settings.width : 64;
-    return std::make_shared<Musicnn>(rows, classes, settings.dropout, backend, backend >= 512 ? 500 : 200);
-  }
   return nullptr;
 }
 

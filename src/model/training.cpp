@@ -68,6 +68,34 @@ StepResult Trainer::step(const torch::Tensor& inputs, const torch::Tensor& label
   return result;
 }
 
+StepResult Trainer::solve(const torch::Tensor& inputs, const torch::Tensor& labels, double l2) {
+  const torch::Tensor x = inputs.to(device_);
+  const torch::Tensor y = labels.to(device_);
+  network_->set_training(false);
+  torch::optim::LBFGS lbfgs(parameters_, torch::optim::LBFGSOptions(1.0)
+                                             .max_iter(1000)
+                                             .max_eval(1250)
+                                             .tolerance_grad(1e-6)
+                                             .tolerance_change(1e-10)
+                                             .history_size(20)
+                                             .line_search_fn("strong_wolfe"));
+  auto objective = [&] {
+    lbfgs.zero_grad();
+    torch::Tensor loss = weighted_cross_entropy(network_->forward(x), y, {}, 1.0f, class_weights_);
+    for (const auto& parameter : parameters_)
+      if (parameter.dim() >= 2) loss = loss + l2 * parameter.pow(2).sum();
+    loss.backward();
+    return loss;
+  };
+  lbfgs.step(objective);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor logits = network_->forward(x);
+  StepResult result;
+  result.loss = weighted_cross_entropy(logits, y, {}, 1.0f, class_weights_).item<double>();
+  result.correct = static_cast<std::size_t>(logits.argmax(1).eq(y).sum().item<std::int64_t>());
+  return result;
+}
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -97,6 +125,7 @@ nlohmann::json epoch_json(const EpochRecord& e) {
           {"val_loss", number_or_null(e.val_loss)},
           {"val_accuracy", number_or_null(e.val_accuracy)},
           {"learning_rate", e.learning_rate},
+          {"l2", number_or_null(e.l2)},
           {"seconds", e.seconds}};
 }
 
@@ -108,6 +137,7 @@ EpochRecord epoch_from_json(const nlohmann::json& json) {
   e.val_loss = number_or_nan(json, "val_loss");
   e.val_accuracy = number_or_nan(json, "val_accuracy");
   e.learning_rate = number_or_nan(json, "learning_rate");
+  e.l2 = number_or_nan(json, "l2");
   e.seconds = number_or_nan(json, "seconds");
   return e;
 }
@@ -131,7 +161,7 @@ nlohmann::json training_json(const TrainOptions& o) {
           {"batch_size", o.batch_size},
           {"learning_rate", o.learning_rate},
           {"weight_decay", o.weight_decay},
-          {"optimizer", "AdamW"},
+          {"optimizer", o.solver == Solver::Lbfgs ? "L-BFGS (L2 path)" : "AdamW"},
           {"schedule", to_string(o.schedule)},
           {"warmup_epochs", o.warmup_epochs},
           {"patience", o.patience},
@@ -139,7 +169,8 @@ nlohmann::json training_json(const TrainOptions& o) {
           {"seed", o.seed},
           {"init", o.init.string()},
           {"freeze", o.freeze},
-          {"backbone", o.backbone.string()}};
+          {"backbone", o.backbone.string()},
+          {"refit", o.refit}};
 }
 
 TrainOptions options_from_checkpoint(const nlohmann::json& meta, const TrainOptions& given) {
@@ -162,6 +193,7 @@ TrainOptions options_from_checkpoint(const nlohmann::json& meta, const TrainOpti
   o.batch_size = t.at("batch_size").get<std::size_t>();
   o.learning_rate = t.at("learning_rate").get<double>();
   o.weight_decay = t.at("weight_decay").get<double>();
+  o.solver = t.value("optimizer", std::string()).starts_with("L-BFGS") ? Solver::Lbfgs : Solver::AdamW;
   o.schedule = parse_learning_rate_schedule(t.at("schedule").get<std::string>()).value_or(LearningRateSchedule::Constant);
   o.warmup_epochs = t.at("warmup_epochs").get<int>();
   o.class_weights = t.at("class_weights").get<std::string>() == "balanced";
@@ -169,6 +201,7 @@ TrainOptions options_from_checkpoint(const nlohmann::json& meta, const TrainOpti
   o.init = t.at("init").get<std::string>();
   o.freeze = t.at("freeze").get<int>();
   o.backbone = t.at("backbone").get<std::string>();
+  o.refit = t.value("refit", false);
   // What the caller may change on resuming: how long to go on, and where to run.
   o.epochs = given.epochs;
   o.patience = given.patience;
@@ -177,6 +210,10 @@ TrainOptions options_from_checkpoint(const nlohmann::json& meta, const TrainOpti
   o.resume = true;
   return o;
 }
+
+// The L-BFGS solver's regularisation path: epoch e (from 0) solves with L2 = 10^(-e/2), from 1 (a strong
+// pull to zero) down to 1e-5 by epoch 10; validation picks the epoch, as it picks one of AdamW's.
+double lbfgs_l2(int epoch) { return std::pow(10.0, -0.5 * epoch); }
 
 double scheduled_rate(const TrainOptions& o, int epoch /* from 0 */, double plateau_scale) {
   double rate = o.learning_rate;
@@ -242,12 +279,20 @@ fs::path checkpoint_path(const fs::path& model_file) { return model_file.string(
 fs::path history_csv_path(const fs::path& model_file) { return model_file.string() + ".history.csv"; }
 fs::path history_json_path(const fs::path& model_file) { return model_file.string() + ".history.json"; }
 
-TrainResult train_model(const TrainOptions& requested, const TrainCallbacks& callbacks) {
+namespace {
+
+// The refit stage of a run (TrainOptions::refit): how many epochs, and the first run's best epoch.
+struct Refit {
+  int epochs = 0;
+  EpochRecord selected;
+  std::size_t val_tracks = 0;
+};
+
+// One training run; with `refit`, on the training and validation tracks together for refit->epochs epochs.
+TrainResult run_training(const TrainOptions& requested, const TrainCallbacks& callbacks, const Refit* refit) {
   auto say = [&](const std::string& line) {
     if (callbacks.on_message) callbacks.on_message(line);
   };
-  if (requested.out.empty()) throw ModelError("no model file to write (--out)");
-  if (names_shipped_backbone(requested)) return train_on_shipped_backbone(requested, callbacks);
   const fs::path checkpoint_file = checkpoint_path(requested.out);
 
   // --- what to run: the options, or a checkpoint's
@@ -276,6 +321,10 @@ TrainResult train_model(const TrainOptions& requested, const TrainCallbacks& cal
   if (!(options.learning_rate > 0)) throw ModelError("--lr must be positive");
   if (options.weight_decay < 0) throw ModelError("--weight-decay cannot be negative");
   if (options.freeze < 0) throw ModelError("--freeze cannot be negative");
+  if (options.solver == Solver::Lbfgs && options.network.name != "vector-head" &&
+      options.network.name != "mfcc-linear")
+    throw ModelError("--solver lbfgs trains linear heads (a frozen backbone's head, mfcc-linear), not " +
+                     options.network.name);
   if (!options.backbone.empty()) options.network.name = "torchscript";
   if (options.network.name == "mfcc-linear") options.normalisation = Normalisation::Standard;
 
@@ -286,7 +335,16 @@ TrainResult train_model(const TrainOptions& requested, const TrainCallbacks& cal
   TrainingData data = load_training_data(options.catalog, options.split, options.feature_config);
   options.feature_config = data.features.id;
   if (data.skipped > 0) say(fmt::format("{} tracks of split '{}' have no features and are left out", data.skipped, options.split));
-  if (data.val.empty()) say("no validation tracks: no early stopping, the last epoch is kept");
+  if (refit) {
+    say(fmt::format("refit: training again on the {} training and {} validation tracks together, {} epochs "
+                    "(the best epoch of the first run)",
+                    data.train.size(), data.val.size(), refit->epochs));
+    data.train.insert(data.train.end(), std::make_move_iterator(data.val.begin()),
+                      std::make_move_iterator(data.val.end()));
+    data.val.clear();
+  } else if (data.val.empty()) {
+    say("no validation tracks: no early stopping, the last epoch is kept");
+  }
   if (options.window_frames == 0) options.window_frames = default_window_frames(options.network);
 
   InputFormat format;
@@ -478,6 +536,10 @@ TrainResult train_model(const TrainOptions& requested, const TrainCallbacks& cal
                           {"tunelens_version", tunelens_version()},
                           {"libtorch_version", TORCH_VERSION},
                           {"created", utc_now()}};
+    if (refit)
+      meta["provenance"]["refit"] = {{"epochs", refit->epochs},
+                                     {"val_tracks_added", refit->val_tracks},
+                                     {"selection_metrics", epoch_json(refit->selected)}};
     if (is_checkpoint)
       meta["checkpoint"] = {{"epoch", run.epoch},
                             {"best_epoch", run.best_epoch},
@@ -505,23 +567,47 @@ TrainResult train_model(const TrainOptions& requested, const TrainCallbacks& cal
   const auto frames = static_cast<std::int64_t>(format.input_frames());
   const auto run_start = Clock::now();
   const int first_epoch = run.epoch;
+  // L-BFGS: every training window at once, in the same order each epoch.
+  torch::Tensor all_inputs, all_labels;
+  if (options.solver == Solver::Lbfgs) {
+    BatchStream all(data.train, one_pass, std::max<std::size_t>(one_pass.size(), 1), format, nullptr, 0, false);
+    if (auto batch = all.next()) {
+      const auto n = static_cast<std::int64_t>(batch->size);
+      all_inputs = torch::from_blob(batch->inputs.data(), {n, 1, rows, frames}, torch::kFloat32).clone();
+      all_labels = torch::from_blob(batch->labels.data(), {n}, torch::kInt64).clone();
+    }
+    if (!all_labels.defined()) throw ModelError("no training windows");
+  }
   std::size_t batches_done_in_run = 0;
 
-  for (int epoch = run.epoch; epoch < options.epochs; ++epoch) {
+  const int last_epoch = refit ? std::min(options.epochs, refit->epochs) : options.epochs;
+  for (int epoch = run.epoch; epoch < last_epoch; ++epoch) {
     const auto epoch_start = Clock::now();
     const double rate = scheduled_rate(options, epoch, run.plateau_scale);
     trainer.set_learning_rate(rate);
     torch::manual_seed(mix_seed(options.seed, static_cast<std::uint64_t>(epoch) + 1));  // dropout
     SplitRandom order(mix_seed(options.seed ^ 0x6f72646572ull, static_cast<std::uint64_t>(epoch)));
-    BatchStream stream(data.train, epoch_samples(data.train, format.window_frames, random_offsets, order),
-                       options.batch_size, format, augmenting ? &options.augment : nullptr,
-                       mix_seed(options.seed ^ 0x61756720ull, static_cast<std::uint64_t>(epoch)), true);
+    std::optional<BatchStream> stream;  // minibatches (AdamW)
+    if (options.solver == Solver::AdamW)
+      stream.emplace(data.train, epoch_samples(data.train, format.window_frames, random_offsets, order),
+                     options.batch_size, format, augmenting ? &options.augment : nullptr,
+                     mix_seed(options.seed ^ 0x61756720ull, static_cast<std::uint64_t>(epoch)), true);
     network->set_training(true);
     for (const auto& block : frozen) network->freeze_statistics(block);
 
     double loss_sum = 0.0;
     std::size_t correct = 0, seen = 0, batch_index = 0;
-    while (auto batch = stream.next()) {
+    double l2 = std::numeric_limits<double>::quiet_NaN();
+    if (options.solver == Solver::Lbfgs) {
+      l2 = lbfgs_l2(epoch);
+      const StepResult step = trainer.solve(all_inputs, all_labels, l2);
+      loss_sum = step.loss * static_cast<double>(all_labels.size(0));
+      correct = step.correct;
+      seen = static_cast<std::size_t>(all_labels.size(0));
+    }
+    while (stream) {
+      auto batch = stream->next();
+      if (!batch) break;
       const auto n = static_cast<std::int64_t>(batch->size);
       const torch::Tensor x = torch::from_blob(batch->inputs.data(), {n, 1, rows, frames}, torch::kFloat32);
       const torch::Tensor y = torch::from_blob(batch->labels.data(), {n}, torch::kInt64);
@@ -538,16 +624,16 @@ TrainResult train_model(const TrainOptions& requested, const TrainCallbacks& cal
       if (callbacks.on_batch) {
         BatchProgress progress;
         progress.epoch = epoch + 1;
-        progress.epochs = options.epochs;
+        progress.epochs = last_epoch;
         progress.batch = batch_index;
-        progress.batches = stream.batches();
+        progress.batches = stream->batches();
         progress.loss = loss_sum / static_cast<double>(seen);
         progress.accuracy = static_cast<double>(correct) / static_cast<double>(seen);
         const double elapsed = seconds_since(epoch_start);
         progress.samples_per_second = elapsed > 0 ? static_cast<double>(seen) / elapsed : 0.0;
         const double per_batch = seconds_since(run_start) / static_cast<double>(batches_done_in_run);
-        const double left = static_cast<double>(stream.batches() - batch_index) +
-                            static_cast<double>(options.epochs - epoch - 1) * static_cast<double>(batches_per_epoch);
+        const double left = static_cast<double>(stream->batches() - batch_index) +
+                            static_cast<double>(last_epoch - epoch - 1) * static_cast<double>(batches_per_epoch);
         progress.eta_seconds = per_batch * left;
         callbacks.on_batch(progress);
       }
@@ -558,6 +644,7 @@ TrainResult train_model(const TrainOptions& requested, const TrainCallbacks& cal
     record.train_loss = seen ? loss_sum / static_cast<double>(seen) : std::numeric_limits<double>::quiet_NaN();
     record.train_accuracy = seen ? static_cast<double>(correct) / static_cast<double>(seen) : record.train_loss;
     record.learning_rate = rate;
+    record.l2 = l2;
     record.val_loss = record.val_accuracy = std::numeric_limits<double>::quiet_NaN();
     if (!val_samples.empty()) {
       network->set_training(false);
@@ -643,6 +730,31 @@ TrainResult train_model(const TrainOptions& requested, const TrainCallbacks& cal
   result.best_epoch = run.best_epoch;
   result.best_val_loss = run.best_val_loss;
   write_history(result);
+  return result;
+}
+
+}  // namespace
+
+TrainResult train_model(const TrainOptions& requested, const TrainCallbacks& callbacks) {
+  if (requested.out.empty()) throw ModelError("no model file to write (--out)");
+  if (names_shipped_backbone(requested)) return train_on_shipped_backbone(requested, callbacks);
+  TrainResult first = run_training(requested, callbacks, nullptr);
+  if (!requested.refit || first.val_tracks == 0 || first.best_epoch < 1) return first;
+
+  Refit refit;
+  refit.epochs = first.best_epoch;
+  refit.val_tracks = first.val_tracks;
+  for (const EpochRecord& e : first.history)
+    if (e.epoch == first.best_epoch) refit.selected = e;
+  TrainOptions again = requested;
+  again.resume = false;  // a fresh run from the start, over the first run's files
+  TrainResult result = run_training(again, callbacks, &refit);
+  result.refitted = true;
+  result.selection_history = std::move(first.history);
+  result.best_epoch = first.best_epoch;
+  result.best_val_loss = first.best_val_loss;
+  result.train_tracks = first.train_tracks;
+  result.val_tracks = first.val_tracks;
   return result;
 }
 

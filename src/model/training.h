@@ -26,6 +26,12 @@ class Trainer {
   StepResult step(const torch::Tensor& inputs, const torch::Tensor& labels, const torch::Tensor& mixed_labels = {},
                   float mix = 1.0f);
 
+  // The whole set at once: L-BFGS to convergence on the class-weighted cross-entropy plus l2 times the squared
+  // weights (not the biases), from the current weights. For linear heads, where that is a convex problem and
+  // every window fits in memory. The loss returned is the cross-entropy alone. Evaluation mode (no dropout): a
+  // deterministic objective.
+  StepResult solve(const torch::Tensor& inputs, const torch::Tensor& labels, double l2);
+
   void set_learning_rate(double rate);
   torch::optim::AdamW& optimizer() { return *optimizer_; }
   const torch::Tensor& class_weights() const { return class_weights_; }

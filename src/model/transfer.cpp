@@ -59,13 +59,16 @@ std::string cache_backbone_vectors(const TrainOptions& options, const ShippedNet
                                    const Say& say) {
   Catalog catalog = Catalog::open(options.catalog);
   const auto source = catalog.feature_config(mel_config);
-  const std::string weights =
-      encode_tensors(network.state());  // the vectors are these weights' (and only theirs)
+  // The vectors are these weights' (and only theirs); the head's play no part (and may be a fresh one's).
+  NamedTensors under_head = network.state();
+  std::erase_if(under_head, [&](const auto& named) { return network.block_of(named.first) == "head"; });
+  const std::string weights = encode_tensors(under_head);
   const nlohmann::json parameters = {
       {"kind", "backbone"},
       {"backbone", shipped.name},
       {"weights_hash", hex64(fnv1a64(weights.data(), weights.size()))},
       {"size", network.embedding_size()},
+      {"pre_head", options.network.pre_head.empty() ? "dense" : options.network.pre_head},
       {"window_frames", window_frames},
       {"source", nlohmann::json::parse(source->parameters)},
   };
@@ -200,19 +203,36 @@ TrainResult train_on_shipped_backbone(const TrainOptions& requested, const Train
   const ModelFile pretrained = shipped_model_file(shipped);
   auto backbone = make_network(options.network, static_cast<std::size_t>(front_end.settings.mel.n_mels),
                                front_end.window_frames, shipped.tags.size());
-  load_state(*backbone, decode_tensors(pretrained.weights));
+  // Every pretrained tensor the backbone has, but the head's: a head on another layer has another shape, and
+  // it is replaced anyway (a pooled pre-head also leaves Musicnn's dense layer out).
+  NamedTensors weights;
+  {
+    std::map<std::string, torch::Tensor> by_name;
+    for (auto& [name, tensor] : decode_tensors(pretrained.weights)) by_name.emplace(name, tensor);
+    for (const auto& [name, tensor] : backbone->state()) {
+      if (backbone->block_of(name) == "head") {
+        weights.emplace_back(name, tensor);
+        continue;
+      }
+      const auto found = by_name.find(name);
+      if (found == by_name.end()) throw ModelError(shipped.name + "'s weights lack " + name);
+      weights.emplace_back(name, found->second);
+    }
+  }
+  load_state(*backbone, weights);
   place(*backbone, torch::kCPU);
   const std::string vectors = cache_backbone_vectors(options, shipped, options.feature_config, *backbone,
                                                      front_end.window_frames, say);
 
   TrainOptions head = options;
   head.network.name = "vector-head";
+  head.network.pre_head.clear();
   head.feature_config = vectors;
   head.window_frames = 1;
   head.freeze = 0;
   head.normalisation = Normalisation::Standard;  // per vector dimension, from the training tracks
-  say(fmt::format("training a new head on {}'s {}-d vectors (the network frozen)", shipped.name,
-                  backbone->embedding_size()));
+  say(fmt::format("training a new head on {}'s {}-d {}vectors (the network frozen)", shipped.name,
+                  backbone->embedding_size(), options.network.pre_head == "pooled" ? "pooled " : ""));
   TrainResult result = train_model(head, callbacks);
   write_whole_model(result.model_file, shipped, *backbone, options, options.feature_config);
   return result;
