@@ -5,7 +5,7 @@
 #   - networks trained on the generated corpus, as they are (GENERATED: model files; default: the demo's);
 #   - convpool, shortchunk and the MFCC baseline trained from scratch on the real excerpts;
 #   - a new head on each shipped pretrained network (train --backbone NAME with its defaults), then the best one
-#     with its upper blocks fine-tuned;
+#     with its upper blocks fine-tuned; ablations of the heads' defaults (solver, refit, Musicnn's layer);
 #   - zero-shot: the Jamendo and MSD networks' genre tags read as the labels of the same name, no training;
 #   - the recommenders: of each excerpt's 10 nearest, the share of its genre (similar --quality).
 #   scripts/real_music.sh REAL_GENRES_DIR [TUNELENS_BINARY] [WORK_DIR] [DOC]
@@ -35,7 +35,9 @@ if [ "${REUSE:-0}" != 1 ] || [ ! -f "$db" ]; then
   "$tunelens" dataset split --catalog "$db" --scheme fraction --val 0 --test 0.999 --name all -q
   "$tunelens" extract --catalog "$db" -q
 fi
-default_features=$("$tunelens" dataset info --catalog "$db" | awk '/^features / {print $2; exit}' | tr -d ':')
+# (read whole, not through a pipe that closes early: the writer would die of SIGPIPE and pipefail stop the script)
+info=$("$tunelens" dataset info --catalog "$db")
+default_features=$(awk '/^features / && !found {print $2; found = 1}' <<< "$info" | tr -d ':')
 
 # cv NAME TRAIN_ARGS...: trains one model per fold (WORK/models/NAME.K.tlm), then the pooled evaluation.
 cv() {
@@ -57,7 +59,7 @@ cv() {
 # as_is NAME MODEL: a model evaluated on every fold's test part (all the excerpts), no training.
 as_is() {
   # shellcheck disable=SC2046
-  "$tunelens" evaluate --model "$2" --catalog "$db" $(fold_splits) --json "$work/eval/$1.json" | grep -m1 "^evaluate:"
+  "$tunelens" evaluate --model "$2" --catalog "$db" $(fold_splits) --json "$work/eval/$1.json" | awk '/^evaluate:/ && !shown {print; shown = 1}'
   echo 0 > "$work/seconds/$1"
 }
 
@@ -74,6 +76,11 @@ cv shortchunk --features "$default_features" --model shortchunk --width 32 --epo
 step "a new head on each shipped network (frozen, defaults)"
 networks=$("$tunelens" model list | awk '/ trained on / {print $1}')
 for network in $networks; do cv "head-$network" --backbone "$network"; done
+
+step "ablations: the heads' defaults against the earlier ones"
+cv ablation-adamw-msd-fcn --backbone msd-fcn --solver adamw --no-refit
+cv ablation-adamw-jamendo-musicnn --backbone jamendo-musicnn --solver adamw --no-refit --pre-head dense
+cv ablation-dense-jamendo-musicnn --backbone jamendo-musicnn --pre-head dense
 
 step "zero-shot: genre tags read as labels"
 for network in $networks; do

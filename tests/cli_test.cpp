@@ -199,7 +199,7 @@ TEST(FeaturesCommand, UsageErrorsExitWithTwoAndSayWhy) {
   EXPECT_EQ(tunelens("features " + input, scratch).status, 2);  // no --out
   const ProgramRun bad_fft = tunelens("features --n-fft 1 --out " + scratch.path().string() + " " + input, scratch);
   EXPECT_EQ(bad_fft.status, 2);
-  EXPECT_NE(bad_fft.err.find("n_fft"), std::string::npos) << bad_fft.err;
+  EXPECT_NE(bad_fft.err.find("--n-fft"), std::string::npos) << bad_fft.err;
   const ProgramRun bad_db = tunelens("features --db loud --out " + scratch.path().string() + " " + input, scratch);
   EXPECT_EQ(bad_db.status, 2);
   EXPECT_NE(bad_db.err.find("--db"), std::string::npos) << bad_db.err;
@@ -211,6 +211,41 @@ TEST(FeaturesCommand, UsageErrorsExitWithTwoAndSayWhy) {
     EXPECT_EQ(run.err.rfind(bad.substr(0, bad.find(' ')) + ": ", 0), 0u)
         << run.err;  // the first line names it
   }
+}
+
+// Every size an option sets is checked before it is used: out of range is one line naming the option (an n_fft
+// of 10^7 ran for minutes; --top-db -5, --duration 0 and --mfcc -1 were taken silently).
+TEST(Limits, OutOfRangeOptionsAreOneLineNamingTheOption) {
+  ScratchDir scratch;
+  const std::string input = data_path("formats/wav_s16.wav").string();
+  for (const std::string bad : {"--n-fft 10000000", "--n-mels 100000", "--hop 0", "--sr 10", "--top-db -5",
+                                "--duration 0", "--offset -1", "--mfcc -1", "--mfcc 200", "--power 0",
+                                "--threads 100000", "-j -3"}) {
+    const ProgramRun run =
+        tunelens("features " + bad + " --out " + (scratch / "out").string() + " " + input, scratch);
+    EXPECT_EQ(run.status, 2) << bad;
+    const std::string option = bad.substr(0, bad.find(' ')) == "-j" ? "--threads" : bad.substr(0, bad.find(' '));
+    EXPECT_EQ(run.err.rfind(option + ": ", 0), 0u) << bad << ": " << run.err;
+    EXPECT_FALSE(fs::exists(scratch / "out" / "wav_s16.npy")) << bad;
+  }
+  // train: checked before anything is read or written; a good model at --out is kept as it is.
+  testing::write_bytes(scratch / "good.tlm", "a good model");
+  for (const std::string bad : {"--batch-size -1", "--batch-size 0", "--window -1", "--window 100000",
+                                "--width -4", "--warmup -1", "--mixup-alpha -1", "--epochs 0", "--lr 0",
+                                "--dropout 1", "--patience -1", "--freeze -2", "-j 100000"}) {
+    const ProgramRun run = tunelens("train " + (scratch / "none.db").string() + " " + bad + " --out " +
+                                        (scratch / "good.tlm").string(),
+                                    scratch);
+    EXPECT_EQ(run.status, 2) << bad;
+    EXPECT_NE(run.err.find(bad.substr(0, bad.find(' ')) == "-j" ? "--threads" : bad.substr(0, bad.find(' '))),
+              std::string::npos)
+        << bad << ": " << run.err;
+    EXPECT_EQ(testing::read_bytes(scratch / "good.tlm"), "a good model") << bad;
+  }
+  // A first word that is no command is named.
+  const ProgramRun bogus = tunelens("bogus", scratch);
+  EXPECT_EQ(bogus.status, 2);
+  EXPECT_EQ(bogus.err, "tunelens: error: 'bogus' is not a command (tunelens --help lists them)\n");
 }
 
 }  // namespace

@@ -143,9 +143,23 @@ TEST_F(Similar, AmbiguousAndUnknownQueriesAreRefused) {
   EXPECT_NE(unknown.err.find("tunelens similar: error: 'no-such-thing'"), std::string::npos) << unknown.err;
   EXPECT_EQ(std::count(unknown.err.begin(), unknown.err.end(), '\n'), 1) << unknown.err;
 
+  // A number too large for an id is no id (it was a raw "stoll").
+  const ProgramRun huge = similar("99999999999999999999");
+  EXPECT_EQ(huge.status, 2);
+  EXPECT_NE(huge.err.find("'99999999999999999999' is no track id"), std::string::npos) << huge.err;
+
   const ProgramRun js = similar("1 --metric js");
   EXPECT_EQ(js.status, 2);
   EXPECT_NE(js.err.find("--by probs"), std::string::npos) << js.err;
+}
+
+// -k is capped at the catalog: -k 10^9 lists every other track at once (it grew to 11.7 GB with no output).
+TEST_F(Similar, AHugeKListsTheWholeCatalog) {
+  const ProgramRun all = similar("1 -k 1000000000 --format csv");
+  ASSERT_EQ(all.status, 0) << all.err;
+  EXPECT_EQ(std::count(all.out.begin(), all.out.end(), '\n'), 15) << all.out;  // a header and 14 others
+  const ProgramRun quality = similar("--quality -k 1000000000");
+  EXPECT_EQ(quality.status, 0) << quality.err;
 }
 
 TEST_F(Similar, JsonAndCsvFormatsParse) {

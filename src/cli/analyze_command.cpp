@@ -219,7 +219,7 @@ void add_analyze_command(CLI::App& app) {
   command->add_option("--top-k", args->top_k, "Top genres per song and album")->capture_default_str();
   command->add_option("--map-by", args->map_by, "What the map is drawn from: embedding or probs")
       ->capture_default_str();
-  command->add_option("--threads,-j", args->threads, "Songs decoded at once (default: all cores)");
+  command->add_option("--threads,-j", args->threads, "Songs decoded at once (default: all cores)")->check(thread_count());
   command->add_flag("--quiet,-q", args->quiet, "No progress line");
   set_action(command, [args] { return run_analyze(*args); });
 }

@@ -1,6 +1,10 @@
 #include "cli/app.h"
 
+#include <algorithm>
+#include <charconv>
 #include <exception>
+#include <string>
+#include <thread>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -21,7 +25,30 @@ const std::vector<TorchCommand>& torch_commands() {
   return commands;
 }
 
+CLI::Validator thread_count() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        long long n = -1;
+        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), n);
+        if (error != std::errc() || end != text.data() + text.size() || n < 0 || n > 1024)
+          return "must be a whole number from 0 (all cores) to 1024, not " + text;
+        const long long most = 4LL * std::max(1u, std::thread::hardware_concurrency());
+        if (n > most) text = std::to_string(most);
+        return {};
+      },
+      "0-1024");
+}
+
 int run_app(CLI::App& app, int argc, char** argv) {
+  // A first word that is no command: named (CLI11 would only say that a command is required).
+  const auto names_command = [&](const char* word) {
+    const auto commands = app.get_subcommands([&](CLI::App* command) { return command->check_name(word); });
+    return !commands.empty();
+  };
+  if (argc > 1 && argv[1][0] != '-' && !names_command(argv[1])) {
+    std::cerr << "tunelens: error: '" << argv[1] << "' is not a command (tunelens --help lists them)\n";
+    return kUsageError;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& error) {  // a command finished with failures it has already reported

@@ -24,6 +24,10 @@ const std::vector<TorchCommand>& torch_commands();
 // Parses and runs the command line; returns the exit status (errors reported on stderr as one line).
 int run_app(CLI::App& app, int argc, char** argv);
 
+// The check of every --threads/-j option: 0 (all cores) to 1024, and more than 4 per core are not started
+// (-j 100000 would start that many threads for nothing).
+CLI::Validator thread_count();
+
 // Makes `run` the command's action. Its return value is the exit status (kSomeFailed when some inputs failed, each
 // already named); an exception (a file that cannot be read, a damaged model, ...) becomes one line
 // "tunelens <command>: error: <what>" and exit status kUsageError.

@@ -208,7 +208,7 @@ void add_classify_command(CLI::App& app) {
       "Tag models: show only tags of one kind: genre, instrument, mood, voice, era (default: all)");
   command->add_flag("--timeline", args->timeline, "Also the genre of each window (start in seconds)");
   command->add_option("--format", args->format, "table, json or csv")->capture_default_str();
-  command->add_option("--threads,-j", args->threads, "Threads (default: all cores)");
+  command->add_option("--threads,-j", args->threads, "Threads (default: all cores)")->check(thread_count());
   command->add_flag("--recursive,-r", args->recursive, "Look into subfolders too");
   set_action(command, [args] { return run_classify(*args); });
 }

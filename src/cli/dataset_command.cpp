@@ -116,7 +116,7 @@ void add_import_kind(CLI::App* import, const std::string& kind, const std::strin
         ->add_option("--labels", args->labels,
                      "Accept only these labels (comma-separated); others are errors")
         ->delimiter(',');
-  command->add_option("--threads,-j", args->threads, "Files checked at once (default: all cores)");
+  command->add_option("--threads,-j", args->threads, "Files checked at once (default: all cores)")->check(thread_count());
   command->add_flag("--quiet,-q", args->quiet, "No progress line");
   set_action(command, [kind, args] { return run_import(kind, *args); });
 }

@@ -341,7 +341,7 @@ void add_evaluate_command(CLI::App& app) {
   command->add_option("--report-link", args->report_links,
                       "A report page to link from this one (repeatable)");
   command->add_option("--top-k", args->top_k, "Also report top-k accuracy")->capture_default_str();
-  command->add_option("--threads,-j", args->threads, "Threads (default: all cores)");
+  command->add_option("--threads,-j", args->threads, "Threads (default: all cores)")->check(thread_count());
   set_action(command, [args] { return run_evaluate(*args); });
 }
 

@@ -80,7 +80,7 @@ void add_extract_command(CLI::App& app) {
           "Element type of the feature files: float16, float32, or auto (float16 for dB, float32 for "
           "power)")
       ->capture_default_str();
-  command->add_option("--threads,-j", args->threads, "Tracks processed at once (default: all cores)");
+  command->add_option("--threads,-j", args->threads, "Tracks processed at once (default: all cores)")->check(thread_count());
   command->add_flag("--quiet,-q", args->quiet, "No progress line");
   set_action(command, [args] { return run_extract(*args); });
 }

@@ -26,14 +26,22 @@ const CLI::Validator kNotNegative(
 
 void add_feature_options(CLI::App* command, FeatureSettings& settings, const std::string& item) {
   MelOptions& mel = settings.mel;
-  command->add_option("--sr", mel.sample_rate, "Sample rate to resample to, Hz")->capture_default_str();
-  command->add_option("--n-fft", mel.n_fft, "FFT length (and Hann window length)")->capture_default_str();
-  command->add_option("--hop", mel.hop_length, "Samples between frames")->capture_default_str();
+  command->add_option("--sr", mel.sample_rate, "Sample rate to resample to, Hz")
+      ->check(CLI::Range(kLimits.min_sample_rate, kLimits.max_sample_rate))
+      ->capture_default_str();
+  command->add_option("--n-fft", mel.n_fft, "FFT length (and Hann window length)")
+      ->check(CLI::Range(2, kLimits.max_n_fft))
+      ->capture_default_str();
+  command->add_option("--hop", mel.hop_length, "Samples between frames")
+      ->check(CLI::Range(1, kLimits.max_hop_length))
+      ->capture_default_str();
   add_word_option(
       command, "--pad-mode", mel.pad_mode, parse_pad_mode, {"constant", "reflect"},
       "Padding of the signal's ends for centred frames: constant (zeros) or reflect (mirrored without "
       "repeating the edge, as numpy.pad)");
-  command->add_option("--n-mels", mel.n_mels, "Number of mel bands")->capture_default_str();
+  command->add_option("--n-mels", mel.n_mels, "Number of mel bands")
+      ->check(CLI::Range(1, kLimits.max_n_mels))
+      ->capture_default_str();
   command->add_option("--fmin", mel.fmin, "Lowest mel band edge, Hz")->capture_default_str();
   command->add_option("--fmax", mel.fmax, "Highest mel band edge, Hz (default: sr / 2)");
   add_word_option(
@@ -42,7 +50,9 @@ void add_feature_options(CLI::App* command, FeatureSettings& settings, const std
   add_word_option(
       command, "--mel-norm", mel.mel_norm, parse_mel_norm, {"slaney", "none"},
       "Mel filter scaling: slaney (each band divided by its width in Hz, equal areas) or none (peak 1)");
-  command->add_option("--power", mel.power, "Exponent of the magnitude (1 magnitude, 2 power)")->capture_default_str();
+  command->add_option("--power", mel.power, "Exponent of the magnitude (1 magnitude, 2 power)")
+      ->check(CLI::Range(0.01, 8.0))
+      ->capture_default_str();
   const std::string chunk_help =
       "Compute the mel spectrogram of each chunk of this many samples on its own and join their frames (the "
       "tail shorter than a chunk is dropped, a shorter " +
@@ -55,9 +65,15 @@ void add_feature_options(CLI::App* command, FeatureSettings& settings, const std
       ->check(CLI::IsMember({"ref-max", "ref-one", "none"}))
       ->capture_default_str();
   command->add_option("--top-db", settings.top_db, "Floor the decibels this far below the peak (0 disables)")
+      ->check(CLI::Range(0.0, 1000.0))
       ->capture_default_str();
-  command->add_option("--offset", settings.offset, "Start this many seconds into each " + item)->capture_default_str();
-  command->add_option("--duration", settings.duration, "Use at most this many seconds of each " + item + " (default: all)");
+  command->add_option("--offset", settings.offset, "Start this many seconds into each " + item)
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  command
+      ->add_option("--duration", settings.duration,
+                   "Use at most this many seconds of each " + item + " (default: all)")
+      ->check(CLI::PositiveNumber);
 }
 
 }  // namespace tunelens::cli

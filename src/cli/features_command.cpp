@@ -91,6 +91,8 @@ std::vector<Job> plan_jobs(const FeaturesArgs& args, std::vector<std::string>& p
 
 int run_features(const FeaturesArgs& args) {
   const MelSpectrogram mel(args.features.mel);  // validates the options and makes the FFT plan, once for all threads
+  if (args.mfcc > args.features.mel.n_mels)
+    throw CLI::ValidationError("--mfcc", fmt::format("must be at most the {} mel bands", args.features.mel.n_mels));
 
   const fs::path out(args.out);
   fs::create_directories(out);
@@ -187,8 +189,9 @@ void add_features_command(CLI::App& app) {
       ->required();
   add_feature_options(command, args->features, "file");
   command->add_option("--mfcc", args->mfcc, "Also write N MFCCs per frame as <name>.mfcc.npy (0: off)")
+      ->check(CLI::Range(0, kLimits.max_n_mels))
       ->capture_default_str();
-  command->add_option("--threads,-j", args->threads, "Files processed at once (default: all cores)");
+  command->add_option("--threads,-j", args->threads, "Files processed at once (default: all cores)")->check(thread_count());
   command->add_flag("--recursive,-r", args->recursive, "Walk subfolders of folder inputs");
   command->add_flag("--force", args->force, "Recompute files that already have output");
   command->add_flag("--quiet,-q", args->quiet, "No progress line");

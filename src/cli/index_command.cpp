@@ -135,7 +135,7 @@ void add_index_command(CLI::App& app) {
           "--search", args->search,
           "exact, hnsw or auto: hnsw saves an HNSW index beside the catalog (auto: for large catalogs)")
       ->capture_default_str();
-  command->add_option("--threads,-j", args->threads, "Threads (default: all cores)");
+  command->add_option("--threads,-j", args->threads, "Threads (default: all cores)")->check(thread_count());
   command->add_flag("--quiet,-q", args->quiet, "No progress");
   set_action(command, [args] { return run_index(*args); });
 }

@@ -74,7 +74,7 @@ void add_ingest_command(CLI::App& app) {
   command
       ->add_option("--search", args->search, "exact, hnsw or auto (hnsw for large catalogs or a saved file)")
       ->capture_default_str();
-  command->add_option("--threads,-j", args->threads, "Threads (default: all cores)");
+  command->add_option("--threads,-j", args->threads, "Threads (default: all cores)")->check(thread_count());
   set_action(command, [args] { return run_ingest(*args); });
 }
 

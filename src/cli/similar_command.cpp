@@ -5,6 +5,7 @@
 // embedding --metric cosine) rank by the network's penultimate layer; --by probs --metric sqeuclidean is the
 // original study's recommender. --quality measures both recommenders on a split (recommend/quality.h)
 // instead.
+#include <charconv>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -68,8 +69,10 @@ struct Query {
 
 // Finds what the query names; prints the candidates and returns nullopt when a title matches several tracks.
 std::optional<Query> resolve_query(const Catalog& catalog, const std::string& text) {
-  if (all_digits(text)) {
-    if (auto track = catalog.find_track(std::stoll(text))) return Query{std::move(track), {}};
+  std::int64_t id = 0;
+  const auto parsed = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (all_digits(text) && parsed.ec == std::errc() && parsed.ptr == text.data() + text.size()) {  // (too long: no id)
+    if (auto track = catalog.find_track(id)) return Query{std::move(track), {}};
   }
   if (auto track = catalog.find_track(text)) return Query{std::move(track), {}};
   std::error_code error;
@@ -268,7 +271,7 @@ void add_similar_command(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--markdown", args->markdown, "--quality: also write the table as Markdown to FILE");
   command->add_option("--json", args->json, "--quality: also write the figures as JSON to FILE");
-  command->add_option("--threads,-j", args->threads, "Threads (default: all cores)");
+  command->add_option("--threads,-j", args->threads, "Threads (default: all cores)")->check(thread_count());
   set_action(command, [args] { return run_similar(*args); });
 }
 

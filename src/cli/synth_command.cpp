@@ -231,7 +231,7 @@ void add_synth_command(CLI::App& app) {
   command->add_option("--seconds", args->seconds, "Length of each track, seconds")->capture_default_str();
   command->add_option("--seed", args->seed, "Seed: the same seed gives the same files, byte for byte")
       ->capture_default_str();
-  command->add_option("--threads,-j", args->threads, "Tracks rendered at once (default: all cores)");
+  command->add_option("--threads,-j", args->threads, "Tracks rendered at once (default: all cores)")->check(thread_count());
   command->add_option("--sample-rate", args->sample_rate, "Sample rate of the WAV files, Hz")
       ->capture_default_str();
   command->add_option("--sound-font", args->sound_font, "General MIDI sound font (.sf2)")

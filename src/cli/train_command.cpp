@@ -247,12 +247,17 @@ void add_train_command(CLI::App& app) {
       ->add_option("--model", args->model, "Network: shortchunk, convpool, convconvpool, resnet, mfcc-linear")
       ->capture_default_str();
   command->add_option("--depth", o.network.depth, "resnet depth: 10, 18, 34 or 50")->capture_default_str();
-  command->add_option("--width", o.network.width, "Base channels (default: resnet 64, shortchunk 128)");
+  command->add_option("--width", o.network.width, "Base channels (default: resnet 64, shortchunk 128)")
+      ->check(CLI::Range(1, 1024));
   command->add_option("--dropout", o.network.dropout, "Dropout before the last layers")
+      ->check(CLI::Range(0.0, 0.99))
       ->capture_default_str();
-  command->add_option("--n-mfcc", o.network.n_mfcc, "mfcc-linear: MFCCs per frame")->capture_default_str();
+  command->add_option("--n-mfcc", o.network.n_mfcc, "mfcc-linear: MFCCs per frame")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
   command->add_option("--window", o.window_frames,
-                      "Frames per network input (default: shortchunk 128, else 1024)");
+                      "Frames per network input (default: shortchunk 128, else 1024)")
+      ->check(CLI::Range(0, 16384));
   command
       ->add_option("--normalise", args->normalise,
                    "Window scaling: minmax (per window), standard (dataset), none")
@@ -260,36 +265,51 @@ void add_train_command(CLI::App& app) {
   command->add_option("--aug", args->augment, "Augmentations: none, or a list of zoom, crop, masks, mixup")
       ->capture_default_str();
   command->add_option("--zoom-range", o.augment.zoom_range, "zoom: factors in [1 - r, 1 + r]")
+      ->check(CLI::Range(0.0, 0.9))
       ->capture_default_str();
   command->add_option("--freq-masks", o.augment.freq_masks, "masks: frequency masks per window")
+      ->check(CLI::Range(0, 64))
       ->capture_default_str();
   command
       ->add_option("--freq-mask-width", o.augment.freq_mask_width,
                    "masks: widest frequency mask (0: rows / 8)")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   command->add_option("--time-masks", o.augment.time_masks, "masks: time masks per window")
+      ->check(CLI::Range(0, 64))
       ->capture_default_str();
   command
       ->add_option("--time-mask-width", o.augment.time_mask_width, "masks: widest time mask (0: frames / 10)")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  command->add_option("--mixup-alpha", o.augment.mixup_alpha, "mixup: λ ~ Beta(α, α)")->capture_default_str();
-  args->epochs = command->add_option("--epochs", o.epochs, "Most epochs to train")->capture_default_str();
-  command->add_option("--batch-size", o.batch_size, "Windows per batch")->capture_default_str();
-  command->add_option("--lr", o.learning_rate, "Adam learning rate")->capture_default_str();
+  command->add_option("--mixup-alpha", o.augment.mixup_alpha, "mixup: λ ~ Beta(α, α)")
+      ->check(CLI::Range(1e-3, 100.0))
+      ->capture_default_str();
+  args->epochs = command->add_option("--epochs", o.epochs, "Most epochs to train")
+                     ->check(CLI::Range(1, 100000))
+                     ->capture_default_str();
+  command->add_option("--batch-size", o.batch_size, "Windows per batch")
+      ->check(CLI::Range(1, 65536))
+      ->capture_default_str();
+  command->add_option("--lr", o.learning_rate, "Adam learning rate")
+      ->check(CLI::Range(1e-12, 100.0))
+      ->capture_default_str();
   command->add_option("--weight-decay", o.weight_decay, "Decoupled weight decay (AdamW)")
       ->capture_default_str();
   command->add_option("--lr-schedule", args->schedule, "constant, cosine or plateau")->capture_default_str();
   command->add_option("--warmup", o.warmup_epochs, "Epochs of linear learning-rate warm-up")
+      ->check(CLI::Range(0, 100000))
       ->capture_default_str();
   args->patience = command
                        ->add_option("--patience", o.patience,
                                     "Stop after this many epochs without a better "
                                     "validation loss (0: never)")
+                       ->check(CLI::Range(0, 100000))
                        ->capture_default_str();
   command->add_option("--class-weights", args->class_weights, "balanced (inverse class frequency) or none")
       ->capture_default_str();
   command->add_option("--seed", o.seed, "Seed of every random choice")->capture_default_str();
-  args->threads = command->add_option("--threads,-j", o.threads, "Threads (default: all cores)");
+  args->threads = command->add_option("--threads,-j", o.threads, "Threads (default: all cores)")->check(thread_count());
   command->add_option("--device", o.device, "cpu, cuda or cuda:N")->capture_default_str();
   command->add_option("--init", args->init,
                       "Start from this model file's weights (layers matching by name and shape)");
@@ -309,8 +329,10 @@ void add_train_command(CLI::App& app) {
   args->freeze =
       command->add_option("--freeze", o.freeze,
                           "Train only the last K blocks (0: all; default 0, or 1 (the head) with a shipped "
-                          "--backbone; 3 fine-tunes Musicnn's dense layer and last back-end block too)");
-  // (with a frozen shipped backbone, --epochs defaults to 100 and --patience to 20: see run_train)
+                          "--backbone; 3 fine-tunes Musicnn's dense layer and last back-end block too)")
+          ->check(CLI::Range(0, 1000));
+  // (with a frozen shipped backbone, --solver defaults to lbfgs, --epochs to 11, --patience to 3 and --refit
+  // on: see run_train)
   command->add_option(
       "--backbone", args->backbone,
       "A new head on a shipped pretrained network (tunelens model list: jamendo-musicnn, ...), frozen "

@@ -75,6 +75,16 @@ struct MelOptions {
   MelNorm mel_norm = MelNorm::Slaney;     // filter scaling: slaney (default, equal areas) or none (peak 1)
 };
 
+// The widest settings the front end accepts (checked by MelSpectrogram and the command-line options): beyond
+// them a setting is a typo, not a use (an n_fft of 10^7 runs for minutes on a 5 s file).
+struct FrontEndLimits {
+  int min_sample_rate = 1000, max_sample_rate = 384000;
+  int max_n_fft = 1 << 16;        // 3 s at 22,050 Hz
+  int max_hop_length = 1 << 20;
+  int max_n_mels = 1024;
+};
+inline constexpr FrontEndLimits kLimits{};
+
 // Number of STFT frames of a signal of n samples under `options` (centring pads n_fft/2 on each side,
 // whatever the pad mode); an empty signal has none (librosa would give one of zeros).
 std::size_t frame_count(const MelOptions& options, std::size_t n_samples);

@@ -6,6 +6,7 @@
 // kBlockFrames, with the power spectra of a block stored bin-major, so the filterbank's inner loop runs over
 // the block's frames (vectorised) and writes straight into the [mel][frame] output rows.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <fftw3.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -103,12 +104,14 @@ std::ptrdiff_t reflected_index(std::ptrdiff_t i, std::ptrdiff_t n) {
 
 MelOptions validated(MelOptions options) {
   const auto fail = [](const std::string& reason) { throw FeatureError("mel spectrogram: " + reason); };
-  if (options.sample_rate <= 0)
-    fail("sample_rate must be positive, got " + std::to_string(options.sample_rate));
-  if (options.n_fft < 2) fail("n_fft must be at least 2, got " + std::to_string(options.n_fft));
-  if (options.hop_length < 1)
-    fail("hop_length must be at least 1, got " + std::to_string(options.hop_length));
-  if (options.n_mels < 1) fail("n_mels must be at least 1, got " + std::to_string(options.n_mels));
+  const auto between = [&](const char* name, long long value, long long low, long long high) {
+    if (value < low || value > high)
+      fail(fmt::format("{} must be between {} and {}, got {}", name, low, high, value));
+  };
+  between("sample_rate", options.sample_rate, kLimits.min_sample_rate, kLimits.max_sample_rate);
+  between("n_fft", options.n_fft, 2, kLimits.max_n_fft);
+  between("hop_length", options.hop_length, 1, kLimits.max_hop_length);
+  between("n_mels", options.n_mels, 1, kLimits.max_n_mels);
   if (!(options.power > 0.0) || !std::isfinite(options.power)) {
     fail("power must be positive, got " + std::to_string(options.power));
   }

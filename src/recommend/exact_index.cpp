@@ -133,6 +133,7 @@ bool ExactIndex::remove(std::int64_t id) {
 }
 
 SearchResults ExactIndex::search(std::span<const float> queries, std::size_t k) const {
+  k = std::min(k, size());  // never more than the index holds (k may come from a user: -k 1e9)
   const std::size_t nq = recommend_detail::check_queries(dim_, queries);
   SearchResults results = recommend_detail::empty_results(nq, k);
   const std::size_t n = ids_.size();

@@ -269,6 +269,7 @@ bool HnswIndex::remove(std::int64_t id) {
 }
 
 SearchResults HnswIndex::search(std::span<const float> queries, std::size_t k) const {
+  k = std::min(k, size());  // never more than the index holds (k may come from a user: -k 1e9)
   const std::size_t nq = recommend_detail::check_queries(dim_, queries);
   SearchResults results = recommend_detail::empty_results(nq, k);
   if (nq == 0 || k == 0) return results;

@@ -121,7 +121,8 @@ class Index {
   // Makes room for this many vectors in all (a hint: add() grows the index as needed anyway).
   virtual void reserve(std::size_t capacity) = 0;
 
-  // The k nearest vectors to each of queries.size() / dim() queries (row-major). Throws IndexError (Invalid)
+  // The k nearest vectors to each of queries.size() / dim() queries (row-major); k is capped at size(), so the
+  // results' k may be smaller than asked. Throws IndexError (Invalid)
   // when queries.size() is not a multiple of dim() or holds a NaN or infinity.
   virtual SearchResults search(std::span<const float> queries, std::size_t k) const = 0;
 
