@@ -40,7 +40,13 @@ struct LoadOptions {
   bool mono = true;         // average the channels (librosa's mono=True); false keeps them interleaved
   double offset = 0.0;      // seconds to skip from the start (only that part is decoded)
   double duration = -1.0;   // seconds to read after offset; < 0 reads to the end
+  // Samples that are NaN, infinite or beyond ±kMaxSampleValue (a float file's damage: full scale is ±1) make the
+  // file Corrupt, unless `repair`: then they become 0 (silence) and Audio::repaired_samples counts them.
+  bool repair = false;
 };
+
+// The largest magnitude a decoded sample may have (120 dB above full scale): beyond it the spectrum overflows.
+inline constexpr float kMaxSampleValue = 1e6f;
 
 struct Audio {
   std::vector<float> samples;  // interleaved when channels > 1
@@ -53,6 +59,7 @@ struct Audio {
   // how much is missing (compared to the duration the container declares) and how many packets failed.
   double lost_seconds = 0.0;
   int bad_packets = 0;
+  std::size_t repaired_samples = 0;  // with LoadOptions::repair: NaN, infinite or huge samples set to 0
 
   std::size_t frames() const { return channels > 0 ? samples.size() / static_cast<std::size_t>(channels) : 0; }
   double seconds() const { return sample_rate > 0 ? static_cast<double>(frames()) / sample_rate : 0.0; }

@@ -10,6 +10,7 @@ extern "C" {
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -281,12 +282,34 @@ class Decoder {
     if (begin >= end) return;
 
     // Without resampling, samples go straight to the output; with it, through a small buffer into soxr.
-    if (!append_frame(frame, begin, end, options_.mono, resampler_ ? pending_ : audio_.samples)) {
+    std::vector<float>& out = resampler_ ? pending_ : audio_.samples;
+    const std::size_t before = out.size();
+    if (!append_frame(frame, begin, end, options_.mono, out)) {
       ++audio_.bad_packets;
       return;
     }
+    check_values(std::span<float>(out).subspan(before));
     native_frames_ += end - begin;
     if (resampler_ && pending_.size() >= kResampleBlock * static_cast<std::size_t>(audio_.channels)) flush_pending();
+  }
+
+  // NaN, infinity or a magnitude beyond kMaxSampleValue (possible in float WAV, FLAC never) would turn every
+  // spectrum bin into the same garbage, silently: refused, or set to 0 when repairing.
+  void check_values(std::span<float> samples) {
+    std::size_t bad = 0;
+    for (float& value : samples)
+      if (!(std::abs(value) <= kMaxSampleValue)) {  // NaN fails every comparison
+        ++bad;
+        value = 0.0f;
+      }
+    if (bad == 0) return;
+    if (!options_.repair) {
+      char at[32];
+      std::snprintf(at, sizeof at, "%.2f", static_cast<double>(native_frames_) / audio_.native_sample_rate);
+      fail(AudioErrorKind::Corrupt, std::string("samples that are NaN, infinite or beyond ±1e6 (full scale is ±1), "
+                                                "from ") + at + " s on: damaged samples");
+    }
+    audio_.repaired_samples += bad;
   }
 
   void flush_pending() {
@@ -317,6 +340,10 @@ class Decoder {
     int64_t hint = declared;
     if (hint <= 0 && format_->duration > 0)
       hint = av_rescale_q(format_->duration, AV_TIME_BASE_Q, AVRational{1, audio_.native_sample_rate}) * 21 / 20;
+    // A header may claim anything (2^31 samples in a 1 KB WAV): no more than 64 frames per byte of file.
+    std::error_code size_error;
+    const auto bytes = static_cast<int64_t>(fs::file_size(path_, size_error));
+    if (!size_error) hint = std::min(hint, bytes * 64);
     if (hint > 0) {
       const int64_t expected = (end_frame_ >= 0 ? std::min(end_frame_, hint) : hint) - first_frame_;
       const double ratio = static_cast<double>(audio_.sample_rate) / audio_.native_sample_rate;
