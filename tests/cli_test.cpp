@@ -213,6 +213,33 @@ TEST(FeaturesCommand, UsageErrorsExitWithTwoAndSayWhy) {
   }
 }
 
+// Outputs go under --out by the path as listed: a link in the folder to a file elsewhere gives OUT/<link>.npy
+// (its .npy was written beside the link's target, outside --out); odd names are kept; a link to a folder that
+// contains it is not followed (no loop); nothing is written beside an input.
+TEST(Confinement, FeaturesWritesUnderOutByThePathAsGivenNeverBesideALinksTarget) {
+  ScratchDir scratch;
+  const fs::path wav = data_path("formats/wav_s16.wav");
+  fs::create_directories(scratch / "elsewhere");
+  fs::create_directories(scratch / "in" / "sub");
+  fs::copy_file(wav, scratch / "elsewhere" / "target.wav");
+  fs::create_symlink(scratch / "elsewhere" / "target.wav", scratch / "in" / "link.wav");
+  const std::string odd = "-dash song\nwith newline.wav";
+  fs::copy_file(wav, scratch / "in" / "sub" / odd);
+  fs::create_directory_symlink(scratch / "in", scratch / "in" / "sub" / "loop");
+  const ProgramRun run = tunelens("features -r -q --out " + testing::quoted(scratch / "out") + " " +
+                                      testing::quoted(scratch / "in"),
+                                  scratch);
+  ASSERT_EQ(run.status, 0) << run.err;
+  EXPECT_TRUE(fs::exists(scratch / "out" / "link.npy"));
+  EXPECT_TRUE(fs::exists(scratch / "out" / "sub" / "-dash song\nwith newline.npy"));
+  std::size_t outputs = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(scratch / "out"))
+    outputs += entry.path().extension() == ".npy";
+  EXPECT_EQ(outputs, 2u);  // the loop was not walked
+  EXPECT_EQ(std::distance(fs::directory_iterator(scratch / "elsewhere"), fs::directory_iterator()), 1);
+  EXPECT_FALSE(fs::exists(scratch / "in" / "link.npy"));
+}
+
 // Every size an option sets is checked before it is used: out of range is one line naming the option (an n_fft
 // of 10^7 ran for minutes; --top-db -5, --duration 0 and --mfcc -1 were taken silently).
 TEST(Limits, OutOfRangeOptionsAreOneLineNamingTheOption) {

@@ -81,8 +81,12 @@ void write_wav(const std::filesystem::path& path, std::span<const float> samples
 // True for file names with an extension of a format tunelens decodes (wav, flac, mp3, ogg, opus, m4a, ...).
 bool has_audio_extension(const std::filesystem::path& path);
 
-// The audio files (by extension) in a folder, and in its subfolders when `recursive`, sorted by path.
-// Hidden files and folders (names starting with '.') are skipped.
-std::vector<std::filesystem::path> find_audio_files(const std::filesystem::path& folder, bool recursive);
+// The audio files (by extension) in a folder, and in its subfolders when `recursive`, sorted by path, each
+// path under `folder` as given (a symbolic link is listed where it is, not where it points; links to folders are
+// not followed, so loops cannot arise). Hidden files and folders (names starting with '.') are skipped. A folder
+// that cannot be read (permissions, a path longer than the system allows) is skipped and, with `problems`, named
+// there with the reason, never dropped silently.
+std::vector<std::filesystem::path> find_audio_files(const std::filesystem::path& folder, bool recursive,
+                                                    std::vector<std::string>* problems = nullptr);
 
 }  // namespace tunelens

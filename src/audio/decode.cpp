@@ -7,7 +7,10 @@ extern "C" {
 #include <libavutil/avutil.h>
 }
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -424,6 +427,8 @@ AudioError::AudioError(AudioErrorKind kind, const std::filesystem::path& path, c
 Audio load_audio(const std::filesystem::path& path, const LoadOptions& options) {
   std::error_code ec;
   const auto status = fs::status(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory)  // a name too long, a folder without permission, ...
+    throw AudioError(AudioErrorKind::NotFound, path, "cannot be opened (" + ec.message() + ")");
   if (ec || !fs::exists(status)) throw AudioError(AudioErrorKind::NotFound, path, "no such file");
   if (fs::is_directory(status)) throw AudioError(AudioErrorKind::NotFound, path, "is a directory, not a file");
   // Devices and pipes could stream forever; only regular files (or links to them) are read.
@@ -445,21 +450,42 @@ bool has_audio_extension(const std::filesystem::path& path) {
   return std::find(kExtensions.begin(), kExtensions.end(), ext) != kExtensions.end();
 }
 
-std::vector<std::filesystem::path> find_audio_files(const std::filesystem::path& folder, bool recursive) {
+std::vector<std::filesystem::path> find_audio_files(const std::filesystem::path& folder, bool recursive,
+                                                    std::vector<std::string>* problems) {
   std::vector<fs::path> files;
+  const auto report = [&](const fs::path& path, const std::string& reason) {
+    if (problems) problems->push_back(path.string() + ": " + reason + ": skipped");
+  };
+  // Opening a folder fails for the same reasons access() gives (no permission; a path over PATH_MAX): asked
+  // first, so that the walk skips that folder and goes on.
+  const auto readable = [&](const fs::path& path) {
+    if (::access(path.c_str(), R_OK | X_OK) == 0) return true;
+    report(path, std::string("cannot read this folder (") + std::strerror(errno) + ")");
+    return false;
+  };
+  if (!readable(folder)) return files;
   const auto keep = [&](const fs::directory_entry& entry) {
-    if (entry.is_regular_file() && has_audio_extension(entry.path()) && !entry.path().filename().string().starts_with("."))
+    std::error_code ec;
+    if (entry.is_regular_file(ec) && has_audio_extension(entry.path()) &&
+        !entry.path().filename().string().starts_with("."))
       files.push_back(entry.path());
   };
-  const auto options = fs::directory_options::skip_permission_denied;
+  std::error_code ec;
   if (recursive) {
-    for (auto it = fs::recursive_directory_iterator(folder, options); it != fs::recursive_directory_iterator(); ++it) {
-      if (it->is_directory() && it->path().filename().string().starts_with(".")) it.disable_recursion_pending();
-      else keep(*it);
+    fs::recursive_directory_iterator it(folder, fs::directory_options::none, ec);
+    for (const fs::recursive_directory_iterator end; !ec && it != end; it.increment(ec)) {
+      std::error_code type_error;
+      if (it->is_directory(type_error) && !it->is_symlink(type_error)) {
+        if (it->path().filename().string().starts_with(".") || !readable(it->path())) it.disable_recursion_pending();
+      } else {
+        keep(*it);
+      }
     }
   } else {
-    for (const auto& entry : fs::directory_iterator(folder, options)) keep(entry);
+    fs::directory_iterator it(folder, ec);
+    for (const fs::directory_iterator end; !ec && it != end; it.increment(ec)) keep(*it);
   }
+  if (ec) report(folder, "the listing stopped (" + ec.message() + ")");
   std::sort(files.begin(), files.end());
   return files;
 }

@@ -59,7 +59,9 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs, b
       files.push_back(input);
       continue;
     }
-    for (const fs::path& file : find_audio_files(input, recursive)) files.push_back(file.string());
+    std::vector<std::string> problems;
+    for (const fs::path& file : find_audio_files(input, recursive, &problems)) files.push_back(file.string());
+    for (const std::string& problem : problems) std::cerr << "tunelens classify: warning: " << problem << "\n";
   }
   return files;
 }

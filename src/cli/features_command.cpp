@@ -71,11 +71,17 @@ std::vector<Job> plan_jobs(const FeaturesArgs& args, std::vector<std::string>& p
     const fs::path path(input);
     std::error_code ec;
     if (fs::is_directory(path, ec)) {
-      const auto files = find_audio_files(path, args.recursive);
+      const auto files = find_audio_files(path, args.recursive, &problems);
       if (files.empty()) problems.push_back(fmt::format("{}: no audio files in this folder{}", input,
                                                         args.recursive ? "" : " (use --recursive for subfolders)"));
       for (const auto& file : files) {
-        fs::path relative = fs::relative(file, path);
+        // By the path as listed, never through a link's target (fs::relative resolves links: a link to a file
+        // elsewhere put its .npy outside --out).
+        fs::path relative = file.lexically_relative(path);
+        if (relative.empty() || relative.is_absolute() || *relative.begin() == "..") {
+          problems.push_back(file.string() + ": not under " + input + ": skipped");
+          continue;
+        }
         jobs.push_back({file, out / relative.replace_extension(".npy")});
       }
     } else {

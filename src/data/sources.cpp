@@ -99,7 +99,7 @@ SourceScan scan_label_folders(const std::filesystem::path& root, const LabelSet&
                        "/<label>/<audio files>)");
   for (const auto& folder : folders) {
     const std::string label = folder.filename().string();
-    const auto files = find_audio_files(folder, true);
+    const auto files = find_audio_files(folder, true, &scan.problems);
     if (files.empty()) scan.notes.push_back(folder.string() + ": label folder without audio files");
     for (const auto& file : files) {
       ++scan.rows;
@@ -430,7 +430,7 @@ SourceScan scan_albums(const std::filesystem::path& root, const std::optional<st
     if (has_audio_extension(file)) add_file(file, nullptr, 0);
   int order = 0;
   for (const auto& album : albums) {
-    const auto files = find_audio_files(album.folder, true);
+    const auto files = find_audio_files(album.folder, true, &scan.problems);
     if (files.empty()) {
       scan.notes.push_back(album.folder.string() + ": no audio files in this album folder");
       continue;
