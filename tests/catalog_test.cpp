@@ -2,6 +2,7 @@
 #include "store/catalog.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -342,6 +343,34 @@ TEST(Catalog, RootSharingOnlyTheFileSystemRootIsStoredAbsolute) {
 }
 
 // --- fingerprints
+
+// A catalog in a folder this user may not write (a shared collection, a read-only mount) can be read; a command
+// that writes says the catalog is read-only (it was "attempt to write a readonly database" on every read). Run
+// as an unprivileged user (setpriv, when the tests run as root: root may write anywhere).
+TEST(Catalog, OneInAFolderNobodyMayWriteCanBeRead) {
+  ScratchDir s;
+  fs::create_directories(s / "music" / "jazz");
+  fs::copy_file(testing::data_path("formats/wav_s16.wav"), s / "music" / "jazz" / "a.wav");
+  const std::string catalog = testing::quoted(s / "ro" / "c.db");
+  ASSERT_EQ(testing::tunelens("dataset import folders " + testing::quoted(s / "music") + " --catalog " + catalog +
+                                  " -q",
+                              s)
+                .status,
+            0);
+  fs::permissions(s / "ro" / "c.db", fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  fs::permissions(s / "ro", fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                                fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
+  const std::string as_user = ::geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups" : "";
+  const testing::ProgramRun info = testing::tunelens("dataset info --catalog " + catalog, s, as_user);
+  EXPECT_EQ(info.status, 0) << info.err;
+  EXPECT_NE(info.out.find("1 tracks"), std::string::npos) << info.out;
+  const testing::ProgramRun split =
+      testing::tunelens("dataset split --catalog " + catalog + " --scheme fraction -q", s, as_user);
+  EXPECT_EQ(split.status, 2);
+  EXPECT_NE(split.err.find("read-only"), std::string::npos) << split.err;
+  EXPECT_EQ(std::distance(fs::directory_iterator(s / "ro"), fs::directory_iterator()), 1);  // no -wal, -shm
+  fs::permissions(s / "ro", fs::perms::owner_all);
+}
 
 TEST(Fingerprint, StableAndSensitiveToEveryByte) {
   EXPECT_EQ(hash_hex(content_hash("")), hash_hex(content_hash("")));

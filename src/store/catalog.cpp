@@ -1,7 +1,9 @@
 #include "store/catalog.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <utility>
@@ -323,10 +325,26 @@ Catalog::Statement Catalog::prepare(const char* sql) const {
 
 namespace {
 
-// Opens the SQLite connection with the settings every catalog connection uses.
+// Opens the SQLite connection with the settings every catalog connection uses. SQLITE_OPEN_READONLY opens it
+// immutable (a URI): in a folder nobody may write, SQLite could not make the files WAL mode reads through.
 sqlite3* open_connection(const fs::path& file, int flags, const CatalogOptions& options) {
+  std::string name = file.string();
+  if (flags & SQLITE_OPEN_READONLY) {
+    name = "file:";
+    for (const unsigned char c : fs::absolute(file).string()) {
+      if (c == '%' || c == '?' || c == '#' || c < 0x20) {
+        char escaped[4];
+        std::snprintf(escaped, sizeof escaped, "%%%02X", c);
+        name += escaped;
+      } else {
+        name += static_cast<char>(c);
+      }
+    }
+    name += "?immutable=1";
+    flags |= SQLITE_OPEN_URI;
+  }
   sqlite3* db = nullptr;
-  const int code = sqlite3_open_v2(file.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int code = sqlite3_open_v2(name.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (code != SQLITE_OK) {
     const std::string detail = db ? sqlite3_errmsg(db) : sqlite3_errstr(code);
     sqlite3_close_v2(db);
@@ -389,14 +407,20 @@ Catalog Catalog::open(const std::filesystem::path& file, const CatalogOptions& o
       throw CatalogError(CatalogErrorKind::NotACatalog, file,
                          "not a tunelens catalog: not an SQLite database");
   }
-  Catalog catalog(file, open_connection(file, SQLITE_OPEN_READWRITE, options));
+  // A catalog in a folder this user cannot write (a read-only mount, a shared collection) is opened read-only:
+  // it can be read; a command that writes gets CatalogError(ReadOnly).
+  const fs::path folder = fs::absolute(file).parent_path();
+  const bool writable = ::access(file.c_str(), W_OK) == 0 && ::access(folder.c_str(), W_OK) == 0;
+  Catalog catalog(file, open_connection(file, writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY, options));
   catalog.execute("PRAGMA foreign_keys = ON");
   catalog.check_schema_and_migrate();
   // WAL: readers (tunelens dataset info, a trainer) do not block the writer, and commits are cheap. NORMAL
   // synchronisation keeps the file consistent after a crash of the program; a power cut may lose the last
   // commits.
-  catalog.execute("PRAGMA journal_mode = WAL");
-  catalog.execute("PRAGMA synchronous = NORMAL");
+  if (writable) {
+    catalog.execute("PRAGMA journal_mode = WAL");
+    catalog.execute("PRAGMA synchronous = NORMAL");
+  }
   const auto root = catalog.meta("dataset_root");
   if (!root) catalog.fail(CatalogErrorKind::Corrupt, "no dataset root recorded");
   const fs::path stored(*root);
