@@ -240,6 +240,20 @@ TEST(Confinement, FeaturesWritesUnderOutByThePathAsGivenNeverBesideALinksTarget)
   EXPECT_FALSE(fs::exists(scratch / "in" / "link.npy"));
 }
 
+// A .partial left by a killed run is removed by the next run, even when that input now fails.
+TEST(FeaturesCommand, PartialFilesOfAKilledRunAreRemovedByTheNext) {
+  ScratchDir scratch;
+  fs::create_directories(scratch / "in");
+  testing::write_bytes(scratch / "in" / "gone.wav", "not audio any more");
+  fs::create_directories(scratch / "out");
+  testing::write_bytes(scratch / "out" / "gone.npy.partial", std::string(1000, 'x'));
+  const ProgramRun run = tunelens("features -q --out " + testing::quoted(scratch / "out") + " " +
+                                      testing::quoted(scratch / "in" / "gone.wav"),
+                                  scratch);
+  EXPECT_EQ(run.status, 1) << run.err;  // the input failed, and said so
+  EXPECT_FALSE(fs::exists(scratch / "out" / "gone.npy.partial"));
+}
+
 // Every size an option sets is checked before it is used: out of range is one line naming the option (an n_fft
 // of 10^7 ran for minutes; --top-db -5, --duration 0 and --mfcc -1 were taken silently).
 TEST(Limits, OutOfRangeOptionsAreOneLineNamingTheOption) {

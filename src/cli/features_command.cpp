@@ -116,6 +116,14 @@ int run_features(const FeaturesArgs& args) {
 
   std::vector<std::string> problems;
   std::vector<Job> jobs = plan_jobs(args, problems);
+  // A run killed while writing leaves <output>.partial files (renamed into place only when complete): removed
+  // now, whether or not this run can write their output again.
+  for (const Job& job : jobs) {
+    fs::path mfcc_output = job.output;
+    mfcc_output.replace_extension(".mfcc.npy");
+    std::error_code ignored;
+    for (const fs::path& output : {job.output, mfcc_output}) fs::remove(output.string() + ".partial", ignored);
+  }
   for (const auto& problem : problems) std::cerr << "tunelens features: " << problem << "\n";
   if (jobs.empty()) {
     std::cerr << "tunelens features: error: nothing to do\n";
