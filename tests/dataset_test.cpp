@@ -666,6 +666,47 @@ TEST(Extract, BadAudioIsRecordedAsFailedAndTheRunGoesOn) {
   EXPECT_NE(fixed.out.find("4 tracks: 1 computed, 3 already done, 0 failed"), std::string::npos) << fixed.out;
 }
 
+// A deleted features folder or a damaged feature file is noticed: dataset info no longer counts it as done, extract
+// computes it again, train leaves the track out saying why (it said "4 done, 0 missing", extract did nothing,
+// train aborted on the missing file).
+TEST(Extract, MissingOrDamagedFeatureFilesAreNoticedAndComputedAgain) {
+  ScratchDir scratch;
+  const fs::path root = scratch / "tones";
+  make_tone_dataset(root, 2);
+  const fs::path db = scratch / "tones.db";
+  const std::string catalog = " --catalog " + testing::quoted(db);
+  ASSERT_EQ(tunelens("dataset import folders " + testing::quoted(root) + catalog + " -q", scratch).status, 0);
+  ASSERT_EQ(tunelens("extract" + catalog + " -q", scratch).status, 0);
+  std::string config;
+  fs::path folder;
+  {
+    const Catalog opened = Catalog::open(db);
+    config = opened.feature_configs().at(0).id;
+    folder = opened.features_folder(config);
+    const auto track = opened.find_track("low/low1.wav")->id;
+    testing::write_bytes(opened.feature_file(track, config), "truncated");  // damaged
+    fs::remove(opened.feature_file(opened.find_track("high/high0.wav")->id, config));  // deleted
+  }
+  const ProgramRun info = tunelens("dataset info" + catalog, scratch);
+  EXPECT_NE(info.out.find("features " + config + ": 2 done, 0 failed, 2 missing (2 of them files deleted or "
+                          "damaged since"),
+            std::string::npos)
+      << info.out;
+  const ProgramRun again = tunelens("extract" + catalog + " -q", scratch);
+  EXPECT_EQ(again.status, 0) << again.err;
+  EXPECT_NE(again.err.find("2 feature files recorded as done are missing or damaged"), std::string::npos)
+      << again.err;
+  EXPECT_NE(again.out.find("4 tracks: 2 computed, 2 already done, 0 failed"), std::string::npos) << again.out;
+  EXPECT_NE(tunelens("dataset info" + catalog, scratch).out.find(": 4 done, 0 failed, 0 missing;"),
+            std::string::npos);
+
+  // The whole folder gone: all four computed again.
+  fs::remove_all(folder);
+  const ProgramRun rebuilt = tunelens("extract" + catalog + " -q", scratch);
+  EXPECT_NE(rebuilt.out.find("4 tracks: 4 computed, 0 already done, 0 failed"), std::string::npos)
+      << rebuilt.out << rebuilt.err;
+}
+
 // <scratch>/music.db: a catalog of test-data files copied into <scratch>/music/<genre>/ under new names
 // ({test-data path, name}), imported as a folder dataset.
 fs::path catalog_of_files(const ScratchDir& scratch, const std::string& genre,

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "cli/app.h"
+#include "store/feature_array.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "data/extract.h"
@@ -269,10 +270,20 @@ int run_info(const InfoArgs& args) {
   }
   const auto configs = catalog.feature_configs();
   if (configs.empty()) std::cout << "features: none yet (tunelens extract)\n";
-  for (const auto& config : configs)
-    std::cout << fmt::format("features {}: {} done, {} failed, {} missing; {}\n", config.id, config.done,
-                             config.failed, catalog.track_count() - config.done - config.failed,
+  for (const auto& config : configs) {
+    // Done counts only files that are still there and whole; the others are said (extract computes them again).
+    std::size_t lost = 0;
+    for (const FeatureRecord& record : catalog.feature_records(config.id))
+      lost += record.status == FeatureStatus::Done &&
+              !feature_file_intact(catalog.feature_file(record.track, config.id), record.n_mels, record.frames);
+    std::cout << fmt::format("features {}: {} done, {} failed, {} missing{}; {}\n", config.id, config.done - lost,
+                             config.failed, catalog.track_count() - config.done - config.failed + lost,
+                             lost > 0 ? fmt::format(" ({} of them files deleted or damaged since: tunelens extract "
+                                                    "computes them again)",
+                                                    lost)
+                                      : "",
                              describe_config(config.parameters));
+  }
   return kSuccess;
 }
 

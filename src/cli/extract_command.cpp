@@ -40,6 +40,10 @@ int run_extract(ExtractArgs args) {
   Catalog catalog = Catalog::open(args.catalog);
   const ExtractionPlan plan = plan_extraction(catalog, args.settings);
   const unsigned threads = args.threads ? args.threads : std::max(1u, std::thread::hardware_concurrency());
+  if (plan.lost > 0)
+    std::cerr << fmt::format("tunelens extract: {} feature files recorded as done are missing or damaged: "
+                             "computed again\n",
+                             plan.lost);
   Progress progress("extract", plan.pending.size(), args.quiet);
   ExtractOptions options;
   options.threads = threads;

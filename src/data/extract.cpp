@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "audio/audio.h"
+#include "store/feature_array.h"
 
 namespace tunelens {
 namespace {
@@ -126,6 +127,15 @@ ExtractionPlan plan_extraction(Catalog& catalog, const ExtractionSettings& setti
   plan.config = catalog.add_feature_config(settings.canonical_json());
   plan.pending = catalog.tracks_without_features(plan.config);
   plan.tracks = catalog.track_count();
+  // Done in the catalog is only true while the file is there and whole (a deleted features folder left
+  // "501 done" that nothing would recompute).
+  for (const FeatureRecord& record : catalog.feature_records(plan.config))
+    if (record.status == FeatureStatus::Done &&
+        !feature_file_intact(catalog.feature_file(record.track, plan.config), record.n_mels, record.frames))
+      if (auto track = catalog.find_track(record.track)) {
+        plan.pending.push_back(std::move(*track));
+        ++plan.lost;
+      }
   const fs::path folder = catalog.features_folder(plan.config);
   fs::create_directories(folder);
   // A run killed while writing leaves <id>.npy.partial files: never valid, and rewritten when their track is

@@ -79,8 +79,9 @@ struct ExtractSummary {
 // CatalogError, std::invalid_argument (bad settings) and FeatureError (bad mel options).
 struct ExtractionPlan {
   std::string config;
-  std::vector<Track> pending;
-  std::size_t tracks = 0;  // in the catalog
+  std::vector<Track> pending;  // without features, or whose feature file is missing or damaged
+  std::size_t tracks = 0;      // in the catalog
+  std::size_t lost = 0;        // of the pending: recorded as done, but the file is missing or damaged
 };
 ExtractionPlan plan_extraction(Catalog& catalog, const ExtractionSettings& settings);
 

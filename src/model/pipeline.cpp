@@ -68,6 +68,11 @@ TrainingData load_training_data(const fs::path& catalog_file, const std::string&
       ++data.skipped;
       continue;
     }
+    if (!feature_file_intact(catalog.feature_file(track.id, config->id), record->second.n_mels,
+                             record->second.frames)) {
+      ++data.lost;
+      continue;
+    }
     TrackExample example;
     example.track = track.id;
     example.file = catalog.feature_file(track.id, config->id);

@@ -37,6 +37,7 @@ struct TrainingData {
   std::vector<TrackExample> train, val;
   std::size_t rows = 0;              // mel bands
   std::size_t skipped = 0;           // tracks of the split without usable features
+  std::size_t lost = 0;              // ... of them, recorded as done but the file is missing or damaged
   FeatureConfig features;            // id, parameters and the parsed mel / dB settings
 };
 // Reads the split and feature configuration from the catalog. Throws ModelError (no such split, no features, no

@@ -335,6 +335,10 @@ TrainResult run_training(const TrainOptions& requested, const TrainCallbacks& ca
   TrainingData data = load_training_data(options.catalog, options.split, options.feature_config);
   options.feature_config = data.features.id;
   if (data.skipped > 0) say(fmt::format("{} tracks of split '{}' have no features and are left out", data.skipped, options.split));
+  if (data.lost > 0)
+    say(fmt::format("{} tracks of split '{}' are left out: their feature files are missing or damaged (tunelens "
+                    "extract computes them again)",
+                    data.lost, options.split));
   if (refit) {
     say(fmt::format("refit: training again on the {} training and {} validation tracks together, {} epochs "
                     "(the best epoch of the first run)",

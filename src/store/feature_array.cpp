@@ -230,4 +230,13 @@ std::vector<float> FeatureArray::window(std::size_t offset, std::size_t count) c
   return out;
 }
 
+bool feature_file_intact(const std::filesystem::path& path, std::size_t rows, std::size_t frames) {
+  try {
+    const FeatureArray array(path);
+    return array.rows() == rows && array.frames() == frames;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 }  // namespace tunelens

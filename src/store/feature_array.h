@@ -69,4 +69,8 @@ class FeatureArray {
   FeatureDtype dtype_ = FeatureDtype::Float32;
 };
 
+// Whether a catalog's feature file is still what the catalog recorded: there, a readable feature array of
+// `rows` x `frames` (a deleted features folder, a truncated or overwritten file are not).
+bool feature_file_intact(const std::filesystem::path& path, std::size_t rows, std::size_t frames);
+
 }  // namespace tunelens
