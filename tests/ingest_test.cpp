@@ -222,6 +222,28 @@ TEST_F(Ingest, AFileAlreadyThereByPathOrContentIsSkipped) {
   EXPECT_EQ(Catalog::open(scratch() / "tones.catalog").track_count(), 17u);
 }
 
+// Two ingests at once of the same bytes under two names add one track: the content is looked up again under
+// the catalog's write lock (before, 4 of 7 such races added both).
+TEST_F(Ingest, TwoIngestsRacingWithTheSameContentAddOneTrack) {
+  const ScratchDir& s = scratch();
+  for (int trial = 0; trial < 4; ++trial) {
+    const fs::path catalog = s / ("race" + std::to_string(trial) + ".catalog");
+    fs::copy_file(s / "hnsw.catalog", catalog);
+    const fs::path a = s / "data/new" / ("race_a" + std::to_string(trial) + ".wav");
+    const fs::path b = s / "data/new" / ("race_b" + std::to_string(trial) + ".wav");
+    testing::write_noisy_tone(a, 700.0 + trial, 300 + static_cast<unsigned>(trial));
+    fs::copy_file(a, b);
+    const std::string one = std::string(TUNELENS_BINARY) + " ingest -j 1 -k 0 --catalog " + quoted(catalog) +
+                            " --model " + quoted(s / "tones.tlm") + " ";
+    const fs::path log_a = s / "race_a.log", log_b = s / "race_b.log";
+    const std::string both = "(" + one + quoted(a) + " >" + quoted(log_a) + " 2>&1 & " + one + quoted(b) + " >" +
+                             quoted(log_b) + " 2>&1 & wait)";
+    ASSERT_EQ(std::system(both.c_str()), 0);
+    EXPECT_EQ(Catalog::open(catalog).track_count(), 16u)  // 15 + one
+        << "trial " << trial << "\n" << testing::read_bytes(log_a) << testing::read_bytes(log_b);
+  }
+}
+
 TEST_F(Ingest, TheNewTrackListsItsNeighboursAndIsFoundBySimilar) {
   // ingest -k 3 printed the nearest tracks of new_low: low tones.
   const auto start = first_->out.find("new_low.wav as track");

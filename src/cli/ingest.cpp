@@ -187,7 +187,15 @@ class Ingester {
     if (!info.title) info.title = file.stem().string();
     info.source = "ingest";
 
+    // Looked up again under the write lock (BEGIN IMMEDIATE): another ingest of the same bytes under another
+    // name may have committed since the look-up above, and two such runs at once added both.
     Catalog::Transaction transaction(catalog_);
+    if (const auto same = catalog_.find_track_by_fingerprint(info.fingerprint)) {
+      result.outcome = IngestOutcome::AlreadyThere;
+      result.track = same->id;
+      result.reason = about_file(file, fmt::format("same content as track {} ({})", same->id, same->path));
+      return std::nullopt;
+    }
     const std::optional<std::int64_t> id = catalog_.add_track(info);
     if (!id) {  // another process added the path since the look-up above
       result.outcome = IngestOutcome::AlreadyThere;
