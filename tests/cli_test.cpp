@@ -1,5 +1,6 @@
 // The tunelens program end to end: `tunelens features` on real files, as a user runs it.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
 
@@ -238,6 +239,22 @@ TEST(Confinement, FeaturesWritesUnderOutByThePathAsGivenNeverBesideALinksTarget)
   EXPECT_EQ(outputs, 2u);  // the loop was not walked
   EXPECT_EQ(std::distance(fs::directory_iterator(scratch / "elsewhere"), fs::directory_iterator()), 1);
   EXPECT_FALSE(fs::exists(scratch / "in" / "link.npy"));
+}
+
+// A pipe and a name longer than the system allows are each one file's error with its reason (a pipe was "no such
+// file"; a long name aborted the whole run with a raw filesystem message), and the other files are done.
+TEST(FeaturesCommand, APipeAndAnOverlongNameFailAloneWithTheirReason) {
+  ScratchDir scratch;
+  ASSERT_EQ(::mkfifo((scratch / "pipe.wav").c_str(), 0600), 0);
+  const std::string overlong = (scratch / (std::string(300, 'a') + ".wav")).string();
+  const ProgramRun run = tunelens("features -q --out " + testing::quoted(scratch / "out") + " " +
+                                      testing::quoted(scratch / "pipe.wav") + " " + testing::quoted(overlong) + " " +
+                                      testing::quoted(data_path("formats/wav_s16.wav")),
+                                  scratch);
+  EXPECT_EQ(run.status, 1) << run.err;
+  EXPECT_NE(run.err.find("pipe.wav: not an audio file: not a regular file"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("File name too long"), std::string::npos) << run.err;
+  EXPECT_TRUE(fs::exists(scratch / "out" / "wav_s16.npy"));
 }
 
 // A .partial left by a killed run is removed by the next run, even when that input now fails.

@@ -88,7 +88,7 @@ std::vector<std::size_t> shown_classes(const ModelInfo& info, const std::string&
 void classify_file(const Model& model, const MelSpectrogram& mel, const std::vector<std::size_t>& shown,
                    FileResult& result) {
   const FeatureConfig& config = model.features();
-  if (!fs::is_regular_file(result.file)) throw std::runtime_error("no such file");
+  // (load_audio says why a path is no file it can read: missing, a folder, a pipe, a name too long)
   const Spectrogram features = compute_track_features(result.file, config.settings, mel);
   const WindowPredictions predictions = model.predict(features);
   if (predictions.windows == 0) throw std::runtime_error("no audio to classify");
@@ -182,6 +182,8 @@ int run_classify(const ClassifyArgs& args) {
         classify_file(model, mel, shown, result);
       } catch (const std::exception& error) {
         result.error = error.what();
+        if (result.error.starts_with(result.file + ": "))  // the reason alone (AudioError names the file)
+          result.error.erase(0, result.file.size() + 2);
         const std::lock_guard lock(mutex);
         std::cerr << fmt::format("tunelens classify: error: {}: {}\n", result.file, result.error);
       }

@@ -149,7 +149,7 @@ int run_features(const FeaturesArgs& args) {
         progress.message(fmt::format("error: {}: skipped: its output {} is also the output of {}", job.input.string(),
                                      job.output.string(), first_input_of[job.output].string()));
         ++failed;
-      } else if (!args.force && fs::exists(job.output)) {
+      } else if (std::error_code unusable; !args.force && fs::exists(job.output, unusable)) {
         ++skipped;  // done by an earlier run
       } else {
         try {

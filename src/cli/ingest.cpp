@@ -87,7 +87,10 @@ class Ingester {
     result.file = file;
     std::error_code error;
     if (!fs::is_regular_file(file, error)) {
-      result.reason = about_file(file, "no such file");
+      result.reason = about_file(file, error && error != std::errc::no_such_file_or_directory
+                                           ? "cannot be opened (" + error.message() + ")"
+                                       : fs::exists(file, error) ? "not a regular file"
+                                                                 : "no such file");
       return result;
     }
     if (const auto track = catalog_.find_track(catalog_.relative_path(fs::absolute(file)))) {
