@@ -215,6 +215,32 @@ TEST(Backbone, DefaultsRefitTheHeadAndPreHeadDenseUsesTheTaggersLayer) {
   EXPECT_NE(wrong.err.find("dense or pooled"), std::string::npos) << wrong.err;
 }
 
+// analyze with a tag model: --tags genre profiles the songs and albums by the genre tags alone.
+TEST(Backbone, AnalyzeWithATagModelProfilesByOneKindOfTags) {
+  namespace fs = std::filesystem;
+  ScratchDir s;
+  fs::create_directories(s / "Band" / "2001 - First");
+  testing::write_noisy_tone(s / "Band" / "2001 - First" / "01 - Low.wav", 150.0, 1);
+  testing::write_noisy_tone(s / "Band" / "2001 - First" / "02 - High.wav", 3000.0, 2);
+  const ProgramRun all = tunelens("analyze --model jamendo-musicnn " + quoted(s / "Band") + " -q --out " +
+                                      quoted(s / "all"),
+                                  s);
+  ASSERT_EQ(all.status, 0) << all.err;
+  const ProgramRun genre = tunelens("analyze --model jamendo-musicnn --tags genre " + quoted(s / "Band") +
+                                        " -q --out " + quoted(s / "genre"),
+                                    s);
+  ASSERT_EQ(genre.status, 0) << genre.err;
+  const std::string songs = read_bytes(s / "genre" / "songs.csv");
+  EXPECT_NE(songs.find("genre---"), std::string::npos) << songs;
+  for (const std::string other : {"instrument---", "mood/theme---"})
+    EXPECT_EQ(songs.find(other), std::string::npos) << other << "\n" << songs;
+  const ProgramRun wrong = tunelens("analyze --model jamendo-musicnn --tags colour " + quoted(s / "Band") +
+                                        " -q --out " + quoted(s / "wrong"),
+                                    s);
+  EXPECT_EQ(wrong.status, 2);
+  EXPECT_NE(wrong.err.find("--tags"), std::string::npos) << wrong.err;
+}
+
 // Zero-shot: a tag model evaluated on a catalog reads each label from the tag of its name; and it indexes a
 // catalog.
 TEST(Backbone, ATagModelIsEvaluatedZeroShotAndIndexesACatalog) {

@@ -34,6 +34,7 @@ struct AnalyzeArgs {
   int iterations = 1000;
   std::size_t neighbours = 5;
   std::size_t top_k = 3;
+  std::string tags = "all";  // tag models: only the tags of this kind
   std::string map_by = "embedding";
   int threads = 0;
   bool quiet = false;
@@ -141,6 +142,7 @@ int run_analyze(const AnalyzeArgs& args) {
   // Songs in parallel.
   const ParallelModel loaded = load_parallel_model(args.model, args.threads, jobs.size());
   const Model& model = loaded.model;
+  const std::vector<std::size_t> shown = shown_classes(model.info(), args.tags);
   const MelSpectrogram mel(model.features().settings.mel);
 
   Progress decoding("analyze: decoding", jobs.size(), args.quiet);
@@ -176,8 +178,22 @@ int run_analyze(const AnalyzeArgs& args) {
   options.iterations = args.iterations;
   options.seed = args.seed;
   options.map_space = *space;
+  // A tag model's profile by one kind of tags (--tags genre): the other tags' columns left out.
+  std::vector<std::string> classes = model.classes();
+  if (shown.size() < classes.size()) {
+    for (SongPrediction& song : songs) {
+      std::vector<float> kept;
+      kept.reserve(song.windows * shown.size());
+      for (std::size_t w = 0; w < song.windows; ++w)
+        for (const std::size_t c : shown) kept.push_back(song.window_probabilities[w * classes.size() + c]);
+      song.window_probabilities = std::move(kept);
+    }
+    std::vector<std::string> names;
+    for (const std::size_t c : shown) names.push_back(classes[c]);
+    classes = std::move(names);
+  }
   const CollectionAnalysis analysis =
-      analyse_collection(collection.albums, std::move(songs), model.classes(), options);
+      analyse_collection(collection.albums, std::move(songs), classes, options);
 
   const std::size_t problems = collection.problems.size() + failed.load();
   CollectionReportContext context;
@@ -217,6 +233,10 @@ void add_analyze_command(CLI::App& app) {
   command->add_option("--neighbours,-k", args->neighbours, "Nearest songs listed per song")
       ->capture_default_str();
   command->add_option("--top-k", args->top_k, "Top genres per song and album")->capture_default_str();
+  command->add_option(
+      "--tags", args->tags,
+      "Tag models: profile songs and albums by the tags of one kind only: genre, instrument, mood, voice, era "
+      "(default: all)");
   command->add_option("--map-by", args->map_by, "What the map is drawn from: embedding or probs")
       ->capture_default_str();
   command->add_option("--threads,-j", args->threads, "Songs decoded at once (default: all cores)")->check(thread_count());

@@ -66,25 +66,6 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs, b
   return files;
 }
 
-// The classes to show: all of them, or a tag model's tags of one kind.
-std::vector<std::size_t> shown_classes(const ModelInfo& info, const std::string& kind) {
-  std::vector<std::size_t> shown;
-  for (std::size_t c = 0; c < info.classes.size(); ++c)
-    if (kind == "all" || (c < info.tag_categories.size() && info.tag_categories[c] == kind))
-      shown.push_back(c);
-  if (shown.empty()) {
-    if (info.tag_categories.empty())
-      throw CLI::ValidationError("--tags",
-                                 info.file.string() + " gives genres, not tags of kinds: use --tags all");
-    std::vector<std::string> kinds;
-    for (const auto& category : info.tag_categories)
-      if (std::find(kinds.begin(), kinds.end(), category) == kinds.end()) kinds.push_back(category);
-    throw CLI::ValidationError("--tags", fmt::format("{} has no {} tags (it has: all, {})",
-                                                     info.file.string(), kind, fmt::join(kinds, ", ")));
-  }
-  return shown;
-}
-
 void classify_file(const Model& model, const MelSpectrogram& mel, const std::vector<std::size_t>& shown,
                    FileResult& result) {
   const FeatureConfig& config = model.features();

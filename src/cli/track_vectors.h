@@ -33,6 +33,10 @@ TrackVectors track_vectors(const Model& model, const Spectrogram& spectrogram);
 Spectrogram catalog_track_features(const Catalog& catalog, const Track& track, const FeatureConfig& config,
                                    const MelSpectrogram& mel, bool* recomputed = nullptr);
 
+// The classes to show: all of them (kind "all"), or a tag model's tags of one kind (genre, instrument, mood,
+// voice, era). Throws CLI::ValidationError naming --tags when the model has none of that kind.
+std::vector<std::size_t> shown_classes(const ModelInfo& info, const std::string& kind);
+
 // "<file>: <reason>", without naming the file twice when the reason already starts with it (audio errors do).
 std::string about_file(const std::filesystem::path& file, const std::string& reason);
 
