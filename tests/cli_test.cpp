@@ -257,6 +257,37 @@ TEST(FeaturesCommand, APipeAndAnOverlongNameFailAloneWithTheirReason) {
   EXPECT_TRUE(fs::exists(scratch / "out" / "wav_s16.npy"));
 }
 
+// classify says when its answer stands on little: a 1-sample file got a confident genre with no word, a WAV whose
+// header claims 2^31 samples no warning of the hours missing.
+TEST(Classify, TooLittleAudioOrALyingHeaderIsSaidWithTheAnswer) {
+  ScratchDir scratch;
+  const auto wav = [](std::size_t samples, std::uint32_t claimed_bytes) {
+    std::string bytes = "RIFF";
+    const auto put = [&](std::uint32_t value, int size) {
+      for (int i = 0; i < size; ++i) bytes.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+    };
+    put(36 + claimed_bytes, 4);
+    bytes += "WAVEfmt ";
+    for (const auto& [value, size] : std::vector<std::pair<std::uint32_t, int>>{
+             {16, 4}, {1, 2}, {1, 2}, {22050, 4}, {44100, 4}, {2, 2}, {16, 2}})
+      put(value, size);
+    bytes += "data";
+    put(claimed_bytes, 4);
+    for (std::size_t i = 0; i < samples; ++i) put(static_cast<std::uint16_t>((i * 37) % 2000), 2);
+    return bytes;
+  };
+  testing::write_bytes(scratch / "one.wav", wav(1, 2));
+  testing::write_bytes(scratch / "claims.wav", wav(3 * 22050, 0x7ffffff0u));
+  const ProgramRun run = tunelens("classify --model msd-fcn --top-k 1 " + testing::quoted(scratch / "one.wav") +
+                                      " " + testing::quoted(scratch / "claims.wav"),
+                                  scratch);
+  ASSERT_EQ(run.status, 0) << run.err;
+  EXPECT_NE(run.err.find("one.wav: only 0.000 s of audio"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("claims.wav: damaged stream"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("of audio lost"), std::string::npos) << run.err;
+  EXPECT_EQ(testing::occurrences(run.out, "\n"), 2u) << run.out;  // both still answered
+}
+
 // A .partial left by a killed run is removed by the next run, even when that input now fails.
 TEST(FeaturesCommand, PartialFilesOfAKilledRunAreRemovedByTheNext) {
   ScratchDir scratch;

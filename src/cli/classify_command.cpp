@@ -48,7 +48,11 @@ struct FileResult {
   std::vector<float> probabilities;  // mean over the windows, per class
   std::vector<std::size_t> ranking;  // classes, most probable first (ties: the first class)
   std::vector<WindowResult> timeline;
+  std::vector<std::string> warnings;  // damage found while decoding, audio too short to judge
 };
+
+// Under this much audio a genre is a guess: said with the answer.
+constexpr double kShortestJudgedSeconds = 1.0;
 
 // Files named are taken as they are; folders give their audio files (audio/audio.h), in path order.
 std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs, bool recursive) {
@@ -70,7 +74,13 @@ void classify_file(const Model& model, const MelSpectrogram& mel, const std::vec
                    FileResult& result) {
   const FeatureConfig& config = model.features();
   // (load_audio says why a path is no file it can read: missing, a folder, a pipe, a name too long)
-  const Spectrogram features = compute_track_features(result.file, config.settings, mel);
+  double seconds = 0.0;
+  std::string warning;
+  const Spectrogram features = compute_track_features(result.file, config.settings, mel, &seconds, &warning);
+  if (!warning.empty()) result.warnings.push_back(warning);
+  if (seconds < kShortestJudgedSeconds)
+    result.warnings.push_back(fmt::format("{}: only {:.3f} s of audio: the genres of so little sound are a guess",
+                                          result.file, seconds));
   const WindowPredictions predictions = model.predict(features);
   if (predictions.windows == 0) throw std::runtime_error("no audio to classify");
   result.windows = predictions.windows;
@@ -167,6 +177,11 @@ int run_classify(const ClassifyArgs& args) {
           result.error.erase(0, result.file.size() + 2);
         const std::lock_guard lock(mutex);
         std::cerr << fmt::format("tunelens classify: error: {}: {}\n", result.file, result.error);
+      }
+      if (!result.warnings.empty()) {
+        const std::lock_guard lock(mutex);
+        for (const std::string& warning : result.warnings)
+          std::cerr << "tunelens classify: warning: " << warning << "\n";
       }
     }
   };
