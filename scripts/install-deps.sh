@@ -10,6 +10,8 @@ packages=(
   cmake ninja-build pkg-config g++ make
   # audio decoding and resampling (src/audio)
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libsoxr-dev ffmpeg
+  # the fallback decoder, for files FFmpeg rejects (libvorbis, libFLAC, libopus, mpg123 behind it)
+  libsndfile1-dev
   # features (src/features)
   libfftw3-dev
   # catalog, command line, formatting, compression (PNG pictures)

@@ -338,6 +338,47 @@ TEST(BadInput, NonFiniteOrHugeSamplesAreAnErrorOrRepairedWhenAsked) {
   EXPECT_EQ(load_audio(dir / "loud.wav").samples[100], 2.0f);
 }
 
+// A valid Ogg Vorbis file FFmpeg 5.1 rejects (its headers repeated on its first audio page, as in the real
+// hr-savino-ocean.ogg of Debian's hyperrogue-music) is decoded by libsndfile, to the samples FFmpeg gives for the
+// same audio without the repeated headers (libvorbis and FFmpeg's Vorbis decoder differ in float rounding only).
+TEST(Fallback, AnOggFileFfmpegRejectsIsDecodedByLibsndfile) {
+  const std::filesystem::path rejected = data_path("formats/ffmpeg_rejects.ogg");
+  const Audio reference = load_audio(data_path("formats/tone_vorbis.ogg"));
+  EXPECT_EQ(reference.decoder, "ffmpeg");
+  const Audio audio = load_audio(rejected);
+  EXPECT_EQ(audio.decoder, "libsndfile");
+  EXPECT_NE(audio.fallback_reason.find("damaged ogg file"), std::string::npos) << audio.fallback_reason;
+  EXPECT_EQ(audio.codec, "vorbis");
+  EXPECT_EQ(audio.native_sample_rate, 44100);
+  EXPECT_EQ(audio.native_channels, 2);
+  EXPECT_EQ(audio.sample_rate, 22050);
+  ASSERT_EQ(audio.frames(), reference.frames());
+  float worst = 0.0f;
+  for (std::size_t i = 0; i < audio.samples.size(); ++i)
+    worst = std::max(worst, std::abs(audio.samples[i] - reference.samples[i]));
+  EXPECT_LT(worst, 1e-4f);
+
+  // Offset, duration, the file's own rate and channels, as through FFmpeg.
+  LoadOptions part;
+  part.sample_rate = 0;
+  part.mono = false;
+  part.offset = 0.5;
+  part.duration = 1.0;
+  const Audio piece = load_audio(rejected, part);
+  EXPECT_EQ(piece.channels, 2);
+  EXPECT_EQ(piece.frames(), 44100u);
+  const Audio reference_piece = load_audio(data_path("formats/tone_vorbis.ogg"), part);
+  ASSERT_EQ(piece.samples.size(), reference_piece.samples.size());
+  for (std::size_t i = 0; i < piece.samples.size(); i += 997)
+    EXPECT_NEAR(piece.samples[i], reference_piece.samples[i], 1e-4f) << i;
+
+  // Importing it works too: the probe decodes through load_audio.
+  const AudioInfo info = probe_audio(rejected);
+  EXPECT_NEAR(info.seconds, 2.0, 1e-3);
+  EXPECT_EQ(info.sample_rate, 44100);
+  EXPECT_EQ(info.channels, 2);
+}
+
 TEST(BadInput, BadOptions) {
   LoadOptions options;
   options.offset = -1.0;

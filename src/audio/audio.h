@@ -1,4 +1,5 @@
-// Audio: decode any music file with FFmpeg and resample it with soxr, as librosa.load does.
+// Audio: decode any music file with FFmpeg (libsndfile when FFmpeg cannot) and resample it with soxr, as
+// librosa.load does.
 //
 // load_audio(path) == librosa.load(path, sr=22050, mono=True, res_type='soxr_hq'): float32 samples in [-1, 1],
 // channels averaged to mono, resampled with SOXR_HQ to the target rate and cut or zero-padded to
@@ -60,6 +61,9 @@ struct Audio {
   double lost_seconds = 0.0;
   int bad_packets = 0;
   std::size_t repaired_samples = 0;  // with LoadOptions::repair: NaN, infinite or huge samples set to 0
+  // Which library decoded it: "ffmpeg", or "libsndfile" when FFmpeg could not (fallback_reason: FFmpeg's error).
+  std::string decoder = "ffmpeg";
+  std::string fallback_reason;
 
   std::size_t frames() const { return channels > 0 ? samples.size() / static_cast<std::size_t>(channels) : 0; }
   double seconds() const { return sample_rate > 0 ? static_cast<double>(frames()) / sample_rate : 0.0; }

@@ -15,10 +15,12 @@ extern "C" {
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <memory>
 #include <mutex>
 
 #include "audio/audio.h"
+#include "audio/decoders.h"
 #include "audio/ffmpeg_handles.h"
 #include "audio/resampler.h"
 
@@ -299,19 +301,11 @@ class Decoder {
   // NaN, infinity or a magnitude beyond kMaxSampleValue (possible in float WAV, FLAC never) would turn every
   // spectrum bin into the same garbage, silently: refused, or set to 0 when repairing.
   void check_values(std::span<float> samples) {
-    std::size_t bad = 0;
-    for (float& value : samples)
-      if (!(std::abs(value) <= kMaxSampleValue)) {  // NaN fails every comparison
-        ++bad;
-        value = 0.0f;
-      }
+    const std::size_t bad = audio_detail::zero_bad_samples(samples);
     if (bad == 0) return;
-    if (!options_.repair) {
-      char at[32];
-      std::snprintf(at, sizeof at, "%.2f", static_cast<double>(native_frames_) / audio_.native_sample_rate);
-      fail(AudioErrorKind::Corrupt, std::string("samples that are NaN, infinite or beyond ±1e6 (full scale is ±1), "
-                                                "from ") + at + " s on: damaged samples");
-    }
+    if (!options_.repair)
+      fail(AudioErrorKind::Corrupt,
+           audio_detail::bad_samples_reason(static_cast<double>(native_frames_) / audio_.native_sample_rate));
     audio_.repaired_samples += bad;
   }
 
@@ -419,7 +413,41 @@ class Decoder {
   Audio audio_;
 };
 
+// Whether the file starts as a container libsndfile parses itself (Ogg, FLAC, WAV/RF64, AIFF, AU, CAF). Not MPEG
+// audio: libsndfile hands what it cannot place to libmpg123, which prints its notes on stderr (MP3 through mpg123
+// is for another step).
+bool sndfile_container(const fs::path& path) {
+  char magic[4] = {};
+  std::ifstream in(path, std::ios::binary);
+  if (!in.read(magic, sizeof magic)) return false;
+  const std::string_view start(magic, sizeof magic);
+  for (const std::string_view known : {"OggS", "fLaC", "RIFF", "RIFX", "RF64", "FORM", ".snd", "caff"})
+    if (start == known) return true;
+  return false;
+}
+
 }  // namespace
+
+namespace audio_detail {
+
+std::size_t zero_bad_samples(std::span<float> samples) {
+  std::size_t bad = 0;
+  for (float& value : samples)
+    if (!(std::abs(value) <= kMaxSampleValue)) {  // NaN fails every comparison
+      ++bad;
+      value = 0.0f;
+    }
+  return bad;
+}
+
+std::string bad_samples_reason(double seconds) {
+  char at[32];
+  std::snprintf(at, sizeof at, "%.2f", seconds);
+  return std::string("samples that are NaN, infinite or beyond ±1e6 (full scale is ±1), from ") + at +
+         " s on: damaged samples";
+}
+
+}  // namespace audio_detail
 
 AudioError::AudioError(AudioErrorKind kind, const std::filesystem::path& path, const std::string& reason)
     : std::runtime_error(path.string() + ": " + reason_text(kind) + ": " + reason), kind_(kind), path_(path) {}
@@ -436,7 +464,24 @@ Audio load_audio(const std::filesystem::path& path, const LoadOptions& options) 
   if (fs::file_size(path, ec) == 0 && !ec) throw AudioError(AudioErrorKind::Empty, path, "the file has zero bytes");
   if (options.sample_rate < 0) throw AudioError(AudioErrorKind::BadOptions, path, "sample rate must be positive");
 
-  return Decoder(path, options).run();
+  try {
+    return Decoder(path, options).run();
+  } catch (const AudioError& error) {
+    // What FFmpeg cannot open or decode, libsndfile (libvorbis, libFLAC, libopus, mpg123) may: a valid Ogg
+    // Vorbis file that repeats its headers is "Header processing failed" to FFmpeg 5.1.
+    const AudioErrorKind kind = error.kind();
+    if (kind != AudioErrorKind::NotAudio && kind != AudioErrorKind::Corrupt && kind != AudioErrorKind::Unsupported)
+      throw;
+    if (std::string_view(error.what()).find("NaN, infinite") != std::string_view::npos)
+      throw;  // bad samples are the file's, whichever decoder reads them
+    if (!sndfile_container(path)) throw;
+    std::optional<Audio> audio = audio_detail::decode_with_sndfile(path, options);
+    if (!audio) throw;
+    audio->fallback_reason = error.what();
+    const std::string named = path.string() + ": ";  // the reason alone: the caller names the file
+    if (audio->fallback_reason.starts_with(named)) audio->fallback_reason.erase(0, named.size());
+    return std::move(*audio);
+  }
 }
 
 bool has_audio_extension(const std::filesystem::path& path) {

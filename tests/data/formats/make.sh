@@ -27,3 +27,11 @@ tags=(-metadata "title=Été – Nocturne" -metadata "artist=Trio Aurora" -metad
 ff -ss 2 -t 0.5 -i $src "${tags[@]}" -c:a libmp3lame -b:a 128k tagged.mp3
 ff -ss 2 -t 0.5 -i $src "${tags[@]}" -c:a flac tagged.flac
 ff -ss 2 -t 0.5 -i $src "${tags[@]}" -c:a libvorbis -q:a 3 tagged.ogg
+# A valid Ogg Vorbis file FFmpeg 5.1 rejects ("Header processing failed": it repeats its three header packets at
+# the start of its first audio page, as the real hr-savino-ocean.ogg of Debian's hyperrogue-music does); libvorbis
+# and libsndfile read it. From a generated tone (sox and vorbis-tools; -D: no random dither, so reproducible),
+# tone_vorbis.ogg kept unmodified beside it. See make_ffmpeg_rejects_ogg.py for the bytes it changes and why.
+sox -D -n -r 44100 -c 2 -b 16 tone.wav synth 2 sine 440 sine 660 vol 0.5
+oggenc -Q --serial 12345 -o tone_vorbis.ogg tone.wav
+rm tone.wav
+python3 make_ffmpeg_rejects_ogg.py tone_vorbis.ogg ffmpeg_rejects.ogg

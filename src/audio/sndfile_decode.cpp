@@ -1,0 +1,95 @@
+// The second decoder: libsndfile, for files FFmpeg cannot open or decode (audio/decoders.h). It reads what the
+// formats' reference libraries read (libvorbis, libFLAC, libopus, mpg123, and every PCM container), as floats
+// scaled as FFmpeg's path scales them (integers divided by 2^(bits-1)), and then follows load_audio's steps:
+// offset and duration in native frames, numpy's channel mean, soxr resampling of the whole signal.
+#include <sndfile.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include "audio/decoders.h"
+
+namespace tunelens::audio_detail {
+namespace {
+
+struct SndfileCloser {
+  void operator()(SNDFILE* file) const { sf_close(file); }
+};
+
+// libsndfile's name of the encoding ("Vorbis I", "FLAC", "MPEG Layer 3", "Signed 16 bit PCM"), lower-cased.
+std::string codec_name(SNDFILE* file, int format) {
+  SF_FORMAT_INFO info{};
+  info.format = format & SF_FORMAT_SUBMASK;
+  if (sf_command(file, SFC_GET_FORMAT_INFO, &info, sizeof info) != 0 || info.name == nullptr) return "unknown";
+  std::string name = info.name;
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return name;
+}
+
+}  // namespace
+
+std::optional<Audio> decode_with_sndfile(const std::filesystem::path& path, const LoadOptions& options) {
+  SF_INFO info{};
+  std::unique_ptr<SNDFILE, SndfileCloser> file(sf_open(path.c_str(), SFM_READ, &info));
+  if (!file || info.channels <= 0 || info.samplerate <= 0) return std::nullopt;
+  // Integer formats read as float are divided by 2^(bits-1), as FFmpeg's path and soundfile do (not by 2^(bits-1)
+  // - 1); floats as they are.
+  sf_command(file.get(), SFC_SET_NORM_FLOAT, nullptr, SF_TRUE);
+
+  Audio audio;
+  audio.decoder = "libsndfile";
+  audio.codec = codec_name(file.get(), info.format);
+  audio.native_sample_rate = info.samplerate;
+  audio.native_channels = info.channels;
+  audio.channels = options.mono ? 1 : info.channels;
+  audio.sample_rate = info.samplerate;
+
+  const auto first = static_cast<sf_count_t>(options.offset * info.samplerate);
+  if (first > 0) {
+    if (info.frames > 0 && first >= info.frames)
+      throw AudioError(AudioErrorKind::BadOptions, path, "the offset is past the end of the audio");
+    if (sf_seek(file.get(), first, SEEK_SET) < 0)
+      throw AudioError(AudioErrorKind::BadOptions, path, "cannot seek to the offset");
+  }
+  sf_count_t wanted = options.duration >= 0.0 ? static_cast<sf_count_t>(options.duration * info.samplerate) : -1;
+
+  constexpr sf_count_t kBlock = 65536;
+  std::vector<float> block(static_cast<std::size_t>(kBlock * info.channels));
+  std::vector<float> native;
+  for (sf_count_t read_frames = 0;;) {
+    const sf_count_t ask = wanted < 0 ? kBlock : std::min(kBlock, wanted - read_frames);
+    if (ask <= 0) break;
+    const sf_count_t got = sf_readf_float(file.get(), block.data(), ask);
+    if (got <= 0) break;
+    const std::size_t values = static_cast<std::size_t>(got * info.channels);
+    if (zero_bad_samples(std::span<float>(block.data(), values)) > 0) {
+      if (!options.repair)
+        throw AudioError(AudioErrorKind::Corrupt, path,
+                         bad_samples_reason(static_cast<double>(read_frames) / info.samplerate));
+    }
+    if (options.mono && info.channels > 1) {
+      // numpy's mean: sum in float32 in channel order, then divide by the count
+      const auto count = static_cast<float>(info.channels);
+      for (sf_count_t f = 0; f < got; ++f) {
+        float sum = block[static_cast<std::size_t>(f * info.channels)];
+        for (int c = 1; c < info.channels; ++c) sum += block[static_cast<std::size_t>(f * info.channels + c)];
+        native.push_back(sum / count);
+      }
+    } else {
+      native.insert(native.end(), block.begin(), block.begin() + static_cast<std::ptrdiff_t>(values));
+    }
+    read_frames += got;
+  }
+  if (native.empty()) return std::nullopt;  // nothing decodes: the FFmpeg error stands
+  if (options.sample_rate > 0 && options.sample_rate != info.samplerate) {
+    audio.samples = resample(native, info.samplerate, options.sample_rate, audio.channels);
+    audio.sample_rate = options.sample_rate;
+  } else {
+    audio.samples = std::move(native);
+  }
+  return audio;
+}
+
+}  // namespace tunelens::audio_detail
