@@ -241,6 +241,21 @@ TEST(Backbone, AnalyzeWithATagModelProfilesByOneKindOfTags) {
   EXPECT_NE(wrong.err.find("--tags"), std::string::npos) << wrong.err;
 }
 
+// An --out that cannot be written is said before any song is analysed (it was said after analysing them all).
+TEST(Backbone, AnalyzeChecksItsOutputFolderFirst) {
+  namespace fs = std::filesystem;
+  ScratchDir s;
+  fs::create_directories(s / "Band" / "2001 - First");
+  testing::write_noisy_tone(s / "Band" / "2001 - First" / "01 - Low.wav", 150.0, 1);
+  testing::write_bytes(s / "a-file", "not a folder");
+  const ProgramRun run = tunelens("analyze --model jamendo-musicnn " + quoted(s / "Band") + " --out " +
+                                      quoted(s / "a-file" / "report"),
+                                  s);
+  EXPECT_EQ(run.status, 2);
+  EXPECT_NE(run.err.find("cannot create the output folder"), std::string::npos) << run.err;
+  EXPECT_EQ(run.out.find("analyze:"), std::string::npos) << run.out;  // no song was analysed
+}
+
 // Zero-shot: a tag model evaluated on a catalog reads each label from the tag of its name; and it indexes a
 // catalog.
 TEST(Backbone, ATagModelIsEvaluatedZeroShotAndIndexesACatalog) {

@@ -119,6 +119,7 @@ int run_analyze(const AnalyzeArgs& args) {
   const std::optional<MapSpace> space = parse_map_space(args.map_by);
   if (!space) throw CLI::ValidationError("--map-by", "must be probs or embedding");
   require_model(args.model);
+  require_writable_folder(args.out);  // before every song is analysed, not after
   const auto start = std::chrono::steady_clock::now();
 
   const Collection collection =

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <exception>
+#include <fstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <iostream>
@@ -37,6 +39,16 @@ CLI::Validator thread_count() {
         return {};
       },
       "0-1024");
+}
+
+void require_writable_folder(const std::filesystem::path& folder) {
+  std::error_code ec;
+  std::filesystem::create_directories(folder, ec);
+  if (ec) throw std::runtime_error(folder.string() + ": cannot create the output folder: " + ec.message());
+  const std::filesystem::path probe = folder / ".tunelens-write-test";
+  const bool writable = static_cast<bool>(std::ofstream(probe));
+  std::filesystem::remove(probe, ec);
+  if (!writable) throw std::runtime_error(folder.string() + ": the output folder is not writable");
 }
 
 int run_app(CLI::App& app, int argc, char** argv) {

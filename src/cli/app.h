@@ -6,6 +6,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
@@ -27,6 +28,11 @@ int run_app(CLI::App& app, int argc, char** argv);
 // The check of every --threads/-j option: 0 (all cores) to 1024, and more than 4 per core are not started
 // (-j 100000 would start that many threads for nothing).
 CLI::Validator thread_count();
+
+// Creates the output folder and checks that a file can be written in it, before the work that fills it: throws
+// std::runtime_error "<folder>: cannot create the output folder: <why>" or "...: the output folder is not
+// writable".
+void require_writable_folder(const std::filesystem::path& folder);
 
 // Makes `run` the command's action. Its return value is the exit status (kSomeFailed when some inputs failed, each
 // already named); an exception (a file that cannot be read, a damaged model, ...) becomes one line

@@ -125,22 +125,11 @@ int run_synth(const SynthArgs& args) {
 
   // The output folder must be writable before an hour of work goes into it.
   const fs::path out(args.out);
-  std::error_code ec;
-  fs::create_directories(out, ec);
-  if (ec) {
-    std::cerr << fmt::format("tunelens synth: error: {}: cannot create the output folder: {}\n", out.string(),
-                             ec.message());
+  try {
+    require_writable_folder(out);
+  } catch (const std::runtime_error& error) {
+    std::cerr << "tunelens synth: error: " << error.what() << "\n";
     return kUsageError;
-  }
-  {
-    const fs::path probe = out / ".tunelens-write-test";
-    const bool writable = static_cast<bool>(std::ofstream(probe));
-    fs::remove(probe, ec);
-    if (!writable) {
-      std::cerr << fmt::format("tunelens synth: error: {}: the output folder is not writable\n",
-                               out.string());
-      return kUsageError;
-    }
   }
 
   synth::RenderOptions render;
