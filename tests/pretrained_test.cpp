@@ -216,12 +216,17 @@ TEST(Backbone, DefaultsRefitTheHeadAndPreHeadDenseUsesTheTaggersLayer) {
 }
 
 // analyze with a tag model: --tags genre profiles the songs and albums by the genre tags alone.
+// <s>/Band/2001 - First/: one album of two tones (01 - Low, 02 - High), for analyze.
+void make_band(const ScratchDir& s) {
+  const std::filesystem::path album = s / "Band" / "2001 - First";
+  std::filesystem::create_directories(album);
+  testing::write_noisy_tone(album / "01 - Low.wav", 150.0, 1);
+  testing::write_noisy_tone(album / "02 - High.wav", 3000.0, 2);
+}
+
 TEST(Backbone, AnalyzeWithATagModelProfilesByOneKindOfTags) {
-  namespace fs = std::filesystem;
   ScratchDir s;
-  fs::create_directories(s / "Band" / "2001 - First");
-  testing::write_noisy_tone(s / "Band" / "2001 - First" / "01 - Low.wav", 150.0, 1);
-  testing::write_noisy_tone(s / "Band" / "2001 - First" / "02 - High.wav", 3000.0, 2);
+  make_band(s);
   const ProgramRun all = tunelens("analyze --model jamendo-musicnn " + quoted(s / "Band") + " -q --out " +
                                       quoted(s / "all"),
                                   s);
@@ -243,10 +248,8 @@ TEST(Backbone, AnalyzeWithATagModelProfilesByOneKindOfTags) {
 
 // An --out that cannot be written is said before any song is analysed (it was said after analysing them all).
 TEST(Backbone, AnalyzeChecksItsOutputFolderFirst) {
-  namespace fs = std::filesystem;
   ScratchDir s;
-  fs::create_directories(s / "Band" / "2001 - First");
-  testing::write_noisy_tone(s / "Band" / "2001 - First" / "01 - Low.wav", 150.0, 1);
+  make_band(s);
   testing::write_bytes(s / "a-file", "not a folder");
   const ProgramRun run = tunelens("analyze --model jamendo-musicnn " + quoted(s / "Band") + " --out " +
                                       quoted(s / "a-file" / "report"),

@@ -173,10 +173,8 @@ int run_classify(const ClassifyArgs& args) {
         classify_file(model, mel, shown, result);
       } catch (const std::exception& error) {
         result.error = error.what();
-        if (result.error.starts_with(result.file + ": "))  // the reason alone (AudioError names the file)
-          result.error.erase(0, result.file.size() + 2);
         const std::lock_guard lock(mutex);
-        std::cerr << fmt::format("tunelens classify: error: {}: {}\n", result.file, result.error);
+        std::cerr << "tunelens classify: error: " << about_file(result.file, result.error) << "\n";
       }
       if (!result.warnings.empty()) {
         const std::lock_guard lock(mutex);

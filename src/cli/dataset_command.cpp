@@ -17,7 +17,6 @@
 #include <thread>
 
 #include "cli/app.h"
-#include "store/feature_array.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "data/extract.h"
@@ -272,10 +271,7 @@ int run_info(const InfoArgs& args) {
   if (configs.empty()) std::cout << "features: none yet (tunelens extract)\n";
   for (const auto& config : configs) {
     // Done counts only files that are still there and whole; the others are said (extract computes them again).
-    std::size_t lost = 0;
-    for (const FeatureRecord& record : catalog.feature_records(config.id))
-      lost += record.status == FeatureStatus::Done &&
-              !feature_file_intact(catalog.feature_file(record.track, config.id), record.n_mels, record.frames);
+    const std::size_t lost = lost_feature_tracks(catalog, config.id).size();
     std::cout << fmt::format("features {}: {} done, {} failed, {} missing{}; {}\n", config.id, config.done - lost,
                              config.failed, catalog.track_count() - config.done - config.failed + lost,
                              lost > 0 ? fmt::format(" ({} of them files deleted or damaged since: tunelens extract "

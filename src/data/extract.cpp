@@ -133,13 +133,11 @@ ExtractionPlan plan_extraction(Catalog& catalog, const ExtractionSettings& setti
   plan.tracks = catalog.track_count();
   // Done in the catalog is only true while the file is there and whole (a deleted features folder left
   // "501 done" that nothing would recompute).
-  for (const FeatureRecord& record : catalog.feature_records(plan.config))
-    if (record.status == FeatureStatus::Done &&
-        !feature_file_intact(catalog.feature_file(record.track, plan.config), record.n_mels, record.frames))
-      if (auto track = catalog.find_track(record.track)) {
-        plan.pending.push_back(std::move(*track));
-        ++plan.lost;
-      }
+  for (const std::int64_t id : lost_feature_tracks(catalog, plan.config))
+    if (auto track = catalog.find_track(id)) {
+      plan.pending.push_back(std::move(*track));
+      ++plan.lost;
+    }
   const fs::path folder = catalog.features_folder(plan.config);
   fs::create_directories(folder);
   // A run killed while writing leaves <id>.npy.partial files: never valid, and rewritten when their track is
@@ -148,6 +146,15 @@ ExtractionPlan plan_extraction(Catalog& catalog, const ExtractionSettings& setti
   for (const auto& entry : fs::directory_iterator(folder, ec))
     if (entry.path().extension() == ".partial") fs::remove(entry.path(), ec);
   return plan;
+}
+
+std::vector<std::int64_t> lost_feature_tracks(const Catalog& catalog, const std::string& config) {
+  std::vector<std::int64_t> lost;
+  for (const FeatureRecord& record : catalog.feature_records(config))
+    if (record.status == FeatureStatus::Done &&
+        !feature_file_intact(catalog.feature_file(record.track, config), record.n_mels, record.frames))
+      lost.push_back(record.track);
+  return lost;
 }
 
 ExtractSummary run_extraction(Catalog& catalog, const ExtractionSettings& settings,

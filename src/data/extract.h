@@ -85,6 +85,9 @@ struct ExtractionPlan {
 };
 ExtractionPlan plan_extraction(Catalog& catalog, const ExtractionSettings& settings);
 
+// The tracks a configuration records as done whose feature file is missing, or no longer the array recorded.
+std::vector<std::int64_t> lost_feature_tracks(const Catalog& catalog, const std::string& config);
+
 // Computes and records the features of every pending track. A track whose audio fails is recorded as failed
 // (with the reason, also sent to on_problem) and the run goes on. Throws CatalogError (the catalog itself
 // failing).
