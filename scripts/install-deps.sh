@@ -10,8 +10,9 @@ packages=(
   cmake ninja-build pkg-config g++ make
   # audio decoding and resampling (src/audio)
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libsoxr-dev ffmpeg
-  # the fallback decoder, for files FFmpeg rejects (libvorbis, libFLAC, libopus, mpg123 behind it)
-  libsndfile1-dev
+  # MPEG audio as librosa decodes it (libmpg123), and the fallback decoder for files FFmpeg rejects (libsndfile:
+  # libvorbis, libFLAC, libopus behind it)
+  libmpg123-dev libsndfile1-dev
   # features (src/features)
   libfftw3-dev
   # catalog, command line, formatting, compression (PNG pictures)

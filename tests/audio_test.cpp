@@ -32,8 +32,8 @@ struct SignalCase {
 
 void PrintTo(const SignalCase& c, std::ostream* os) { *os << c.input; }
 
-// 1e-5 where nothing but float32 copying happens (22050 Hz float WAV), 1e-3 where librosa decoded with libsndfile
-// and resampled with python-soxr (different decoders for the lossy codecs).
+// 1e-5 where nothing but float32 copying happens (22050 Hz float WAV) and for MP3 (libmpg123 on both sides), 1e-3
+// where librosa decoded with libsndfile and tunelens with FFmpeg, and resampled with python-soxr.
 const SignalCase kSignalCases[] = {
     {"sweep.wav", "sweep.signal.npy", 1e-5},
     {"noise.wav", "noise.signal.npy", 1e-5},
@@ -43,7 +43,7 @@ const SignalCase kSignalCases[] = {
     {"music_48k_stereo.flac", "music_48k_stereo_flac.signal.npy", 1e-3},
     {"music_48k_stereo.ogg", "music_48k_stereo_ogg.signal.npy", 1e-3},
     {"music_44k_stereo.wav", "music_44k_stereo_wav.signal.npy", 1e-3},
-    {"music_44k_stereo.mp3", "music_44k_stereo_mp3.signal.npy", 1e-3},
+    {"music_44k_stereo.mp3", "music_44k_stereo_mp3.signal.npy", 1e-6},  // libmpg123, as librosa
     {"music_22k_mono.au", "music_22k_mono_au.signal.npy", 1e-3},
     {"music_44k_stereo.wav", "music_44k_stereo_wav.sr16000.signal.npy", 1e-3, 16000},
 };
@@ -146,6 +146,42 @@ TEST(LoadAudio, StreamingResampleEqualsResamplingTheWholeSignal) {
     const Audio streamed = load_audio(data_path(std::string("librosa/") + file));
     EXPECT_EQ(streamed.samples, resample(whole.samples, whole.sample_rate, 22050)) << file;
   }
+}
+
+// decode_audio hands the samples over in blocks as they are decoded, never the whole file at once: the same
+// samples load_audio collects, for every decoder.
+TEST(DecodeAudio, DeliversBlocksThatAddUpToTheWholeFile) {
+  class Recorder : public AudioSink {
+   public:
+    void start(const DecodeResult&, std::size_t expected) override { expected_frames = expected; }
+    void write(std::span<const float> block) override {
+      samples.insert(samples.end(), block.begin(), block.end());
+      largest = std::max(largest, block.size());
+      ++blocks;
+    }
+    std::vector<float> samples;
+    std::size_t expected_frames = 0, largest = 0, blocks = 0;
+  };
+  for (const char* file : {"librosa/music_48k_stereo.flac", "librosa/music_44k_stereo.mp3", "formats/ffmpeg_rejects.ogg"}) {
+    Recorder recorder;
+    const DecodeResult result = decode_audio(data_path(file), LoadOptions{}, recorder);
+    const Audio whole = load_audio(data_path(file));
+    EXPECT_EQ(recorder.samples, whole.samples) << file;
+    EXPECT_EQ(result.length, whole.frames()) << file;
+    EXPECT_GT(recorder.blocks, 1u) << file;
+    EXPECT_LE(recorder.largest, 65536u) << file;  // a block is a fraction of a second, whatever the file's length
+    EXPECT_NEAR(static_cast<double>(recorder.expected_frames), static_cast<double>(whole.frames()), 0.01 * whole.frames() + 128)
+        << file;
+  }
+}
+
+// MP3 is read as librosa reads it, by libmpg123 (through libsndfile there), not FFmpeg's own MP3 decoder.
+TEST(LoadAudio, MpegAudioIsDecodedByLibmpg123) {
+  const Audio audio = load_audio(data_path("librosa/music_44k_stereo.mp3"));
+  EXPECT_EQ(audio.decoder, "libmpg123");
+  EXPECT_EQ(audio.codec, "mp3");
+  EXPECT_TRUE(audio.fallback_reason.empty());
+  EXPECT_EQ(load_audio(data_path("formats/wav_s16.wav")).decoder, "ffmpeg");
 }
 
 TEST(LoadAudio, MultichannelResamplingKeepsChannelsApart) {

@@ -1,5 +1,5 @@
-// Audio: decode any music file with FFmpeg (libsndfile when FFmpeg cannot) and resample it with soxr, as
-// librosa.load does.
+// Audio: decode any music file with FFmpeg (MPEG audio with libmpg123, as librosa does; libsndfile when FFmpeg
+// cannot) and resample it with soxr, as librosa.load does.
 //
 // load_audio(path) == librosa.load(path, sr=22050, mono=True, res_type='soxr_hq'): float32 samples in [-1, 1],
 // channels averaged to mono, resampled with SOXR_HQ to the target rate and cut or zero-padded to
@@ -49,28 +49,52 @@ struct LoadOptions {
 // The largest magnitude a decoded sample may have (120 dB above full scale): beyond it the spectrum overflows.
 inline constexpr float kMaxSampleValue = 1e6f;
 
-struct Audio {
-  std::vector<float> samples;  // interleaved when channels > 1
-  int sample_rate = 0;         // rate of `samples`
-  int channels = 0;            // channels in `samples` (1 when mono)
+// What decoding a file gave besides its samples.
+struct DecodeResult {
+  int sample_rate = 0;         // rate of the samples delivered
+  int channels = 0;            // channels in them (1 when mono)
   int native_sample_rate = 0;  // the file's own rate
   int native_channels = 0;     // the file's own channel count
-  std::string codec;           // FFmpeg's codec name, e.g. "mp3", "vorbis", "pcm_s16le"
+  std::string codec;           // the codec's name, e.g. "mp3", "vorbis", "pcm_s16le"
+  std::size_t length = 0;      // frames delivered (at sample_rate)
   // Damage found while decoding a partly corrupt or truncated file: what was decoded is returned, and these say
   // how much is missing (compared to the duration the container declares) and how many packets failed.
   double lost_seconds = 0.0;
   int bad_packets = 0;
   std::size_t repaired_samples = 0;  // with LoadOptions::repair: NaN, infinite or huge samples set to 0
-  // Which library decoded it: "ffmpeg", or "libsndfile" when FFmpeg could not (fallback_reason: FFmpeg's error).
+  // Which library decoded it: "ffmpeg"; "libmpg123" for MPEG audio (as librosa reads it, through libsndfile);
+  // "libsndfile" when FFmpeg could not (fallback_reason: FFmpeg's error).
   std::string decoder = "ffmpeg";
   std::string fallback_reason;
 
-  std::size_t frames() const { return channels > 0 ? samples.size() / static_cast<std::size_t>(channels) : 0; }
-  double seconds() const { return sample_rate > 0 ? static_cast<double>(frames()) / sample_rate : 0.0; }
+  double seconds() const { return sample_rate > 0 ? static_cast<double>(length) / sample_rate : 0.0; }
   bool damaged() const { return lost_seconds > 0.0 || bad_packets > 0; }
 };
 
-// Decodes (and resamples) a file. Throws AudioError.
+// A decoded file held whole.
+struct Audio : DecodeResult {
+  std::vector<float> samples;  // interleaved when channels > 1
+
+  std::size_t frames() const { return channels > 0 ? samples.size() / static_cast<std::size_t>(channels) : 0; }
+};
+
+// Where decode_audio delivers a file's samples as they are decoded, so that a long file is never held whole.
+class AudioSink {
+ public:
+  virtual ~AudioSink() = default;
+  // Called before any samples, with the format (rates, channels, codec) and the number of frames the container
+  // declares (0: unknown; a hint, capped at 64 frames per byte of file). Called again, before any write, when the
+  // first decoder fails and another takes over.
+  virtual void start(const DecodeResult& format, std::size_t expected_frames) = 0;
+  // Samples in order, `format.channels` interleaved, at `format.sample_rate`.
+  virtual void write(std::span<const float> samples) = 0;
+};
+
+// Decodes (and resamples) a file into `sink`, in blocks: memory does not grow with the file's length. Throws
+// AudioError; what was written before an error stays written.
+DecodeResult decode_audio(const std::filesystem::path& path, const LoadOptions& options, AudioSink& sink);
+
+// Decodes (and resamples) a file whole. Throws AudioError.
 Audio load_audio(const std::filesystem::path& path, const LoadOptions& options = {});
 
 // Resamples with soxr at SOXR_HQ quality over float32, exactly as librosa.resample(res_type='soxr_hq'): the output

@@ -163,13 +163,23 @@ bool append_frame(const AVFrame* frame, int64_t begin, int64_t end, bool mono, s
 // Decoding state for one file: where the requested span starts and ends (in native frames), and the output.
 class Decoder {
  public:
-  Decoder(const fs::path& path, const LoadOptions& options) : path_(path), options_(options) {}
+  Decoder(const fs::path& path, const LoadOptions& options, AudioSink& sink)
+      : path_(path), options_(options), output_(path, options, sink) {}
 
-  Audio run() {
+  DecodeResult run() {
     open();
+    // MPEG audio in its own container goes to libmpg123, which librosa reads it with (through libsndfile):
+    // FFmpeg's MP3 decoder gives other samples and keeps the encoder's padding.
+    if (std::string_view(format_->iformat->name) == "mp3")
+      if (auto result = audio_detail::decode_with_mpg123(path_, options_, declared_frames(), output_.sink()))
+        return std::move(*result);
+    output_.start(result_, declared_frames());
     decode_span();
-    return std::move(audio_);
+    return std::move(result_);
   }
+
+  // Whether the file failed before any sample came out (then another decoder may try it).
+  bool wrote() const { return output_.wrote(); }
 
  private:
   [[noreturn]] void fail(AudioErrorKind kind, const std::string& detail) const { throw AudioError(kind, path_, detail); }
@@ -214,24 +224,19 @@ class Decoder {
     status = avcodec_open2(codec_.get(), codec, nullptr);
     if (status < 0) fail(AudioErrorKind::Unsupported, "cannot open the " + std::string(codec->name) + " decoder");
 
-    audio_.codec = codec->name;
-    audio_.native_sample_rate = codec_->sample_rate;
-    audio_.native_channels = codec_->ch_layout.nb_channels;
-    if (audio_.native_sample_rate <= 0 || audio_.native_channels <= 0)
+    result_.codec = codec->name;
+    result_.native_sample_rate = codec_->sample_rate;
+    result_.native_channels = codec_->ch_layout.nb_channels;
+    if (result_.native_sample_rate <= 0 || result_.native_channels <= 0)
       fail(AudioErrorKind::Corrupt, "the audio stream declares no sample rate or channels");
-    audio_.channels = options_.mono ? 1 : audio_.native_channels;
-    audio_.sample_rate = audio_.native_sample_rate;
-    if (options_.sample_rate > 0 && options_.sample_rate != audio_.native_sample_rate) {
-      resampler_ = std::make_unique<Resampler>(audio_.native_sample_rate, options_.sample_rate, audio_.channels);
-      audio_.sample_rate = options_.sample_rate;
-    }
+    result_.channels = options_.mono ? 1 : result_.native_channels;
 
     // librosa (through soundfile) seeks to int(offset * sr) and reads int(duration * sr) frames.
     if (!std::isfinite(options_.offset) || options_.offset < 0.0)
       fail(AudioErrorKind::BadOptions, "offset must be a non-negative number of seconds");
     if (std::isnan(options_.duration)) fail(AudioErrorKind::BadOptions, "duration must be a number of seconds");
-    first_frame_ = static_cast<int64_t>(options_.offset * audio_.native_sample_rate);
-    if (options_.duration >= 0.0) end_frame_ = first_frame_ + static_cast<int64_t>(options_.duration * audio_.native_sample_rate);
+    first_frame_ = static_cast<int64_t>(options_.offset * result_.native_sample_rate);
+    if (options_.duration >= 0.0) end_frame_ = first_frame_ + static_cast<int64_t>(options_.duration * result_.native_sample_rate);
   }
 
   // Declared length of the stream in native frames, when the container gives a trustworthy one (not an estimate
@@ -241,9 +246,9 @@ class Decoder {
       return wav_declared_frames(path_, stream_->codecpar->block_align);
     if (format_->duration_estimation_method == AVFMT_DURATION_FROM_BITRATE) return -1;
     if (stream_->duration != AV_NOPTS_VALUE && stream_->duration > 0)
-      return av_rescale_q(stream_->duration, stream_->time_base, AVRational{1, audio_.native_sample_rate});
+      return av_rescale_q(stream_->duration, stream_->time_base, AVRational{1, result_.native_sample_rate});
     if (format_->duration != AV_NOPTS_VALUE && format_->duration > 0)
-      return av_rescale_q(format_->duration, AV_TIME_BASE_Q, AVRational{1, audio_.native_sample_rate});
+      return av_rescale_q(format_->duration, AV_TIME_BASE_Q, AVRational{1, result_.native_sample_rate});
     return -1;
   }
 
@@ -251,7 +256,7 @@ class Decoder {
   int64_t frame_position(const AVFrame* frame) const {
     const int64_t start = stream_->start_time == AV_NOPTS_VALUE ? 0 : stream_->start_time;
     return av_rescale_q(frame->best_effort_timestamp - start, stream_->time_base,
-                        AVRational{1, audio_.native_sample_rate});
+                        AVRational{1, result_.native_sample_rate});
   }
 
   // Seeks near the requested offset (a little before it, so that decoders with state settle); returns false when
@@ -262,7 +267,7 @@ class Decoder {
     if (target == 0) return false;
     const int64_t start = stream_->start_time == AV_NOPTS_VALUE ? 0 : stream_->start_time;
     const int64_t timestamp =
-        start + av_rescale_q(target, AVRational{1, audio_.native_sample_rate}, stream_->time_base);
+        start + av_rescale_q(target, AVRational{1, result_.native_sample_rate}, stream_->time_base);
     if (av_seek_frame(format_.get(), stream_index_, timestamp, AVSEEK_FLAG_BACKWARD) < 0) return false;
     avcodec_flush_buffers(codec_.get());
     return true;
@@ -271,9 +276,9 @@ class Decoder {
   // Appends the part of a decoded frame that lies inside [first_frame_, end_frame_).
   void take(const AVFrame* frame) {
     const int channels = frame->ch_layout.nb_channels;
-    if (frame->sample_rate != audio_.native_sample_rate || channels <= 0 ||
-        (!options_.mono && channels != audio_.native_channels)) {
-      ++audio_.bad_packets;  // a change of format mid-stream: skip what does not fit
+    if (frame->sample_rate != result_.native_sample_rate || channels <= 0 ||
+        (!options_.mono && channels != result_.native_channels)) {
+      ++result_.bad_packets;  // a change of format mid-stream: skip what does not fit
       return;
     }
     if (!position_known_) {
@@ -286,31 +291,16 @@ class Decoder {
     position_ += frame->nb_samples;
     if (begin >= end) return;
 
-    // Without resampling, samples go straight to the output; with it, through a small buffer into soxr.
-    std::vector<float>& out = resampler_ ? pending_ : audio_.samples;
-    const std::size_t before = out.size();
-    if (!append_frame(frame, begin, end, options_.mono, out)) {
-      ++audio_.bad_packets;
+    // Samples gather in a small buffer that stays in cache, and go on to the output in blocks.
+    if (!append_frame(frame, begin, end, options_.mono, pending_)) {
+      ++result_.bad_packets;
       return;
     }
-    check_values(std::span<float>(out).subspan(before));
-    native_frames_ += end - begin;
-    if (resampler_ && pending_.size() >= kResampleBlock * static_cast<std::size_t>(audio_.channels)) flush_pending();
-  }
-
-  // NaN, infinity or a magnitude beyond kMaxSampleValue (possible in float WAV, FLAC never) would turn every
-  // spectrum bin into the same garbage, silently: refused, or set to 0 when repairing.
-  void check_values(std::span<float> samples) {
-    const std::size_t bad = audio_detail::zero_bad_samples(samples);
-    if (bad == 0) return;
-    if (!options_.repair)
-      fail(AudioErrorKind::Corrupt,
-           audio_detail::bad_samples_reason(static_cast<double>(native_frames_) / audio_.native_sample_rate));
-    audio_.repaired_samples += bad;
+    if (pending_.size() >= kBlock * static_cast<std::size_t>(result_.channels)) flush_pending();
   }
 
   void flush_pending() {
-    resampler_->push(pending_.data(), pending_.size() / static_cast<std::size_t>(audio_.channels), audio_.samples);
+    output_.write(pending_);
     pending_.clear();
   }
 
@@ -322,7 +312,7 @@ class Decoder {
       const int status = avcodec_receive_frame(codec_.get(), frame);
       if (status == AVERROR(EAGAIN) || status == AVERROR_EOF) return;
       if (status < 0) {
-        ++audio_.bad_packets;
+        ++result_.bad_packets;
         return;
       }
       take(frame);
@@ -333,20 +323,6 @@ class Decoder {
   void decode_span() {
     if (first_frame_ > 0) seeked_ = seek_to_offset();
     const int64_t declared = declared_frames();
-    // Reserve the output once; even an estimated duration is a good hint (a little extra for estimates).
-    int64_t hint = declared;
-    if (hint <= 0 && format_->duration > 0)
-      hint = av_rescale_q(format_->duration, AV_TIME_BASE_Q, AVRational{1, audio_.native_sample_rate}) * 21 / 20;
-    // A header may claim anything (2^31 samples in a 1 KB WAV): no more than 64 frames per byte of file.
-    std::error_code size_error;
-    const auto bytes = static_cast<int64_t>(fs::file_size(path_, size_error));
-    if (!size_error) hint = std::min(hint, bytes * 64);
-    if (hint > 0) {
-      const int64_t expected = (end_frame_ >= 0 ? std::min(end_frame_, hint) : hint) - first_frame_;
-      const double ratio = static_cast<double>(audio_.sample_rate) / audio_.native_sample_rate;
-      if (expected > 0)
-        audio_.samples.reserve(static_cast<std::size_t>(static_cast<double>(expected) * ratio + 64) * audio_.channels);
-    }
 
     std::unique_ptr<AVPacket, PacketFreer> packet(av_packet_alloc());
     std::unique_ptr<AVFrame, FrameFreer> frame(av_frame_alloc());
@@ -358,14 +334,14 @@ class Decoder {
       if (status < 0) {
         // A damaged container: skip what cannot be read, but give up after many errors in a row.
         if (status == AVERROR(EIO) || ++read_errors > 1000) break;
-        ++audio_.bad_packets;
+        ++result_.bad_packets;
         continue;
       }
       read_errors = 0;
       if (packet->stream_index == stream_index_) {
         ++packets;
         const int sent = avcodec_send_packet(codec_.get(), packet.get());
-        if (sent < 0 && sent != AVERROR(EAGAIN)) ++audio_.bad_packets;
+        if (sent < 0 && sent != AVERROR(EAGAIN)) ++result_.bad_packets;
         drain(frame.get());
       }
       av_packet_unref(packet.get());
@@ -373,28 +349,23 @@ class Decoder {
     avcodec_send_packet(codec_.get(), nullptr);  // flush the decoder's delayed frames
     drain(frame.get());
 
-    if (native_frames_ == 0) {
+    flush_pending();
+    const int64_t native_frames = output_.native_frames();
+    if (native_frames == 0) {
       if (first_frame_ > 0 && declared > 0 && first_frame_ >= declared)
         fail(AudioErrorKind::BadOptions, "offset " + std::to_string(options_.offset) + " s is past the end");
       if (end_frame_ == first_frame_) return;  // a zero duration was asked for
       if (packets == 0) fail(AudioErrorKind::Corrupt, "the audio stream holds no data (truncated?)");
-      fail(AudioErrorKind::Corrupt, "no audio could be decoded (" + std::to_string(audio_.bad_packets) +
+      fail(AudioErrorKind::Corrupt, "no audio could be decoded (" + std::to_string(result_.bad_packets) +
                                         " damaged packets)");
     }
     // Compare with the declared length to report what a truncated or damaged file lost.
-    if (declared > 0) {
-      const int64_t wanted = (end_frame_ >= 0 ? std::min(end_frame_, declared) : declared) - first_frame_;
-      const int64_t missing = wanted - native_frames_;
-      const int64_t tolerance = std::max<int64_t>(audio_.native_sample_rate / 20, wanted / 200);
-      if (missing > tolerance) audio_.lost_seconds = static_cast<double>(missing) / audio_.native_sample_rate;
-    }
-    if (resampler_) {
-      flush_pending();
-      resampler_->finish(audio_.samples);
-    }
+    result_.lost_seconds =
+        audio_detail::missing_seconds(declared, first_frame_, end_frame_, native_frames, result_.native_sample_rate);
+    output_.finish();
   }
 
-  static constexpr std::size_t kResampleBlock = 16384;  // frames handed to soxr at a time: stays in cache
+  static constexpr std::size_t kBlock = 16384;  // frames handed on at a time: stays in cache
 
   fs::path path_;
   LoadOptions options_;
@@ -407,15 +378,14 @@ class Decoder {
   int64_t position_ = 0;      // native frame index of the next decoded sample
   bool position_known_ = false;
   bool seeked_ = false;
-  int64_t native_frames_ = 0;            // frames decoded at the file's own rate
-  std::unique_ptr<Resampler> resampler_;  // when the target rate differs
-  std::vector<float> pending_;           // decoded frames waiting for the resampler
-  Audio audio_;
+  audio_detail::SampleOutput output_;
+  std::vector<float> pending_;  // decoded frames waiting to go to the output
+  DecodeResult result_;
 };
 
 // Whether the file starts as a container libsndfile parses itself (Ogg, FLAC, WAV/RF64, AIFF, AU, CAF). Not MPEG
-// audio: libsndfile hands what it cannot place to libmpg123, which prints its notes on stderr (MP3 through mpg123
-// is for another step).
+// audio: libsndfile hands what it cannot place to libmpg123, which prints its notes on stderr (MPEG audio goes to
+// libmpg123 directly, quietly).
 bool sndfile_container(const fs::path& path) {
   char magic[4] = {};
   std::ifstream in(path, std::ios::binary);
@@ -428,31 +398,10 @@ bool sndfile_container(const fs::path& path) {
 
 }  // namespace
 
-namespace audio_detail {
-
-std::size_t zero_bad_samples(std::span<float> samples) {
-  std::size_t bad = 0;
-  for (float& value : samples)
-    if (!(std::abs(value) <= kMaxSampleValue)) {  // NaN fails every comparison
-      ++bad;
-      value = 0.0f;
-    }
-  return bad;
-}
-
-std::string bad_samples_reason(double seconds) {
-  char at[32];
-  std::snprintf(at, sizeof at, "%.2f", seconds);
-  return std::string("samples that are NaN, infinite or beyond ±1e6 (full scale is ±1), from ") + at +
-         " s on: damaged samples";
-}
-
-}  // namespace audio_detail
-
 AudioError::AudioError(AudioErrorKind kind, const std::filesystem::path& path, const std::string& reason)
     : std::runtime_error(path.string() + ": " + reason_text(kind) + ": " + reason), kind_(kind), path_(path) {}
 
-Audio load_audio(const std::filesystem::path& path, const LoadOptions& options) {
+DecodeResult decode_audio(const std::filesystem::path& path, const LoadOptions& options, AudioSink& sink) {
   std::error_code ec;
   const auto status = fs::status(path, ec);
   if (ec && ec != std::errc::no_such_file_or_directory)  // a name too long, a folder without permission, ...
@@ -464,24 +413,44 @@ Audio load_audio(const std::filesystem::path& path, const LoadOptions& options) 
   if (fs::file_size(path, ec) == 0 && !ec) throw AudioError(AudioErrorKind::Empty, path, "the file has zero bytes");
   if (options.sample_rate < 0) throw AudioError(AudioErrorKind::BadOptions, path, "sample rate must be positive");
 
+  Decoder decoder(path, options, sink);
   try {
-    return Decoder(path, options).run();
+    return decoder.run();
   } catch (const AudioError& error) {
-    // What FFmpeg cannot open or decode, libsndfile (libvorbis, libFLAC, libopus, mpg123) may: a valid Ogg
-    // Vorbis file that repeats its headers is "Header processing failed" to FFmpeg 5.1.
+    // What FFmpeg cannot open or decode, libsndfile (libvorbis, libFLAC, libopus) may: a valid Ogg Vorbis file
+    // that repeats its headers is "Header processing failed" to FFmpeg 5.1. Not once samples have come out
+    // (bad sample values are the file's, whichever decoder reads them).
     const AudioErrorKind kind = error.kind();
     if (kind != AudioErrorKind::NotAudio && kind != AudioErrorKind::Corrupt && kind != AudioErrorKind::Unsupported)
       throw;
-    if (std::string_view(error.what()).find("NaN, infinite") != std::string_view::npos)
-      throw;  // bad samples are the file's, whichever decoder reads them
-    if (!sndfile_container(path)) throw;
-    std::optional<Audio> audio = audio_detail::decode_with_sndfile(path, options);
-    if (!audio) throw;
-    audio->fallback_reason = error.what();
+    if (decoder.wrote() || !sndfile_container(path)) throw;
+    std::optional<DecodeResult> result = audio_detail::decode_with_sndfile(path, options, sink);
+    if (!result) throw;
+    result->fallback_reason = error.what();
     const std::string named = path.string() + ": ";  // the reason alone: the caller names the file
-    if (audio->fallback_reason.starts_with(named)) audio->fallback_reason.erase(0, named.size());
-    return std::move(*audio);
+    if (result->fallback_reason.starts_with(named)) result->fallback_reason.erase(0, named.size());
+    return std::move(*result);
   }
+}
+
+Audio load_audio(const std::filesystem::path& path, const LoadOptions& options) {
+  // Collects the samples, reserving once what the container declares.
+  class Collector : public AudioSink {
+   public:
+    explicit Collector(std::vector<float>& samples) : samples_(samples) {}
+    void start(const DecodeResult& format, std::size_t expected_frames) override {
+      samples_.clear();
+      samples_.reserve(expected_frames * static_cast<std::size_t>(format.channels));
+    }
+    void write(std::span<const float> samples) override { samples_.insert(samples_.end(), samples.begin(), samples.end()); }
+
+   private:
+    std::vector<float>& samples_;
+  };
+  Audio audio;
+  Collector collector(audio.samples);
+  static_cast<DecodeResult&>(audio) = decode_audio(path, options, collector);
+  return audio;
 }
 
 bool has_audio_extension(const std::filesystem::path& path) {

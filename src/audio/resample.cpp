@@ -43,6 +43,7 @@ void Resampler::process(const float* samples, std::size_t frames, std::vector<fl
     const soxr_error_t error = soxr_process(soxr_.get(), samples ? samples + consumed * width : nullptr,
                                             frames - consumed, &used, out.data() + old_size, room, &made);
     out.resize(old_size + made * width);
+    frames_out_ += made;
     if (error) throw std::runtime_error(std::string("soxr: ") + error);
     consumed += used;
     if (!samples && made == 0) return;  // flushed completely
@@ -56,11 +57,19 @@ void Resampler::push(const float* samples, std::size_t frames, std::vector<float
 }
 
 void Resampler::finish(std::vector<float>& out) {
+  const std::size_t width = static_cast<std::size_t>(channels_);
   process(nullptr, 0, out);  // no input: soxr emits what it still holds
-  // librosa: n_samples = int(np.ceil(y.shape[-1] * ratio)) in double precision, then fix_length.
+  // librosa: n_samples = int(np.ceil(y.shape[-1] * ratio)) in double precision, then fix_length. soxr's output
+  // lags its input, so only what the flush added can be beyond that length.
   const double ratio = static_cast<double>(to_rate_) / static_cast<double>(from_rate_);
-  const auto frames_out = static_cast<std::size_t>(std::ceil(static_cast<double>(frames_in_) * ratio));
-  out.resize(frames_out * static_cast<std::size_t>(channels_), 0.0f);
+  const auto wanted = static_cast<std::size_t>(std::ceil(static_cast<double>(frames_in_) * ratio));
+  if (frames_out_ > wanted) {
+    const std::size_t cut = std::min(frames_out_ - wanted, out.size() / width);
+    out.resize(out.size() - cut * width);
+  } else {
+    out.resize(out.size() + (wanted - frames_out_) * width, 0.0f);
+  }
+  frames_out_ = wanted;
 }
 
 std::vector<float> resample(std::span<const float> samples, int from_rate, int to_rate, int channels) {

@@ -1,7 +1,7 @@
 // The second decoder: libsndfile, for files FFmpeg cannot open or decode (audio/decoders.h). It reads what the
 // formats' reference libraries read (libvorbis, libFLAC, libopus, mpg123, and every PCM container), as floats
 // scaled as FFmpeg's path scales them (integers divided by 2^(bits-1)), and then follows load_audio's steps:
-// offset and duration in native frames, numpy's channel mean, soxr resampling of the whole signal.
+// offset and duration in native frames, numpy's channel mean, soxr resampling, block by block.
 #include <sndfile.h>
 
 #include <algorithm>
@@ -30,7 +30,8 @@ std::string codec_name(SNDFILE* file, int format) {
 
 }  // namespace
 
-std::optional<Audio> decode_with_sndfile(const std::filesystem::path& path, const LoadOptions& options) {
+std::optional<DecodeResult> decode_with_sndfile(const std::filesystem::path& path, const LoadOptions& options,
+                                                AudioSink& sink) {
   SF_INFO info{};
   std::unique_ptr<SNDFILE, SndfileCloser> file(sf_open(path.c_str(), SFM_READ, &info));
   if (!file || info.channels <= 0 || info.samplerate <= 0) return std::nullopt;
@@ -38,13 +39,12 @@ std::optional<Audio> decode_with_sndfile(const std::filesystem::path& path, cons
   // - 1); floats as they are.
   sf_command(file.get(), SFC_SET_NORM_FLOAT, nullptr, SF_TRUE);
 
-  Audio audio;
-  audio.decoder = "libsndfile";
-  audio.codec = codec_name(file.get(), info.format);
-  audio.native_sample_rate = info.samplerate;
-  audio.native_channels = info.channels;
-  audio.channels = options.mono ? 1 : info.channels;
-  audio.sample_rate = info.samplerate;
+  DecodeResult result;
+  result.decoder = "libsndfile";
+  result.codec = codec_name(file.get(), info.format);
+  result.native_sample_rate = info.samplerate;
+  result.native_channels = info.channels;
+  result.channels = options.mono ? 1 : info.channels;
 
   const auto first = static_cast<sf_count_t>(options.offset * info.samplerate);
   if (first > 0) {
@@ -53,43 +53,32 @@ std::optional<Audio> decode_with_sndfile(const std::filesystem::path& path, cons
     if (sf_seek(file.get(), first, SEEK_SET) < 0)
       throw AudioError(AudioErrorKind::BadOptions, path, "cannot seek to the offset");
   }
-  sf_count_t wanted = options.duration >= 0.0 ? static_cast<sf_count_t>(options.duration * info.samplerate) : -1;
+  const sf_count_t wanted = options.duration >= 0.0 ? static_cast<sf_count_t>(options.duration * info.samplerate) : -1;
 
+  // The first block is read before the output starts: a file libsndfile opens but cannot decode leaves the
+  // FFmpeg error standing, with nothing written.
   constexpr sf_count_t kBlock = 65536;
   std::vector<float> block(static_cast<std::size_t>(kBlock * info.channels));
-  std::vector<float> native;
+  std::vector<float> mono;
+  SampleOutput output(path, options, sink);
   for (sf_count_t read_frames = 0;;) {
     const sf_count_t ask = wanted < 0 ? kBlock : std::min(kBlock, wanted - read_frames);
     if (ask <= 0) break;
     const sf_count_t got = sf_readf_float(file.get(), block.data(), ask);
     if (got <= 0) break;
-    const std::size_t values = static_cast<std::size_t>(got * info.channels);
-    if (zero_bad_samples(std::span<float>(block.data(), values)) > 0) {
-      if (!options.repair)
-        throw AudioError(AudioErrorKind::Corrupt, path,
-                         bad_samples_reason(static_cast<double>(read_frames) / info.samplerate));
-    }
+    if (read_frames == 0) output.start(result, info.frames > 0 ? info.frames - first : -1);
+    std::span<float> samples(block.data(), static_cast<std::size_t>(got * info.channels));
     if (options.mono && info.channels > 1) {
-      // numpy's mean: sum in float32 in channel order, then divide by the count
-      const auto count = static_cast<float>(info.channels);
-      for (sf_count_t f = 0; f < got; ++f) {
-        float sum = block[static_cast<std::size_t>(f * info.channels)];
-        for (int c = 1; c < info.channels; ++c) sum += block[static_cast<std::size_t>(f * info.channels + c)];
-        native.push_back(sum / count);
-      }
-    } else {
-      native.insert(native.end(), block.begin(), block.begin() + static_cast<std::ptrdiff_t>(values));
+      mono.clear();
+      append_mono(samples, info.channels, mono);
+      samples = mono;
     }
+    output.write(samples);
     read_frames += got;
   }
-  if (native.empty()) return std::nullopt;  // nothing decodes: the FFmpeg error stands
-  if (options.sample_rate > 0 && options.sample_rate != info.samplerate) {
-    audio.samples = resample(native, info.samplerate, options.sample_rate, audio.channels);
-    audio.sample_rate = options.sample_rate;
-  } else {
-    audio.samples = std::move(native);
-  }
-  return audio;
+  if (!output.wrote()) return std::nullopt;  // nothing decodes: the FFmpeg error stands
+  output.finish();
+  return result;
 }
 
 }  // namespace tunelens::audio_detail

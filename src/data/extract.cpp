@@ -117,7 +117,7 @@ Spectrogram compute_track_features(const std::filesystem::path& audio_file, cons
     *warning =
         fmt::format("{}: damaged stream: {:.2f} s of audio lost, {} bad packets; features cover what decoded",
                     audio_file.string(), audio.lost_seconds, audio.bad_packets);
-  if (warning && audio.decoder != "ffmpeg")
+  if (warning && !audio.fallback_reason.empty())
     *warning += (warning->empty() ? "" : "; ") +
                 fmt::format("{}: decoded by {} (FFmpeg could not: {})", audio_file.string(), audio.decoder,
                             audio.fallback_reason);
