@@ -797,5 +797,85 @@ TEST(FrontEndNames, WordsRoundTripAndOthersThrow) {
             "htk mels, no filter norm, reflect padding, chunks of 48000 samples");
 }
 
+// -----------------------------------------------------------------------------------------------------------
+// Streaming: the spectrogram of a signal that arrives in pieces is the spectrogram of the whole signal, to the
+// bit, however the pieces fall and whatever the capacity hint said.
+
+// Pushes `signal` in pieces of the given sizes (cycled), with `expected` as the hint (0: none).
+Spectrogram streamed(const MelSpectrogram& mel, std::span<const float> signal, std::vector<std::size_t> pieces,
+                     std::size_t expected = 0) {
+  MelStream stream(mel);
+  if (expected > 0) stream.expect(expected);
+  for (std::size_t at = 0, i = 0; at < signal.size(); ++i) {
+    const std::size_t size = std::min(pieces[i % pieces.size()], signal.size() - at);
+    stream.push(signal.subspan(at, size));
+    at += size;
+  }
+  return stream.finish();
+}
+
+TEST(MelStream, EqualsTheWholeSignalsSpectrogramForAnyPieces) {
+  const std::vector<float> signal = noise_signal(22050 * 3 + 123, 7);
+  for (const PadMode pad : {PadMode::Constant, PadMode::Reflect}) {
+    for (const bool center : {true, false}) {
+      MelOptions options;
+      options.pad_mode = pad;
+      options.center = center;
+      const MelSpectrogram mel(options);
+      const Spectrogram whole = mel.compute(signal);
+      for (const std::vector<std::size_t>& pieces :
+           std::vector<std::vector<std::size_t>>{{1}, {511, 1, 4096}, {2049}, {100000}, {signal.size()}}) {
+        if (pieces[0] == 1 && pieces.size() == 1) continue;  // one sample at a time: covered by {511, 1, 4096}
+        const std::string what = to_string(pad) + (center ? " centred" : " not centred") + ", pieces of " +
+                                 std::to_string(pieces[0]);
+        const Spectrogram parts = streamed(mel, signal, pieces);
+        ASSERT_EQ(parts.frames, whole.frames) << what;
+        EXPECT_TRUE(parts.values == whole.values) << what;
+        // A hint that is right, far too small or far too large changes nothing but memory.
+        for (const std::size_t hint : {signal.size(), std::size_t{1000}, 10 * signal.size()})
+          EXPECT_TRUE(streamed(mel, signal, pieces, hint).values == whole.values) << what << ", hint " << hint;
+      }
+    }
+  }
+}
+
+TEST(MelStream, ShortSignalsAndEdgesAsTheWholeSignal) {
+  for (const PadMode pad : {PadMode::Constant, PadMode::Reflect}) {
+    MelOptions options;
+    options.pad_mode = pad;
+    const MelSpectrogram mel(options);
+    // Shorter than the padding (reflection wraps), than a frame, around n_fft + 2, and an empty signal.
+    for (const std::size_t length : {std::size_t{1}, std::size_t{5}, std::size_t{1023}, std::size_t{2047},
+                                     std::size_t{2048}, std::size_t{2050}, std::size_t{2051}, std::size_t{4096}}) {
+      const std::vector<float> signal = noise_signal(length, 11);
+      const Spectrogram whole = mel.compute(signal);
+      const Spectrogram parts = streamed(mel, signal, {3, 700});
+      ASSERT_EQ(parts.frames, whole.frames) << length;
+      EXPECT_TRUE(parts.values == whole.values) << to_string(pad) << ", " << length << " samples";
+    }
+    MelStream empty(mel);
+    const Spectrogram none = empty.finish();
+    EXPECT_EQ(none.rows, 128u);
+    EXPECT_EQ(none.frames, 0u);
+  }
+}
+
+TEST(FeatureStream, EqualsSignalFeaturesInChunksAndWhole) {
+  const std::vector<float> signal = noise_signal(16000 * 7 + 999, 12);
+  for (const std::size_t chunk : {std::size_t{0}, std::size_t{48000}, std::size_t{200000}}) {
+    FeatureSettings settings = pretrained_front_end(chunk);
+    settings.db = "ref-max";
+    const MelSpectrogram mel(settings.mel);
+    const Spectrogram whole = signal_features(mel, signal, settings);
+    FeatureStream stream(mel, settings);
+    stream.expect(signal.size());
+    for (std::size_t at = 0; at < signal.size(); at += 12345)
+      stream.push(std::span(signal).subspan(at, std::min<std::size_t>(12345, signal.size() - at)));
+    const Spectrogram parts = stream.finish();
+    ASSERT_EQ(parts.frames, whole.frames) << chunk;
+    EXPECT_TRUE(parts.values == whole.values) << "chunks of " << chunk;
+  }
+}
+
 }  // namespace
 }  // namespace tunelens

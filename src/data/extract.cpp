@@ -108,11 +108,24 @@ std::string ExtractionSettings::canonical_json() const {
 Spectrogram compute_track_features(const std::filesystem::path& audio_file, const FeatureSettings& settings,
                                    const MelSpectrogram& mel,
                                    double* seconds, std::string* warning) {
+  // The decoder's blocks go straight into the spectrogram: the signal is never held whole (a 6-hour file's
+  // features take the memory of its spectrogram, not of its 476 million samples).
+  class ToFeatures : public AudioSink {
+   public:
+    explicit ToFeatures(FeatureStream& stream) : stream_(stream) {}
+    void start(const DecodeResult&, std::size_t expected_frames) override { stream_.expect(expected_frames); }
+    void write(std::span<const float> samples) override { stream_.push(samples); }
+
+   private:
+    FeatureStream& stream_;
+  };
   LoadOptions load;
   load.sample_rate = settings.mel.sample_rate;
   load.offset = settings.offset;
   load.duration = settings.duration;
-  const Audio audio = load_audio(audio_file, load);
+  FeatureStream stream(mel, settings);
+  ToFeatures sink(stream);
+  const DecodeResult audio = decode_audio(audio_file, load, sink);
   if (warning && audio.damaged())
     *warning =
         fmt::format("{}: damaged stream: {:.2f} s of audio lost, {} bad packets; features cover what decoded",
@@ -122,7 +135,7 @@ Spectrogram compute_track_features(const std::filesystem::path& audio_file, cons
                 fmt::format("{}: decoded by {} (FFmpeg could not: {})", audio_file.string(), audio.decoder,
                             audio.fallback_reason);
   if (seconds) *seconds = audio.seconds();
-  return signal_features(mel, audio.samples, settings);
+  return stream.finish();
 }
 
 ExtractionPlan plan_extraction(Catalog& catalog, const ExtractionSettings& settings) {

@@ -117,6 +117,26 @@ class MelFilterbank {
   std::vector<float> weights_;
 };
 
+// A [rows, frames] spectrogram that grows by frames (columns) in place: its rows are kept `capacity` frames apart,
+// so appending writes where the frames will stay, and finish() closes the gaps. Memory is the result's (plus what
+// the capacity hint overshoots), never twice it, when the hint is right; a wrong hint costs a reallocation.
+class SpectrogramBuilder {
+ public:
+  explicit SpectrogramBuilder(std::size_t rows) : rows_(rows) {}
+  // Makes room for `frames` frames in all.
+  void reserve(std::size_t frames);
+  // Room for `count` more frames: returns where row 0 of the first of them goes; row r is stride() further on.
+  float* append(std::size_t count);
+  std::size_t stride() const { return capacity_; }
+  std::size_t frames() const { return frames_; }
+  // The spectrogram; the builder is left empty.
+  Spectrogram finish();
+
+ private:
+  std::size_t rows_, frames_ = 0, capacity_ = 0;
+  std::vector<float> values_;  // row r at values_[r * capacity_]
+};
+
 // Computes mel power spectrograms. Construction makes the FFT plan once; compute() is const and may be called
 // from many threads at once on one shared object.
 class MelSpectrogram {
@@ -134,10 +154,44 @@ class MelSpectrogram {
   Spectrogram compute(std::span<const float> signal) const;
 
  private:
+  friend class MelStream;
   struct Plan;
+  struct Work;
+  // Frames [t0, t0 + count) (count <= the block size) of a signal of n samples of which data holds those from
+  // `base` on (every sample these frames read), written to out[m * out_stride + f].
+  void compute_frames(Work& work, const float* data, std::ptrdiff_t base, std::ptrdiff_t n, std::size_t t0,
+                      std::size_t count, float* out, std::size_t out_stride) const;
+
   MelOptions options_;
   MelFilterbank filterbank_;
   std::unique_ptr<Plan> plan_;
+};
+
+// The mel spectrogram of a signal that arrives in pieces (a decoder's blocks): each frame is computed as soon as
+// its samples are in, and only the samples later frames need are kept, so memory is the output's. The result is
+// exactly MelSpectrogram::compute of the whole signal (the same code computes each frame).
+class MelStream {
+ public:
+  explicit MelStream(const MelSpectrogram& mel);
+  ~MelStream();
+  MelStream(const MelStream&) = delete;
+  MelStream& operator=(const MelStream&) = delete;
+
+  // A hint: the signal will have about this many samples (the spectrogram is reserved once).
+  void expect(std::size_t samples);
+  void push(std::span<const float> samples);
+  // The spectrogram of everything pushed; the stream is spent.
+  Spectrogram finish();
+
+ private:
+  void compute_ready(std::size_t ready_frames, std::ptrdiff_t n);
+
+  const MelSpectrogram& mel_;
+  std::unique_ptr<MelSpectrogram::Work> work_;
+  std::vector<float> buffer_;  // samples [base_, base_ + buffer_.size()) of the signal
+  std::size_t base_ = 0;
+  std::size_t next_frame_ = 0;  // the first frame not yet computed
+  SpectrogramBuilder out_;
 };
 
 // How power_to_db chooses its reference level.
@@ -189,6 +243,28 @@ Spectrogram chunked_mel_spectrogram(const MelSpectrogram& mel, std::span<const f
 // decibels over the whole (concatenated) spectrogram as settings.db says. `mel` is made from settings.mel.
 Spectrogram signal_features(const MelSpectrogram& mel, std::span<const float> signal,
                             const FeatureSettings& settings);
+
+// signal_features of a signal that arrives in pieces, holding only the spectrogram (and a chunk, or the samples
+// the next frames need), not the signal: a 6-hour file's features take the memory of its spectrogram.
+class FeatureStream {
+ public:
+  // `mel` is made from settings.mel and outlives the stream. Throws FeatureError as chunked_mel_spectrogram does.
+  FeatureStream(const MelSpectrogram& mel, const FeatureSettings& settings);
+  ~FeatureStream();
+  void expect(std::size_t samples);  // a hint, as MelStream::expect
+  void push(std::span<const float> samples);
+  Spectrogram finish();
+
+ private:
+  void add_chunk(std::span<const float> chunk);
+
+  const MelSpectrogram& mel_;
+  FeatureSettings settings_;
+  std::unique_ptr<MelStream> whole_;  // when not in chunks
+  std::vector<float> chunk_;          // when in chunks: the samples of the chunk being filled
+  std::size_t frames_per_chunk_ = 0;
+  SpectrogramBuilder chunks_;
+};
 
 // Where frame `frame` of a signal's features starts, in seconds from the start of the file: the offset, then
 // whole chunks (when settings.chunk_samples > 0), then hops.

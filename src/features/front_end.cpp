@@ -45,39 +45,82 @@ std::string describe_front_end_choices(const FeatureSettings& settings) {
   return text;
 }
 
-Spectrogram chunked_mel_spectrogram(const MelSpectrogram& mel, std::span<const float> signal,
-                                    std::size_t chunk_samples) {
-  if (chunk_samples == 0) return mel.compute(signal);
-  const std::size_t frames_per_chunk = mel.frame_count(chunk_samples);
-  if (frames_per_chunk == 0) {
-    throw FeatureError("chunks of " + std::to_string(chunk_samples) +
+FeatureStream::FeatureStream(const MelSpectrogram& mel, const FeatureSettings& settings)
+    : mel_(mel), settings_(settings), chunks_(static_cast<std::size_t>(mel.options().n_mels)) {
+  settings_.db_options();  // a bad `db` word fails before any work
+  if (settings.chunk_samples == 0) {
+    whole_ = std::make_unique<MelStream>(mel);
+    return;
+  }
+  frames_per_chunk_ = mel.frame_count(settings.chunk_samples);
+  if (frames_per_chunk_ == 0) {
+    throw FeatureError("chunks of " + std::to_string(settings.chunk_samples) +
                        " samples are too short for one frame of " + std::to_string(mel.options().n_fft) +
                        " samples");
   }
-  const auto n_mels = static_cast<std::size_t>(mel.options().n_mels);
-  if (signal.empty()) return Spectrogram(n_mels, 0);
+  chunk_.reserve(settings.chunk_samples);
+}
 
-  // A short excerpt still makes one whole chunk: the signal looped, so that its content fills the chunk
-  // rather than silence (which would shift the network's view of it).
-  std::vector<float> looped;
-  if (signal.size() < chunk_samples) {
-    looped.resize(chunk_samples);
-    for (std::size_t i = 0; i < chunk_samples; i += signal.size())
-      std::copy_n(signal.begin(), std::min(signal.size(), chunk_samples - i),
-                  looped.begin() + static_cast<std::ptrdiff_t>(i));
-    signal = looped;
+FeatureStream::~FeatureStream() = default;
+
+void FeatureStream::expect(std::size_t samples) {
+  if (whole_) whole_->expect(samples);
+  else chunks_.reserve(std::max<std::size_t>(1, samples / settings_.chunk_samples) * frames_per_chunk_);
+}
+
+void FeatureStream::push(std::span<const float> samples) {
+  if (whole_) {
+    whole_->push(samples);
+    return;
   }
-
-  const std::size_t chunks = signal.size() / chunk_samples;
-  Spectrogram out(n_mels, chunks * frames_per_chunk);
-  for (std::size_t c = 0; c < chunks; ++c) {
-    const Spectrogram part = mel.compute(signal.subspan(c * chunk_samples, chunk_samples));
-    for (std::size_t m = 0; m < n_mels; ++m) {
-      const float* row = part.values.data() + m * frames_per_chunk;
-      std::copy(row, row + frames_per_chunk, out.values.data() + m * out.frames + c * frames_per_chunk);
+  while (!samples.empty()) {
+    const std::size_t take = std::min(samples.size(), settings_.chunk_samples - chunk_.size());
+    chunk_.insert(chunk_.end(), samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(take));
+    samples = samples.subspan(take);
+    if (chunk_.size() == settings_.chunk_samples) {
+      add_chunk(chunk_);
+      chunk_.clear();
     }
   }
-  return out;
+}
+
+void FeatureStream::add_chunk(std::span<const float> chunk) {
+  const Spectrogram part = mel_.compute(chunk);
+  float* at = chunks_.append(frames_per_chunk_);
+  for (std::size_t m = 0; m < part.rows; ++m)
+    std::copy_n(part.values.data() + m * frames_per_chunk_, frames_per_chunk_, at + m * chunks_.stride());
+}
+
+Spectrogram FeatureStream::finish() {
+  Spectrogram spectrogram;
+  if (whole_) {
+    spectrogram = whole_->finish();
+  } else {
+    // The tail shorter than a chunk is dropped; but a short excerpt still makes one whole chunk: the signal
+    // looped, so that its content fills the chunk rather than silence (which would shift the network's view).
+    if (chunks_.frames() == 0 && !chunk_.empty()) {
+      const std::size_t length = chunk_.size();
+      chunk_.resize(settings_.chunk_samples);
+      for (std::size_t i = length; i < chunk_.size(); ++i) chunk_[i] = chunk_[i - length];
+      add_chunk(chunk_);
+    }
+    chunk_.clear();
+    spectrogram = chunks_.finish();
+  }
+  if (settings_.in_db()) power_to_db(spectrogram, settings_.db_options());
+  return spectrogram;
+}
+
+Spectrogram chunked_mel_spectrogram(const MelSpectrogram& mel, std::span<const float> signal,
+                                    std::size_t chunk_samples) {
+  if (chunk_samples == 0) return mel.compute(signal);
+  FeatureSettings settings;
+  settings.mel = mel.options();
+  settings.db = "none";
+  settings.chunk_samples = chunk_samples;
+  FeatureStream stream(mel, settings);
+  stream.push(signal);
+  return stream.finish();
 }
 
 Spectrogram signal_features(const MelSpectrogram& mel, std::span<const float> signal,

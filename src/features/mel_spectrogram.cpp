@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -186,72 +187,159 @@ std::size_t MelSpectrogram::frame_count(std::size_t n_samples) const {
   return tunelens::frame_count(options_, n_samples);
 }
 
+// Per-computation buffers: what makes compute() safe to run from many threads on one object.
+struct MelSpectrogram::Work {
+  explicit Work(const Plan& plan, std::size_t n_fft)
+      : frame(fftw_buffer<float>(n_fft)),
+        spectra(fftw_buffer<fftwf_complex>(kBlockFrames * plan.out_stride)),
+        power(fftw_buffer<float>(plan.n_bins * kBlockFrames)) {}
+  FftwBuffer<float> frame;
+  FftwBuffer<fftwf_complex> spectra;
+  FftwBuffer<float> power;  // bin-major: power[k * kBlockFrames + f]
+};
+
 Spectrogram MelSpectrogram::compute(std::span<const float> signal) const {
   const std::size_t frames = frame_count(signal.size());
   Spectrogram mel(static_cast<std::size_t>(options_.n_mels), frames);
   if (frames == 0) return mel;
+  Work work(*plan_, static_cast<std::size_t>(options_.n_fft));
+  for (std::size_t t0 = 0; t0 < frames; t0 += kBlockFrames)
+    compute_frames(work, signal.data(), 0, static_cast<std::ptrdiff_t>(signal.size()), t0,
+                   std::min(kBlockFrames, frames - t0), mel.values.data() + t0, frames);
+  return mel;
+}
 
+void MelSpectrogram::compute_frames(Work& work, const float* data, std::ptrdiff_t base, std::ptrdiff_t n,
+                                    std::size_t t0, std::size_t count, float* out, std::size_t out_stride) const {
   const auto n_fft = static_cast<std::ptrdiff_t>(options_.n_fft);
   const auto hop = static_cast<std::ptrdiff_t>(options_.hop_length);
-  const auto n = static_cast<std::ptrdiff_t>(signal.size());
   const std::ptrdiff_t pad = options_.center ? n_fft / 2 : 0;
   const std::size_t n_bins = plan_->n_bins;
-  const std::size_t out_stride = plan_->out_stride;
+  const std::size_t out_stride_fft = plan_->out_stride;
   const float* window = plan_->window.data();
-  const float* samples = signal.data();
+  // The signal's sample i is sample(i), for i from base on.
+  const auto sample = [&](std::ptrdiff_t i) { return data[i - base]; };
 
-  // Per-call buffers: this is what makes compute() safe to run from many threads on one object.
-  auto frame = fftw_buffer<float>(static_cast<std::size_t>(n_fft));
-  auto spectra = fftw_buffer<fftwf_complex>(kBlockFrames * out_stride);
-  auto power = fftw_buffer<float>(n_bins * kBlockFrames);  // bin-major: power[k * kBlockFrames + f]
-
-  for (std::size_t t0 = 0; t0 < frames; t0 += kBlockFrames) {
-    const std::size_t count = std::min(kBlockFrames, frames - t0);
-
-    for (std::size_t f = 0; f < count; ++f) {
-      // Frame t covers samples [t*hop - pad, t*hop - pad + n_fft) of the signal; outside it, the padding.
-      const std::ptrdiff_t start = static_cast<std::ptrdiff_t>(t0 + f) * hop - pad;
-      float* in = frame.get();
-      if (start >= 0 && start + n_fft <= n) {
-        const float* x = samples + start;
-        for (std::ptrdiff_t i = 0; i < n_fft; ++i) in[i] = x[i] * window[i];
-      } else if (options_.pad_mode == PadMode::Reflect) {
-        for (std::ptrdiff_t i = 0; i < n_fft; ++i) in[i] = samples[reflected_index(start + i, n)] * window[i];
-      } else {
-        const std::ptrdiff_t lo = std::clamp<std::ptrdiff_t>(-start, 0, n_fft);
-        const std::ptrdiff_t hi = std::clamp<std::ptrdiff_t>(n - start, lo, n_fft);
-        std::fill(in, in + lo, 0.0f);
-        for (std::ptrdiff_t i = lo; i < hi; ++i) in[i] = samples[start + i] * window[i];
-        std::fill(in + hi, in + n_fft, 0.0f);
-      }
-      fftwf_execute_dft_r2c(plan_->fft, in, spectra.get() + f * out_stride);
-    }
-
-    // |X|^power, transposed to bin-major. Bins outer, frames inner: the writes are sequential and the reads
-    // are count sequential streams (the other order's scattered writes measured slower).
-    float* p = power.get();
-    const fftwf_complex* x = spectra.get();
-    if (options_.power == 2.0) {  // the default: no square root
-      for (std::size_t k = 0; k < n_bins; ++k) {
-        for (std::size_t f = 0; f < count; ++f) {
-          const fftwf_complex& z = x[f * out_stride + k];
-          p[k * kBlockFrames + f] = z[0] * z[0] + z[1] * z[1];
-        }
-      }
+  for (std::size_t f = 0; f < count; ++f) {
+    // Frame t covers samples [t*hop - pad, t*hop - pad + n_fft) of the signal; outside it, the padding.
+    const std::ptrdiff_t start = static_cast<std::ptrdiff_t>(t0 + f) * hop - pad;
+    float* in = work.frame.get();
+    if (start >= 0 && start + n_fft <= n) {
+      const float* x = data + (start - base);
+      for (std::ptrdiff_t i = 0; i < n_fft; ++i) in[i] = x[i] * window[i];
+    } else if (options_.pad_mode == PadMode::Reflect) {
+      for (std::ptrdiff_t i = 0; i < n_fft; ++i) in[i] = sample(reflected_index(start + i, n)) * window[i];
     } else {
-      const auto exponent = static_cast<float>(options_.power);
-      for (std::size_t k = 0; k < n_bins; ++k) {
-        for (std::size_t f = 0; f < count; ++f) {
-          const fftwf_complex& z = x[f * out_stride + k];
-          const float magnitude = std::sqrt(z[0] * z[0] + z[1] * z[1]);
-          p[k * kBlockFrames + f] = options_.power == 1.0 ? magnitude : std::pow(magnitude, exponent);
-        }
+      const std::ptrdiff_t lo = std::clamp<std::ptrdiff_t>(-start, 0, n_fft);
+      const std::ptrdiff_t hi = std::clamp<std::ptrdiff_t>(n - start, lo, n_fft);
+      std::fill(in, in + lo, 0.0f);
+      for (std::ptrdiff_t i = lo; i < hi; ++i) in[i] = sample(start + i) * window[i];
+      std::fill(in + hi, in + n_fft, 0.0f);
+    }
+    fftwf_execute_dft_r2c(plan_->fft, in, work.spectra.get() + f * out_stride_fft);
+  }
+
+  // |X|^power, transposed to bin-major. Bins outer, frames inner: the writes are sequential and the reads
+  // are count sequential streams (the other order's scattered writes measured slower).
+  float* p = work.power.get();
+  const fftwf_complex* x = work.spectra.get();
+  if (options_.power == 2.0) {  // the default: no square root
+    for (std::size_t k = 0; k < n_bins; ++k) {
+      for (std::size_t f = 0; f < count; ++f) {
+        const fftwf_complex& z = x[f * out_stride_fft + k];
+        p[k * kBlockFrames + f] = z[0] * z[0] + z[1] * z[1];
       }
     }
-
-    filterbank_.apply_frames(p, kBlockFrames, count, mel.values.data() + t0, frames);
+  } else {
+    const auto exponent = static_cast<float>(options_.power);
+    for (std::size_t k = 0; k < n_bins; ++k) {
+      for (std::size_t f = 0; f < count; ++f) {
+        const fftwf_complex& z = x[f * out_stride_fft + k];
+        const float magnitude = std::sqrt(z[0] * z[0] + z[1] * z[1]);
+        p[k * kBlockFrames + f] = options_.power == 1.0 ? magnitude : std::pow(magnitude, exponent);
+      }
+    }
   }
-  return mel;
+  filterbank_.apply_frames(p, kBlockFrames, count, out, out_stride);
+}
+
+void SpectrogramBuilder::reserve(std::size_t frames) {
+  if (frames <= capacity_) return;
+  std::vector<float> wider(rows_ * frames);
+  for (std::size_t r = 0; r < rows_; ++r)
+    std::copy_n(values_.data() + r * capacity_, frames_, wider.data() + r * frames);
+  values_ = std::move(wider);
+  capacity_ = frames;
+}
+
+float* SpectrogramBuilder::append(std::size_t count) {
+  if (frames_ + count > capacity_) reserve(std::max(frames_ + count, capacity_ * 2));
+  float* at = values_.data() + frames_;
+  frames_ += count;
+  return at;
+}
+
+Spectrogram SpectrogramBuilder::finish() {
+  Spectrogram result;
+  result.rows = rows_;
+  result.frames = frames_;
+  // Rows move down to close the gaps (each to a lower address, so in order is safe); a capacity hint that was
+  // far too large gives its memory back.
+  for (std::size_t r = 1; r < rows_ && frames_ < capacity_; ++r)
+    std::memmove(values_.data() + r * frames_, values_.data() + r * capacity_, frames_ * sizeof(float));
+  values_.resize(rows_ * frames_);
+  if (capacity_ > frames_ + frames_ / 4) values_.shrink_to_fit();
+  result.values = std::move(values_);
+  values_.clear();
+  frames_ = capacity_ = 0;
+  return result;
+}
+
+MelStream::MelStream(const MelSpectrogram& mel)
+    : mel_(mel),
+      work_(std::make_unique<MelSpectrogram::Work>(*mel.plan_, static_cast<std::size_t>(mel.options().n_fft))),
+      out_(static_cast<std::size_t>(mel.options().n_mels)) {}
+
+MelStream::~MelStream() = default;
+
+void MelStream::expect(std::size_t samples) { out_.reserve(mel_.frame_count(samples)); }
+
+void MelStream::push(std::span<const float> samples) {
+  buffer_.insert(buffer_.end(), samples.begin(), samples.end());
+  const auto& options = mel_.options();
+  const std::size_t received = base_ + buffer_.size();
+  const auto n_fft = static_cast<std::size_t>(options.n_fft);
+  const std::size_t pad = options.center ? n_fft / 2 : 0;
+  // Frame t is ready once all its samples are in: t*hop - pad + n_fft <= received. (Reflection at the start
+  // mirrors samples 1..pad, in by then.) The end's padding waits for finish().
+  if (received < n_fft + 2 || received + pad < n_fft) return;
+  const std::size_t ready = (received + pad - n_fft) / static_cast<std::size_t>(options.hop_length) + 1;
+  compute_ready(ready, static_cast<std::ptrdiff_t>(received));
+  // Keep the samples from n_fft before the next frame's start: the end's reflection reaches that far back.
+  const std::size_t next_start = next_frame_ * static_cast<std::size_t>(options.hop_length);
+  const std::size_t keep_from = next_start > pad + n_fft ? next_start - pad - n_fft : 0;
+  if (keep_from > base_ && keep_from - base_ >= buffer_.size() / 2) {
+    buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(keep_from - base_));
+    base_ = keep_from;
+  }
+}
+
+void MelStream::compute_ready(std::size_t ready_frames, std::ptrdiff_t n) {
+  while (next_frame_ < ready_frames) {
+    const std::size_t count = std::min(kBlockFrames, ready_frames - next_frame_);
+    float* at = out_.append(count);
+    mel_.compute_frames(*work_, buffer_.data(), static_cast<std::ptrdiff_t>(base_), n, next_frame_, count, at,
+                        out_.stride());
+    next_frame_ += count;
+  }
+}
+
+Spectrogram MelStream::finish() {
+  const std::size_t n = base_ + buffer_.size();
+  compute_ready(mel_.frame_count(n), static_cast<std::ptrdiff_t>(n));
+  buffer_.clear();
+  buffer_.shrink_to_fit();
+  return out_.finish();
 }
 
 }  // namespace tunelens
