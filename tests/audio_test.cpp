@@ -320,32 +320,6 @@ TEST(BadInput, HeaderOnlyWav) {
   expect_error(dir / "header.wav", AudioErrorKind::Corrupt, "damaged wav file");
 }
 
-// A 32-bit float WAV (format 3) of these mono samples, written byte by byte.
-std::string float_wav(const std::vector<float>& samples, std::uint32_t rate) {
-  std::string bytes;
-  const auto put = [&](std::uint32_t value, int size) {
-    for (int i = 0; i < size; ++i) bytes.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
-  };
-  const auto data_bytes = static_cast<std::uint32_t>(samples.size() * 4);
-  bytes += "RIFF";
-  put(36 + data_bytes, 4);
-  bytes += "WAVEfmt ";
-  put(16, 4);
-  put(3, 2);  // IEEE float
-  put(1, 2);
-  put(rate, 4);
-  put(rate * 4, 4);
-  put(4, 2);
-  put(32, 2);
-  bytes += "data";
-  put(data_bytes, 4);
-  for (float value : samples) {
-    std::uint32_t word = 0;
-    std::memcpy(&word, &value, 4);
-    put(word, 4);
-  }
-  return bytes;
-}
 
 // NaN, infinite or absurd (1e30) samples in a float WAV: an error naming the file and where, never silent garbage
 // (they made every bin the same value, or an all-NaN spectrogram); repaired as silence when asked.
@@ -357,7 +331,7 @@ TEST(BadInput, NonFiniteOrHugeSamplesAreAnErrorOrRepairedWhenAsked) {
     for (std::size_t i = 0; i < samples.size(); ++i) samples[i] = 0.5f * std::sin(0.05f * static_cast<float>(i));
     samples[11025] = bad;
     samples[11026] = bad;
-    testing::write_bytes(dir / "bad.wav", float_wav(samples, 22050));
+    testing::write_bytes(dir / "bad.wav", testing::float_wav(samples, 22050));
     expect_error(dir / "bad.wav", AudioErrorKind::Corrupt, "NaN, infinite or beyond");
     LoadOptions repair;
     repair.repair = true;
@@ -370,7 +344,7 @@ TEST(BadInput, NonFiniteOrHugeSamplesAreAnErrorOrRepairedWhenAsked) {
   }
   // Loud but plausible float audio (a clipped master at +6 dB) is music, not damage.
   std::vector<float> loud(22050, 2.0f);
-  testing::write_bytes(dir / "loud.wav", float_wav(loud, 22050));
+  testing::write_bytes(dir / "loud.wav", testing::float_wav(loud, 22050));
   EXPECT_EQ(load_audio(dir / "loud.wav").samples[100], 2.0f);
 }
 

@@ -3,8 +3,10 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 
 #include "store/npy.h"
 #include "test_support.h"
@@ -161,6 +163,26 @@ TEST(FeaturesCommand, MemoryDoesNotGrowWithTheFilesLength) {
   EXPECT_LT(hour_mb, short_mb + 30.0) << "10 s: " << short_mb << " MB, 1 hour: " << hour_mb << " MB";
   RecordProperty("peak_mb_10s", std::to_string(short_mb));
   RecordProperty("peak_mb_1h", std::to_string(hour_mb));
+}
+
+// NaN samples fail the file, naming it; --repair-samples reads them as silence and says how many.
+TEST(FeaturesCommand, RepairSamplesReadsNaNAsSilenceWithAWarning) {
+  ScratchDir scratch;
+  std::vector<float> samples(22050, 0.25f);
+  samples[100] = std::numeric_limits<float>::quiet_NaN();
+  samples[200] = std::numeric_limits<float>::infinity();
+  testing::write_bytes(scratch / "nan.wav", testing::float_wav(samples, 22050));
+  const std::string args = "features -q --out " + (scratch / "out").string() + " " + (scratch / "nan.wav").string();
+  const ProgramRun refused = tunelens(args, scratch);
+  EXPECT_EQ(refused.status, 1);
+  EXPECT_NE(refused.err.find("nan.wav: corrupt audio: samples that are NaN"), std::string::npos) << refused.err;
+  EXPECT_FALSE(fs::exists(scratch / "out" / "nan.npy"));
+  const ProgramRun repaired = tunelens(args + " --repair-samples", scratch);
+  EXPECT_EQ(repaired.status, 0) << repaired.err;
+  EXPECT_NE(repaired.err.find("nan.wav: 2 NaN, infinite or huge samples read as silence"), std::string::npos)
+      << repaired.err;
+  const NpyArray features = read_npy(scratch / "out" / "nan.npy");
+  EXPECT_TRUE(std::all_of(features.values.begin(), features.values.end(), [](float x) { return std::isfinite(x); }));
 }
 
 TEST(FeaturesCommand, RunsAreByteIdentical) {

@@ -633,11 +633,20 @@ TEST(Training, KilledAndResumedEndsAsAnUninterruptedRun) {
       tunelens(common + "'" + (scratch / "resumed.tlm").string() + "' --debug-kill-after-batches 13", scratch);
   ASSERT_EQ(killed.status, 128 + SIGKILL) << killed.err;
   EXPECT_EQ(read_model_info(scratch / "resumed.tlm.checkpoint").metadata_json.find("\"epochs_run\": 1") != std::string::npos, true);
+  // The best epoch so far waits in <out>.best: <out> appears only when a run ends well.
+  EXPECT_TRUE(std::filesystem::exists(scratch / "resumed.tlm.best"));
+  EXPECT_FALSE(std::filesystem::exists(scratch / "resumed.tlm"));
   const ProgramRun resumed = tunelens("train --resume -q --out '" + (scratch / "resumed.tlm").string() + "'", scratch);
   // (the thread count, like every setting, is the checkpoint's unless given: it decides the order of sums)
   ASSERT_EQ(resumed.status, 0) << resumed.err;
   EXPECT_NE(resumed.err.find("resuming after epoch 1 of 3"), std::string::npos) << resumed.err;
   EXPECT_EQ(read_model_info(scratch / "whole.tlm").weights_hash, read_model_info(scratch / "resumed.tlm").weights_hash);
+  EXPECT_FALSE(std::filesystem::exists(scratch / "resumed.tlm.best"));
+  // A killed run never replaces a good model already at --out.
+  std::filesystem::copy_file(scratch / "whole.tlm", scratch / "kept.tlm");
+  const ProgramRun over = tunelens(common + "'" + (scratch / "kept.tlm").string() + "' --debug-kill-after-batches 13", scratch);
+  ASSERT_EQ(over.status, 128 + SIGKILL) << over.err;
+  EXPECT_EQ(testing::read_bytes(scratch / "kept.tlm"), testing::read_bytes(scratch / "whole.tlm"));
   // The same history, but for the times.
   auto without_seconds = [](const std::string& csv) {
     std::string out;

@@ -6,7 +6,9 @@
 
 #include <cctype>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -135,6 +137,33 @@ struct ProgramRun {
   std::string out;
   std::string err;
 };
+
+// A 32-bit float WAV (format 3) of these mono samples, written byte by byte.
+inline std::string float_wav(const std::vector<float>& samples, std::uint32_t rate) {
+  std::string bytes;
+  const auto put = [&](std::uint32_t value, int size) {
+    for (int i = 0; i < size; ++i) bytes.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+  };
+  const auto data_bytes = static_cast<std::uint32_t>(samples.size() * 4);
+  bytes += "RIFF";
+  put(36 + data_bytes, 4);
+  bytes += "WAVEfmt ";
+  put(16, 4);
+  put(3, 2);  // IEEE float
+  put(1, 2);
+  put(rate, 4);
+  put(rate * 4, 4);
+  put(4, 2);
+  put(32, 2);
+  bytes += "data";
+  put(data_bytes, 4);
+  for (float value : samples) {
+    std::uint32_t word = 0;
+    std::memcpy(&word, &value, 4);
+    put(word, 4);
+  }
+  return bytes;
+}
 
 // A path quoted for the shell.
 inline std::string quoted(const std::filesystem::path& path) {

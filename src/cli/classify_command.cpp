@@ -14,6 +14,7 @@
 #include "audio/audio.h"
 #include "cli/app.h"
 #include "cli/commands.h"
+#include "cli/feature_options.h"
 #include "cli/track_vectors.h"
 #include "data/csv.h"
 #include "data/extract.h"
@@ -33,6 +34,7 @@ struct ClassifyArgs {
   int threads = 0;
   bool recursive = false;
   std::string tags = "all";  // tag models: only the tags of this kind (genre, instrument, mood, voice, era)
+  FeatureSettings reading;   // only repair_samples is used: how damaged files are read
 };
 
 struct WindowResult {
@@ -71,12 +73,14 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs, b
 }
 
 void classify_file(const Model& model, const MelSpectrogram& mel, const std::vector<std::size_t>& shown,
-                   FileResult& result) {
+                   bool repair_samples, FileResult& result) {
   const FeatureConfig& config = model.features();
+  FeatureSettings settings = config.settings;
+  settings.repair_samples = repair_samples;
   // (load_audio says why a path is no file it can read: missing, a folder, a pipe, a name too long)
   double seconds = 0.0;
   std::string warning;
-  const Spectrogram features = compute_track_features(result.file, config.settings, mel, &seconds, &warning);
+  const Spectrogram features = compute_track_features(result.file, settings, mel, &seconds, &warning);
   if (!warning.empty()) result.warnings.push_back(warning);
   if (seconds < kShortestJudgedSeconds)
     result.warnings.push_back(fmt::format("{}: only {:.3f} s of audio: the genres of so little sound are a guess",
@@ -170,7 +174,7 @@ int run_classify(const ClassifyArgs& args) {
       FileResult& result = results[i];
       result.file = files[i];
       try {
-        classify_file(model, mel, shown, result);
+        classify_file(model, mel, shown, args.reading.repair_samples, result);
       } catch (const std::exception& error) {
         result.error = error.what();
         const std::lock_guard lock(mutex);
@@ -208,6 +212,7 @@ void add_classify_command(CLI::App& app) {
   command->add_option("--format", args->format, "table, json or csv")->capture_default_str();
   command->add_option("--threads,-j", args->threads, "Threads (default: all cores)")->check(thread_count());
   command->add_flag("--recursive,-r", args->recursive, "Look into subfolders too");
+  add_repair_option(command, args->reading);
   set_action(command, [args] { return run_classify(*args); });
 }
 

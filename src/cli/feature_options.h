@@ -13,4 +13,7 @@ namespace tunelens::cli {
 // what offset, duration and chunks apply to ("file", "track").
 void add_feature_options(CLI::App* command, FeatureSettings& settings, const std::string& item);
 
+// Adds --repair-samples (also part of add_feature_options), for commands that decode with a model's settings.
+void add_repair_option(CLI::App* command, FeatureSettings& settings);
+
 }  // namespace tunelens::cli

@@ -239,7 +239,7 @@ void add_train_command(CLI::App& app) {
       "Split of the catalog: train part to learn, val part to stop early (default: default, the name "
       "`tunelens dataset split` gives; with --resume: the checkpoint's)");
   command
-      ->add_option("--out,-o", o.out, "Model file to write (also <out>.checkpoint, <out>.history.csv/json)")
+      ->add_option("--out,-o", o.out, "Model file to write when the run ends well (also <out>.checkpoint, <out>.history.csv/json, and <out>.best while it runs)")
       ->required();
   command->add_option("--features", o.feature_config,
                       "Feature configuration id (default: the catalog's only one)");

@@ -123,6 +123,7 @@ Spectrogram compute_track_features(const std::filesystem::path& audio_file, cons
   load.sample_rate = settings.mel.sample_rate;
   load.offset = settings.offset;
   load.duration = settings.duration;
+  load.repair = settings.repair_samples;
   FeatureStream stream(mel, settings);
   ToFeatures sink(stream);
   const DecodeResult audio = decode_audio(audio_file, load, sink);
@@ -134,6 +135,10 @@ Spectrogram compute_track_features(const std::filesystem::path& audio_file, cons
     *warning += (warning->empty() ? "" : "; ") +
                 fmt::format("{}: decoded by {} (FFmpeg could not: {})", audio_file.string(), audio.decoder,
                             audio.fallback_reason);
+  if (warning && audio.repaired_samples > 0)
+    *warning += (warning->empty() ? "" : "; ") +
+                fmt::format("{}: {} NaN, infinite or huge samples read as silence", audio_file.string(),
+                            audio.repaired_samples);
   if (seconds) *seconds = audio.seconds();
   return stream.finish();
 }

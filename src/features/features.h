@@ -215,6 +215,9 @@ struct FeatureSettings {
   double top_db = 80.0;        // with dB: floor this far below the peak (0: off)
   double offset = 0.0;         // seconds skipped at the start of each file
   double duration = -1.0;      // seconds used (< 0: all)
+  // How damaged input is read, not what the features are (so no configuration or model records it): NaN,
+  // infinite or huge samples become silence, with a warning, instead of failing the file.
+  bool repair_samples = false;
   // > 0: the signal is cut into chunks of this many samples and each chunk's mel spectrogram is computed on
   // its own (see chunked_mel_spectrogram); 0 (default): the whole signal at once.
   std::size_t chunk_samples = 0;

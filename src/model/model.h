@@ -191,14 +191,16 @@ struct TrainResult {
   std::filesystem::path model_file, checkpoint_file, history_csv, history_json;
 };
 
-// Trains a network as `options` say, writing the best model to options.out after every epoch that improves on the
-// validation loss, a checkpoint after every epoch, and the history. Runs are reproducible: the same options and
+// Trains a network as `options` say, writing the best model so far to <out>.best after every epoch that improves
+// on the validation loss, a checkpoint after every epoch, and the history; options.out is written (and <out>.best
+// removed) when the run ends well, so a failed or killed run leaves a model already at options.out as it was. Runs are reproducible: the same options and
 // seed on the same thread count and device give the same weights, and a run resumed after being killed ends as an
 // uninterrupted one. Throws ModelError (bad options, unusable files), CatalogError and NpyError.
 TrainResult train_model(const TrainOptions& options, const TrainCallbacks& callbacks = {});
 
 // Where train_model writes beside the model file.
 std::filesystem::path checkpoint_path(const std::filesystem::path& model_file);
+std::filesystem::path best_model_path(const std::filesystem::path& model_file);
 std::filesystem::path history_csv_path(const std::filesystem::path& model_file);
 std::filesystem::path history_json_path(const std::filesystem::path& model_file);
 

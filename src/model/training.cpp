@@ -276,6 +276,7 @@ namespace tunelens {
 using namespace model;
 
 fs::path checkpoint_path(const fs::path& model_file) { return model_file.string() + ".checkpoint"; }
+fs::path best_model_path(const fs::path& model_file) { return model_file.string() + ".best"; }
 fs::path history_csv_path(const fs::path& model_file) { return model_file.string() + ".history.csv"; }
 fs::path history_json_path(const fs::path& model_file) { return model_file.string() + ".history.json"; }
 
@@ -442,10 +443,12 @@ TrainResult run_training(const TrainOptions& requested, const TrainCallbacks& ca
     if (run.best_epoch == run.epoch) {
       run.best_weights = checkpoint->weights;
     } else if (run.best_epoch > 0) {
-      const ModelFile best = read_model_file(options.out);
+      // The run's best so far: <out>.best while it runs, <out> once it has finished.
+      const fs::path best_file = fs::exists(best_model_path(options.out)) ? best_model_path(options.out) : options.out;
+      const ModelFile best = read_model_file(best_file);
       if (hex64(fnv1a64(best.weights.data(), best.weights.size())) !=
           checkpoint->metadata.at("checkpoint").at("best_weights_hash").get<std::string>())
-        throw ModelError(options.out.string() + ": is not the best model of " + checkpoint_file.string());
+        throw ModelError(best_file.string() + ": is not the best model of " + checkpoint_file.string());
       run.best_weights = best.weights;
     }
     say(fmt::format("resuming after epoch {} of {} (best so far: epoch {})", run.epoch, options.epochs, run.best_epoch));
@@ -554,12 +557,14 @@ TrainResult run_training(const TrainOptions& requested, const TrainCallbacks& ca
                             {"best_weights_hash", hex64(fnv1a64(run.best_weights.data(), run.best_weights.size()))}};
     return meta;
   };
-  auto write_model = [&] {
+  // The best model so far goes to <out>.best; <out> itself is replaced only when the run ends well, so a run that
+  // fails or is killed never replaces a good model already there.
+  auto write_model = [&](const fs::path& path) {
     ModelFile file;
     file.metadata = metadata(false, run.best_weights);
     file.weights = run.best_weights;
     file.torchscript = torchscript;
-    write_model_file(options.out, file);
+    write_model_file(path, file);
   };
 
   // --- the epochs
@@ -718,7 +723,7 @@ TrainResult run_training(const TrainOptions& requested, const TrainCallbacks& ca
       state.optimizer = out.str();
     }
     write_model_file(checkpoint_file, state);
-    if (best) write_model();
+    if (best) write_model(best_model_path(options.out));
     result.history = run.history;
     result.best_epoch = run.best_epoch;
     write_history(result);
@@ -729,7 +734,9 @@ TrainResult run_training(const TrainOptions& requested, const TrainCallbacks& ca
       break;
     }
   }
-  if (run.epoch > first_epoch || !fs::exists(options.out)) write_model();  // final provenance
+  if (run.epoch > first_epoch || !fs::exists(options.out)) write_model(options.out);  // final provenance
+  std::error_code ignored;
+  fs::remove(best_model_path(options.out), ignored);
   result.history = run.history;
   result.best_epoch = run.best_epoch;
   result.best_val_loss = run.best_val_loss;
