@@ -877,5 +877,27 @@ TEST(FeatureStream, EqualsSignalFeaturesInChunksAndWhole) {
   }
 }
 
+// One window at a time (what Model::predict asks for, so a long song's windows are never all held) is the same
+// as cutting them all, the padded short clip included.
+TEST(Windows, OneAtATimeAsAllAtOnce) {
+  for (const std::size_t frames : {std::size_t{10}, std::size_t{64}, std::size_t{200}}) {
+    Spectrogram s(4, frames);
+    for (std::size_t i = 0; i < s.values.size(); ++i) s.values[i] = static_cast<float>((i * 37) % 101) - 50.0f;
+    for (const std::size_t hop : {std::size_t{0}, std::size_t{16}}) {
+      WindowOptions options;
+      options.frames = 64;
+      options.hop = hop;
+      const std::vector<Spectrogram> all = cut_windows(s, options);
+      ASSERT_EQ(window_count(s, options), all.size());
+      for (std::size_t i = 0; i < all.size(); ++i) EXPECT_TRUE(cut_window(s, options, i).values == all[i].values);
+      EXPECT_THROW(cut_window(s, options, all.size()), FeatureError);
+    }
+  }
+  WindowOptions reject;
+  reject.frames = 64;
+  reject.short_clip = ShortClip::Reject;
+  EXPECT_EQ(window_count(Spectrogram(4, 10), reject), 0u);
+}
+
 }  // namespace
 }  // namespace tunelens

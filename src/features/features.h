@@ -292,6 +292,10 @@ struct WindowOptions {
 // Cuts [rows, frames] into consecutive windows of options.frames frames; the tail that does not fill a window
 // is dropped (as the original study did).
 std::vector<Spectrogram> cut_windows(const Spectrogram& spectrogram, const WindowOptions& options = {});
+// How many windows cut_windows gives, and window `index` of them alone (so a long song's windows need not all be
+// held at once). cut_window throws FeatureError for an index past the last.
+std::size_t window_count(const Spectrogram& spectrogram, const WindowOptions& options = {});
+Spectrogram cut_window(const Spectrogram& spectrogram, const WindowOptions& options, std::size_t index);
 
 // In place: scale the whole matrix linearly to [0, 1] (the original study's min-max scaling of each window).
 // A constant matrix becomes all zeros.

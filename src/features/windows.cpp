@@ -6,38 +6,37 @@
 
 namespace tunelens {
 
-std::vector<Spectrogram> cut_windows(const Spectrogram& spectrogram, const WindowOptions& options) {
+std::size_t window_count(const Spectrogram& spectrogram, const WindowOptions& options) {
   if (options.frames == 0) throw FeatureError("cut_windows: a window must have at least one frame");
+  const std::size_t hop = options.hop == 0 ? options.frames : options.hop;
+  if (spectrogram.rows == 0 || spectrogram.frames == 0) return 0;
+  if (spectrogram.frames < options.frames) return options.short_clip == ShortClip::Reject ? 0 : 1;
+  return (spectrogram.frames - options.frames) / hop + 1;
+}
+
+Spectrogram cut_window(const Spectrogram& spectrogram, const WindowOptions& options, std::size_t index) {
+  if (index >= window_count(spectrogram, options)) throw FeatureError("cut_window: no window " + std::to_string(index));
   const std::size_t width = options.frames;
   const std::size_t hop = options.hop == 0 ? width : options.hop;
   const std::size_t rows = spectrogram.rows;
   const std::size_t frames = spectrogram.frames;
-
-  std::vector<Spectrogram> windows;
-  if (rows == 0 || frames == 0) return windows;
-
-  if (frames < width) {
-    if (options.short_clip == ShortClip::Reject) return windows;
-    // One window: the clip, then its minimum (silence, in dB) up to the full width.
-    const float fill = *std::min_element(spectrogram.values.begin(), spectrogram.values.end());
-    Spectrogram& window = windows.emplace_back(rows, width);
-    for (std::size_t r = 0; r < rows; ++r) {
-      const float* src = spectrogram.values.data() + r * frames;
-      float* dst = window.values.data() + r * width;
-      std::copy(src, src + frames, dst);
-      std::fill(dst + frames, dst + width, fill);
-    }
-    return windows;
+  Spectrogram window(rows, width);
+  // A clip shorter than a window is one window: the clip, then its minimum (silence, in dB) up to the full width.
+  const std::size_t start = index * hop;
+  const std::size_t taken = std::min(width, frames - start);
+  const float fill = taken < width ? *std::min_element(spectrogram.values.begin(), spectrogram.values.end()) : 0.0f;
+  for (std::size_t r = 0; r < rows; ++r) {
+    const float* src = spectrogram.values.data() + r * frames + start;
+    float* dst = window.values.data() + r * width;
+    std::copy(src, src + taken, dst);
+    std::fill(dst + taken, dst + width, fill);
   }
+  return window;
+}
 
-  windows.reserve((frames - width) / hop + 1);
-  for (std::size_t start = 0; start + width <= frames; start += hop) {
-    Spectrogram& window = windows.emplace_back(rows, width);
-    for (std::size_t r = 0; r < rows; ++r) {
-      const float* src = spectrogram.values.data() + r * frames + start;
-      std::copy(src, src + width, window.values.data() + r * width);
-    }
-  }
+std::vector<Spectrogram> cut_windows(const Spectrogram& spectrogram, const WindowOptions& options) {
+  std::vector<Spectrogram> windows(window_count(spectrogram, options));
+  for (std::size_t i = 0; i < windows.size(); ++i) windows[i] = cut_window(spectrogram, options, i);
   return windows;
 }
 

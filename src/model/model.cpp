@@ -109,14 +109,21 @@ WindowPredictions Model::predict(const Spectrogram& spectrogram, std::size_t bat
   windows.frames = features.window_frames;
   windows.hop = features.window_hop;
   windows.short_clip = ShortClip::Pad;
-  return predict_windows(cut_windows(spectrogram, windows), batch_size);
+  // Window by window, as the batches need them: a 6-hour song's windows are never all copied at once.
+  return predict_each(window_count(spectrogram, windows),
+                      [&](std::size_t i) { return cut_window(spectrogram, windows, i); }, batch_size);
 }
 
 WindowPredictions Model::predict_windows(const std::vector<Spectrogram>& windows, std::size_t batch_size) const {
+  return predict_each(windows.size(), [&](std::size_t i) { return windows[i]; }, batch_size);
+}
+
+WindowPredictions Model::predict_each(std::size_t count, const std::function<Spectrogram(std::size_t)>& window_at,
+                                      std::size_t batch_size) const {
   const Impl& impl = *impl_;
   const InputFormat& format = impl.format;
   WindowPredictions out;
-  out.windows = windows.size();
+  out.windows = count;
   out.classes = impl.info.classes.size();
   out.embedding_size = impl.network->embedding_size();
   out.probabilities.resize(out.windows * out.classes);
@@ -124,11 +131,11 @@ WindowPredictions Model::predict_windows(const std::vector<Spectrogram>& windows
   batch_size = std::max<std::size_t>(1, batch_size);
   const std::size_t input_size = format.input_size();
   std::vector<float> inputs;
-  for (std::size_t begin = 0; begin < windows.size(); begin += batch_size) {
-    const std::size_t n = std::min(batch_size, windows.size() - begin);
+  for (std::size_t begin = 0; begin < count; begin += batch_size) {
+    const std::size_t n = std::min(batch_size, count - begin);
     inputs.resize(n * input_size);
     for (std::size_t i = 0; i < n; ++i) {
-      const Spectrogram& window = windows[begin + i];
+      const Spectrogram window = window_at(begin + i);
       if (window.rows != format.rows || window.frames != format.window_frames)
         throw ModelError(fmt::format("{}: the model takes windows of {} x {}, not {} x {}", impl.info.file.string(),
                                      format.rows, format.window_frames, window.rows, window.frames));

@@ -270,6 +270,9 @@ class Model {
 
  private:
   explicit Model(std::unique_ptr<Impl> impl);
+  // Predicts `count` windows, asking for each (window_at(i)) only when its batch is built.
+  WindowPredictions predict_each(std::size_t count, const std::function<Spectrogram(std::size_t)>& window_at,
+                                 std::size_t batch_size) const;
   std::unique_ptr<Impl> impl_;
 };
 
