@@ -324,27 +324,29 @@ TEST(FeaturesCommand, APipeAndAnOverlongNameFailAloneWithTheirReason) {
   EXPECT_TRUE(fs::exists(scratch / "out" / "wav_s16.npy"));
 }
 
+// A 16-bit mono 22,050 Hz WAV of `samples` samples whose header claims `claimed_bytes` of data.
+std::string claiming_wav(std::size_t samples, std::uint32_t claimed_bytes) {
+  std::string bytes = "RIFF";
+  const auto put = [&](std::uint32_t value, int size) {
+    for (int i = 0; i < size; ++i) bytes.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+  };
+  put(36 + claimed_bytes, 4);
+  bytes += "WAVEfmt ";
+  for (const auto& [value, size] : std::vector<std::pair<std::uint32_t, int>>{
+           {16, 4}, {1, 2}, {1, 2}, {22050, 4}, {44100, 4}, {2, 2}, {16, 2}})
+    put(value, size);
+  bytes += "data";
+  put(claimed_bytes, 4);
+  for (std::size_t i = 0; i < samples; ++i) put(static_cast<std::uint16_t>((i * 37) % 2000), 2);
+  return bytes;
+}
+
 // classify says when its answer stands on little: a 1-sample file got a confident genre with no word, a WAV whose
 // header claims 2^31 samples no warning of the hours missing.
 TEST(Classify, TooLittleAudioOrALyingHeaderIsSaidWithTheAnswer) {
   ScratchDir scratch;
-  const auto wav = [](std::size_t samples, std::uint32_t claimed_bytes) {
-    std::string bytes = "RIFF";
-    const auto put = [&](std::uint32_t value, int size) {
-      for (int i = 0; i < size; ++i) bytes.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
-    };
-    put(36 + claimed_bytes, 4);
-    bytes += "WAVEfmt ";
-    for (const auto& [value, size] : std::vector<std::pair<std::uint32_t, int>>{
-             {16, 4}, {1, 2}, {1, 2}, {22050, 4}, {44100, 4}, {2, 2}, {16, 2}})
-      put(value, size);
-    bytes += "data";
-    put(claimed_bytes, 4);
-    for (std::size_t i = 0; i < samples; ++i) put(static_cast<std::uint16_t>((i * 37) % 2000), 2);
-    return bytes;
-  };
-  testing::write_bytes(scratch / "one.wav", wav(1, 2));
-  testing::write_bytes(scratch / "claims.wav", wav(3 * 22050, 0x7ffffff0u));
+  testing::write_bytes(scratch / "one.wav", claiming_wav(1, 2));
+  testing::write_bytes(scratch / "claims.wav", claiming_wav(3 * 22050, 0x7ffffff0u));
   const ProgramRun run = tunelens("classify --model msd-fcn --top-k 1 " + testing::quoted(scratch / "one.wav") +
                                       " " + testing::quoted(scratch / "claims.wav"),
                                   scratch);
@@ -353,6 +355,23 @@ TEST(Classify, TooLittleAudioOrALyingHeaderIsSaidWithTheAnswer) {
   EXPECT_NE(run.err.find("claims.wav: damaged stream"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("of audio lost"), std::string::npos) << run.err;
   EXPECT_EQ(testing::occurrences(run.out, "\n"), 2u) << run.out;  // both still answered
+}
+
+// import records what a file holds, and says when its header claims more (it said nothing).
+TEST(DatasetImport, AHeaderClaimingMoreThanTheFileHoldsIsSaid) {
+  ScratchDir scratch;
+  fs::create_directories(scratch / "music/rock");
+  testing::write_bytes(scratch / "music/rock/claims.wav", claiming_wav(3 * 22050, 0x7ffffff0u));
+  testing::write_bytes(scratch / "music/rock/honest.wav", claiming_wav(2 * 22050, 2 * 2 * 22050));
+  const ProgramRun run = tunelens("dataset import folders -q --catalog " + testing::quoted(scratch / "c.db") + " " +
+                                      testing::quoted(scratch / "music"),
+                                  scratch);
+  ASSERT_EQ(run.status, 0) << run.err;
+  EXPECT_NE(run.err.find("claims.wav: its header claims 48695.8 s of audio, the file holds 3.0 s (truncated?)"),
+            std::string::npos)
+      << run.err;
+  EXPECT_EQ(run.err.find("honest.wav"), std::string::npos) << run.err;
+  EXPECT_NE(run.out.find("2 added"), std::string::npos) << run.out;
 }
 
 // A .partial left by a killed run is removed by the next run, even when that input now fails.

@@ -76,32 +76,6 @@ const char* recognised_format(const fs::path& path) {
   return format && score > AVPROBE_SCORE_EXTENSION && !is_non_media_format(format) ? format->name : nullptr;
 }
 
-// The number of frames a WAV file's header declares (its 'data' chunk size over the frame size), or -1. FFmpeg
-// trusts the file size instead, which hides a truncation.
-int64_t wav_declared_frames(const fs::path& path, int block_align) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (!file || block_align <= 0) {
-    if (file) std::fclose(file);
-    return -1;
-  }
-  auto u32 = [](const unsigned char* b) { return b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24); };
-  unsigned char riff[12];
-  int64_t frames = -1;
-  if (std::fread(riff, 1, 12, file) == 12 && std::memcmp(riff, "RIFF", 4) == 0 && std::memcmp(riff + 8, "WAVE", 4) == 0) {
-    unsigned char chunk[8];
-    while (std::fread(chunk, 1, 8, file) == 8) {
-      const uint32_t size = u32(chunk + 4);
-      if (std::memcmp(chunk, "data", 4) == 0) {
-        if (size != 0xffffffffu && size != 0) frames = size / block_align;  // 0 and ~0 mean "unknown" (streamed)
-        break;
-      }
-      if (std::fseek(file, static_cast<long>(size + (size & 1)), SEEK_CUR) != 0) break;
-    }
-  }
-  std::fclose(file);
-  return frames;
-}
-
 // Integer samples become float32 in [-1, 1] by scaling with 2^-(bits-1) (8-bit is unsigned around 128), as
 // libsndfile does for librosa.
 inline float to_float(uint8_t v) { return (static_cast<float>(v) - 128.0f) * (1.0f / 128.0f); }
@@ -243,7 +217,7 @@ class Decoder {
   // from the bit rate).
   int64_t declared_frames() const {
     if (std::string_view(format_->iformat->name) == "wav")
-      return wav_declared_frames(path_, stream_->codecpar->block_align);
+      return audio_detail::wav_declared_frames(path_, stream_->codecpar->block_align);
     if (format_->duration_estimation_method == AVFMT_DURATION_FROM_BITRATE) return -1;
     if (stream_->duration != AV_NOPTS_VALUE && stream_->duration > 0)
       return av_rescale_q(stream_->duration, stream_->time_base, AVRational{1, result_.native_sample_rate});
@@ -397,6 +371,36 @@ bool sndfile_container(const fs::path& path) {
 }
 
 }  // namespace
+
+namespace audio_detail {
+
+// The number of frames a WAV file's header declares (its 'data' chunk size over the frame size), or -1. FFmpeg
+// trusts the file size instead, which hides a truncation.
+std::int64_t wav_declared_frames(const std::filesystem::path& path, int block_align) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file || block_align <= 0) {
+    if (file) std::fclose(file);
+    return -1;
+  }
+  auto u32 = [](const unsigned char* b) { return b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24); };
+  unsigned char riff[12];
+  int64_t frames = -1;
+  if (std::fread(riff, 1, 12, file) == 12 && std::memcmp(riff, "RIFF", 4) == 0 && std::memcmp(riff + 8, "WAVE", 4) == 0) {
+    unsigned char chunk[8];
+    while (std::fread(chunk, 1, 8, file) == 8) {
+      const uint32_t size = u32(chunk + 4);
+      if (std::memcmp(chunk, "data", 4) == 0) {
+        if (size != 0xffffffffu && size != 0) frames = size / block_align;  // 0 and ~0 mean "unknown" (streamed)
+        break;
+      }
+      if (std::fseek(file, static_cast<long>(size + (size & 1)), SEEK_CUR) != 0) break;
+    }
+  }
+  std::fclose(file);
+  return frames;
+}
+
+}  // namespace audio_detail
 
 AudioError::AudioError(AudioErrorKind kind, const std::filesystem::path& path, const std::string& reason)
     : std::runtime_error(path.string() + ": " + reason_text(kind) + ": " + reason), kind_(kind), path_(path) {}

@@ -76,6 +76,9 @@ std::optional<DecodeResult> decode_with_mpg123(const std::filesystem::path& path
 std::optional<DecodeResult> decode_with_sndfile(const std::filesystem::path& path, const LoadOptions& options,
                                                 AudioSink& sink);
 
+// The number of frames a WAV file's header declares (its 'data' chunk size over the frame size), or -1.
+std::int64_t wav_declared_frames(const std::filesystem::path& path, int block_align);
+
 // Averages interleaved frames to mono as numpy's mean does (float32 sum in channel order, then divided by the
 // count), appending to `out`.
 void append_mono(std::span<const float> interleaved, int channels, std::vector<float>& out);

@@ -5,11 +5,13 @@ extern "C" {
 #include <libavformat/avformat.h>
 }
 
+#include <algorithm>
 #include <charconv>
 #include <memory>
 #include <string_view>
 
 #include "audio/audio.h"
+#include "audio/decoders.h"
 #include "audio/ffmpeg_handles.h"
 
 namespace tunelens {
@@ -84,7 +86,7 @@ OpenedContainer open_container(const std::filesystem::path& path, bool stream_in
 // *estimated tells whether FFmpeg guessed it from the bit rate; *codec gets the codec's name ("mp3", not the
 // decoder's "mp3float").
 double declared_seconds(const std::filesystem::path& path, bool* estimated, std::string* codec,
-                        AudioTags* tags) {
+                        AudioTags* tags, std::int64_t* wav_header_frames) {
   const OpenedContainer opened = open_container(path, true);
   if (!opened.stream) return -1.0;
   const AVFormatContext& format = *opened.format;
@@ -92,6 +94,10 @@ double declared_seconds(const std::filesystem::path& path, bool* estimated, std:
   *codec = avcodec_get_name(stream.codecpar->codec_id);
   *tags = read_tags(format, stream);
   *estimated = format.duration_estimation_method == AVFMT_DURATION_FROM_BITRATE;
+  // FFmpeg measures a WAV by its file size; what its header claims is only seen by reading it.
+  *wav_header_frames = std::string_view(format.iformat->name) == "wav"
+                           ? audio_detail::wav_declared_frames(path, stream.codecpar->block_align)
+                           : -1;
   if (stream.duration != AV_NOPTS_VALUE && stream.duration > 0)
     return static_cast<double>(stream.duration) * av_q2d(stream.time_base);
   if (format.duration != AV_NOPTS_VALUE && format.duration > 0)
@@ -112,12 +118,17 @@ AudioInfo probe_audio(const std::filesystem::path& path) {
   info.sample_rate = audio.native_sample_rate;
   info.channels = audio.native_channels;
   info.codec = audio.codec;
-  info.seconds = declared_seconds(path, &info.estimated, &info.codec, &info.tags);
+  std::int64_t header_frames = -1;
+  info.seconds = declared_seconds(path, &info.estimated, &info.codec, &info.tags, &header_frames);
   if (info.seconds < 0.0) {  // a container without a duration (raw AAC, a streamed WAV): measure it
     LoadOptions whole;
     whole.sample_rate = 0;
     info.seconds = load_audio(path, whole).seconds();
     info.estimated = false;
+  }
+  if (header_frames > 0 && info.sample_rate > 0) {
+    const double claimed = static_cast<double>(header_frames) / info.sample_rate;
+    if (claimed > info.seconds + std::max(0.05, claimed / 200)) info.claimed_seconds = claimed;
   }
   return info;
 }

@@ -24,6 +24,9 @@ struct AudioInfo {
   std::string codec;    // FFmpeg's name of the codec ("mp3", "flac", "pcm_s16le"), not of its decoder
   bool estimated =
       false;  // the duration is FFmpeg's estimate from the bit rate (an MP3 without a length header)
+  // A WAV header claiming more audio than the file holds (a truncated download, a crafted header): the seconds it
+  // claims; `seconds` is what the file holds. 0 when the header tells the truth.
+  double claimed_seconds = 0.0;
   AudioTags tags;
 };
 

@@ -75,6 +75,7 @@ int run_import(const std::string& kind, const ImportArgs& args) {
   ImportOptions options;
   options.threads = args.threads;
   options.on_problem = [&](const std::string& line) { progress.message("error: " + line); };
+  options.on_warning = [&](const std::string& line) { progress.message("warning: " + line); };
   options.on_progress = [&](const std::string& item) { progress.advance(item); };
   const ImportSummary summary = import_candidates(catalog, scan.candidates, options);
   progress.finish();

@@ -1,5 +1,7 @@
 #include "data/import.h"
 
+#include <fmt/format.h>
+
 #include <atomic>
 #include <map>
 #include <thread>
@@ -16,6 +18,7 @@ namespace fs = std::filesystem;
 struct Probed {
   bool skip = false;  // already in the catalog, or a duplicate (reported already)
   std::string error;
+  std::string warning;  // imported, with a doubt
   TrackInfo info;
 };
 
@@ -79,6 +82,9 @@ ImportSummary import_candidates(Catalog& catalog, const std::vector<ImportCandid
         try {
           const AudioInfo audio = probe_audio(candidates[i].file);
           out.info.duration = audio.seconds;
+          if (audio.claimed_seconds > 0.0)
+            out.warning = fmt::format("its header claims {:.1f} s of audio, the file holds {:.1f} s (truncated?)",
+                                      audio.claimed_seconds, audio.seconds);
           out.info.sample_rate = audio.sample_rate;
           out.info.channels = audio.channels;
           out.info.codec = audio.codec;
@@ -103,6 +109,7 @@ ImportSummary import_candidates(Catalog& catalog, const std::vector<ImportCandid
         problem(problem_line(candidates[i], out.error));
         ++summary.failed;
       } else if (!out.skip) {
+        if (!out.warning.empty() && options.on_warning) options.on_warning(problem_line(candidates[i], out.warning));
         if (catalog.add_track(out.info)) {
           ++summary.added;
           summary.seconds += out.info.duration;

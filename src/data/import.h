@@ -22,6 +22,8 @@ struct ImportOptions {
   // Called on the calling thread: once per file that could not be imported (one line naming it and the
   // reason), and once per file handled (its origin), for progress.
   std::function<void(const std::string&)> on_problem;
+  // A file imported with a doubt (a header claiming more audio than the file holds), one line naming it.
+  std::function<void(const std::string&)> on_warning;
   std::function<void(const std::string&)> on_progress;
 };
 
