@@ -185,6 +185,24 @@ TEST(FeaturesCommand, RepairSamplesReadsNaNAsSilenceWithAWarning) {
   EXPECT_TRUE(std::all_of(features.values.begin(), features.values.end(), [](float x) { return std::isfinite(x); }));
 }
 
+// --verbose says which decoder read each file: libmpg123 for MP3 (as librosa), libsndfile where FFmpeg could not.
+TEST(FeaturesCommand, VerboseNamesTheDecoderOfEachFile) {
+  ScratchDir scratch;
+  const ProgramRun run = tunelens("features -q -v --out " + (scratch / "out").string() + " " +
+                                      testing::quoted(data_path("formats/mp3_lame.mp3")) + " " +
+                                      testing::quoted(data_path("formats/ffmpeg_rejects.ogg")) + " " +
+                                      testing::quoted(data_path("formats/flac_s16.flac")),
+                                  scratch);
+  ASSERT_EQ(run.status, 0) << run.err;
+  EXPECT_NE(run.err.find("mp3_lame.mp3: 1.00 s, 44100 Hz, 2 channels, mp3, decoded by libmpg123"), std::string::npos)
+      << run.err;
+  EXPECT_NE(run.err.find("ffmpeg_rejects.ogg: 2.00 s, 44100 Hz, 2 channels, vorbis, decoded by libsndfile"),
+            std::string::npos)
+      << run.err;
+  EXPECT_NE(run.err.find("flac_s16.flac: 1.00 s, 44100 Hz, 2 channels, flac, decoded by ffmpeg"), std::string::npos)
+      << run.err;
+}
+
 TEST(FeaturesCommand, RunsAreByteIdentical) {
   ScratchDir scratch;
   const std::string input = data_path("librosa/music_44k_stereo.mp3").string();

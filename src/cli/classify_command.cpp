@@ -78,10 +78,11 @@ void classify_file(const Model& model, const MelSpectrogram& mel, const std::vec
   FeatureSettings settings = config.settings;
   settings.repair_samples = repair_samples;
   // (load_audio says why a path is no file it can read: missing, a folder, a pipe, a name too long)
-  double seconds = 0.0;
+  DecodeResult decoded;
   std::string warning;
-  const Spectrogram features = compute_track_features(result.file, settings, mel, &seconds, &warning);
+  const Spectrogram features = compute_track_features(result.file, settings, mel, &decoded, &warning);
   if (!warning.empty()) result.warnings.push_back(warning);
+  const double seconds = decoded.seconds();
   if (seconds < kShortestJudgedSeconds)
     result.warnings.push_back(fmt::format("{}: only {:.3f} s of audio: the genres of so little sound are a guess",
                                           result.file, seconds));

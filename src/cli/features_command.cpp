@@ -32,6 +32,7 @@ struct FeaturesArgs {
   bool recursive = false;
   bool force = false;
   bool quiet = false;
+  bool verbose = false;
 };
 
 // One file to do: where it is and where its spectrogram goes.
@@ -153,10 +154,14 @@ int run_features(const FeaturesArgs& args) {
         ++skipped;  // done by an earlier run
       } else {
         try {
-          double seconds = 0.0;
+          DecodeResult decoded;
           std::string warning;
-          const Spectrogram spectrogram = compute_track_features(job.input, args.features, mel, &seconds, &warning);
+          const Spectrogram spectrogram = compute_track_features(job.input, args.features, mel, &decoded, &warning);
           if (!warning.empty()) progress.message("warning: " + warning);
+          if (args.verbose)
+            progress.message(fmt::format("{}: {:.2f} s, {} Hz, {} channels, {}, decoded by {}", job.input.string(),
+                                         decoded.seconds(), decoded.native_sample_rate, decoded.native_channels,
+                                         decoded.codec, decoded.decoder));
           fs::create_directories(job.output.parent_path());
           if (args.mfcc > 0) {
             const Spectrogram coefficients = mfcc(spectrogram, args.mfcc);
@@ -166,7 +171,7 @@ int run_features(const FeaturesArgs& args) {
           }
           // The mel file is written last: its presence marks the file as done for a rerun.
           write_npy(job.output, {spectrogram.rows, spectrogram.frames}, spectrogram.values.data());
-          audio_microseconds += static_cast<long long>(seconds * 1e6);
+          audio_microseconds += static_cast<long long>(decoded.seconds() * 1e6);
           ++written;
         } catch (const std::exception& error) {  // AudioError, NpyError, filesystem errors: name the file, go on
           const std::string what = error.what();
@@ -209,6 +214,8 @@ void add_features_command(CLI::App& app) {
   command->add_flag("--recursive,-r", args->recursive, "Walk subfolders of folder inputs");
   command->add_flag("--force", args->force, "Recompute files that already have output");
   command->add_flag("--quiet,-q", args->quiet, "No progress line");
+  command->add_flag("--verbose,-v", args->verbose,
+                    "A line per file: its length, native rate and channels, codec, and the decoder that read it");
   set_action(command, [args] { return run_features(*args); });
 }
 

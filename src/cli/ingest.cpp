@@ -166,10 +166,9 @@ class Ingester {
       return std::nullopt;
     }
     const AudioInfo audio = probe_audio(file);
-    double seconds = 0.0;
+    DecodeResult decoded;
     std::string warning;
-    const Spectrogram features =
-        compute_track_features(file, model_.features().settings, mel_, &seconds, &warning);
+    const Spectrogram features = compute_track_features(file, model_.features().settings, mel_, &decoded, &warning);
     if (!warning.empty()) message("warning: " + warning);
     result.features_seconds = now_seconds() - start;
     start = now_seconds();
@@ -217,7 +216,7 @@ class Ingester {
         record.config = feature_config_;
         record.n_mels = features.rows;
         record.frames = features.frames;
-        record.seconds = seconds;
+        record.seconds = decoded.seconds();
         catalog_.record_features(record);
       }
       catalog_.set_prediction(*id, key_, vectors.probs);

@@ -107,7 +107,7 @@ std::string ExtractionSettings::canonical_json() const {
 
 Spectrogram compute_track_features(const std::filesystem::path& audio_file, const FeatureSettings& settings,
                                    const MelSpectrogram& mel,
-                                   double* seconds, std::string* warning) {
+                                   DecodeResult* decoded, std::string* warning) {
   // The decoder's blocks go straight into the spectrogram: the signal is never held whole (a 6-hour file's
   // features take the memory of its spectrogram, not of its 476 million samples).
   class ToFeatures : public AudioSink {
@@ -139,7 +139,7 @@ Spectrogram compute_track_features(const std::filesystem::path& audio_file, cons
     *warning += (warning->empty() ? "" : "; ") +
                 fmt::format("{}: {} NaN, infinite or huge samples read as silence", audio_file.string(),
                             audio.repaired_samples);
-  if (seconds) *seconds = audio.seconds();
+  if (decoded) *decoded = audio;
   return stream.finish();
 }
 
@@ -201,8 +201,9 @@ ExtractSummary run_extraction(Catalog& catalog, const ExtractionSettings& settin
       record.config = plan.config;
       std::string warning;
       try {
-        const Spectrogram features =
-            compute_track_features(audio_file, settings, mel, &record.seconds, &warning);
+        DecodeResult decoded;
+        const Spectrogram features = compute_track_features(audio_file, settings, mel, &decoded, &warning);
+        record.seconds = decoded.seconds();
         write_feature_array(out, features.rows, features.frames, features.values.data(), settings.dtype);
         record.n_mels = features.rows;
         record.frames = features.frames;

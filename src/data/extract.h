@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "audio/audio.h"
 #include "features/features.h"
 #include "store/catalog.h"
 #include "store/feature_array.h"
@@ -96,9 +97,9 @@ ExtractSummary run_extraction(Catalog& catalog, const ExtractionSettings& settin
 
 // Computes one file's features (decode, resample, mel in chunks if the settings say so, dB: signal_features)
 // as [n_mels, frames]; `mel` is made from settings.mel. A damaged stream gives the features of what decoded
-// and a warning. Throws AudioError.
+// and a warning. `decoded` gets what decoding said (seconds, decoder, codec, native format). Throws AudioError.
 Spectrogram compute_track_features(const std::filesystem::path& audio_file, const FeatureSettings& settings,
                                    const MelSpectrogram& mel,
-                                   double* seconds = nullptr, std::string* warning = nullptr);
+                                   DecodeResult* decoded = nullptr, std::string* warning = nullptr);
 
 }  // namespace tunelens
