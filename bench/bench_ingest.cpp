@@ -1,5 +1,5 @@
 // The cold-start path (the must-show 4): a new 30 s upload into a catalog of 10,000 tracks and its 10
-// nearest tracks, end to end through the code of `tunelens ingest` (cli/ingest.h: ingest_files), against a
+// nearest tracks, end to end through the code of `tunelens ingest` (app/ingest.h: ingest_files), against a
 // baseline in the same run.
 //
 //   bench_ingest [--tracks 10000] [--model FILE | --network shortchunk --width 32] [--rounds 11] [--seconds
@@ -37,8 +37,8 @@
 #include <vector>
 
 #include "audio/audio.h"
-#include "cli/ingest.h"
-#include "cli/track_vectors.h"
+#include "app/ingest.h"
+#include "app/track_vectors.h"
 #include "data/extract.h"
 #include "data/import.h"
 #include "model/model.h"
@@ -141,7 +141,7 @@ fs::path train_small_model(const fs::path& folder, const Settings& settings) {
 // The big catalog: rows, feature configuration, predictions and vectors of `tracks` tracks without audio.
 void make_catalog(const fs::path& file, const fs::path& model_file, std::size_t tracks) {
   const ModelInfo info = read_model_info(model_file);
-  const std::string key = cli::model_vector_key(info, model_file.string());
+  const std::string key = app::model_vector_key(info, model_file.string());
   Catalog catalog = Catalog::create(file, file.parent_path() / "library");
   catalog.add_feature_config(info.features.parameters);
   std::mt19937 random(7);
@@ -267,7 +267,7 @@ int main(int argc, char** argv) {
     const fs::path upload = folder / "upload.wav";
     write_wav(upload, melody(settings.seconds, 44100, 2, 3), 44100, 2);
     const ModelInfo info = read_model_info(model);
-    const std::string key = cli::model_vector_key(info, model.string());
+    const std::string key = app::model_vector_key(info, model.string());
     std::printf(
         "bench_ingest: catalog of %zu tracks (model %s, %zu classes, embedding %zu; %s %.1f s, catalog %.1f "
         "s);"
@@ -276,7 +276,7 @@ int main(int argc, char** argv) {
         settings.model.empty() ? "trained in" : "given, loaded in", train_seconds, catalog_seconds,
         settings.seconds, settings.threads, settings.threads == 1 ? "" : "s");
 
-    cli::IngestOptions options;
+    app::IngestOptions options;
     options.k = 10;
     options.threads = settings.threads;
     std::vector<double> ours, baseline, ingest_only, opening, features, inference, storing, searching;
@@ -285,10 +285,10 @@ int main(int argc, char** argv) {
     for (int round = -1; round < settings.rounds; ++round) {  // round -1: warm-up, not counted
       // tunelens: ingest and the 10 nearest, as `tunelens ingest -k 10` runs them.
       fs::path copy = fresh_copy(catalog, folder);
-      cli::IngestedFile added;
+      app::IngestedFile added;
       start = now_seconds();
-      const cli::IngestSummary summary = cli::ingest_files(
-          copy, model, {upload}, options, [&](const cli::IngestedFile& file) { added = file; });
+      const app::IngestSummary summary = app::ingest_files(
+          copy, model, {upload}, options, [&](const app::IngestedFile& file) { added = file; });
       if (round >= 0) {
         ours.push_back(now_seconds() - start);
         opening.push_back(summary.open_seconds);
@@ -298,18 +298,18 @@ int main(int argc, char** argv) {
         searching.push_back(added.search_seconds);
         our_neighbours.push_back(summary.index_open_seconds + added.search_seconds);
       }
-      if (added.outcome != cli::IngestOutcome::Added)
+      if (added.outcome != app::IngestOutcome::Added)
         throw std::runtime_error("ingest failed: " + added.reason);
       our_ids.clear();
-      for (const cli::Neighbour& n : added.neighbours) our_ids.push_back(n.id);
+      for (const app::Neighbour& n : added.neighbours) our_ids.push_back(n.id);
 
       // baseline: the same ingest without search, then the per-track scan.
       copy = fresh_copy(catalog, folder);
-      cli::IngestOptions no_search = options;
+      app::IngestOptions no_search = options;
       no_search.k = 0;
       start = now_seconds();
-      cli::ingest_files(copy, model, {upload}, no_search,
-                        [&](const cli::IngestedFile& file) { added = file; });
+      app::ingest_files(copy, model, {upload}, no_search,
+                        [&](const app::IngestedFile& file) { added = file; });
       const double ingested = now_seconds() - start;
       naive_ids = naive_nearest(copy, key, added.track, 10);
       const double total = now_seconds() - start;

@@ -17,7 +17,7 @@
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
-#include "cli/track_vectors.h"
+#include "app/track_vectors.h"
 #include "data/extract.h"
 #include "model/model.h"
 #include "store/catalog.h"
@@ -141,9 +141,9 @@ int run_analyze(const AnalyzeArgs& args) {
   if (jobs.empty()) throw std::runtime_error(args.collection + ": no audio files to analyse");
 
   // Songs in parallel.
-  const ParallelModel loaded = load_parallel_model(args.model, args.threads, jobs.size());
+  const app::ParallelModel loaded = app::load_parallel_model(args.model, args.threads, jobs.size());
   const Model& model = loaded.model;
-  const std::vector<std::size_t> shown = shown_classes(model.info(), args.tags);
+  const std::vector<std::size_t> shown = app::shown_classes(model.info(), args.tags);
   const MelSpectrogram mel(model.features().settings.mel);
 
   Progress decoding("analyze: decoding", jobs.size(), args.quiet);
@@ -159,12 +159,12 @@ int run_analyze(const AnalyzeArgs& args) {
           decoding.message(fmt::format("tunelens analyze: warning: {}: {}", file, warning));
       } catch (const std::exception& error) {
         ++failed;
-        decoding.message("tunelens analyze: error: " + about_file(jobs[i].song->file, error.what()));
+        decoding.message("tunelens analyze: error: " + app::about_file(jobs[i].song->file, error.what()));
       }
       decoding.advance(file);
     }
   };
-  run_workers(loaded.workers, work);
+  app::run_workers(loaded.workers, work);
   decoding.finish();
 
   std::vector<SongPrediction> songs;

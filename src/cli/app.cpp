@@ -9,6 +9,7 @@
 #include <thread>
 #include <iostream>
 
+#include "app/bad_request.h"
 #include "cli/commands.h"
 
 namespace tunelens::cli {
@@ -82,6 +83,8 @@ void set_action(CLI::App* command, std::function<int()> run) {
       status = run();
     } catch (const CLI::Error&) {
       throw;
+    } catch (const app::BadRequest& error) {  // a use case's parameter, as the option that gave it
+      throw CLI::ValidationError("--" + error.parameter(), error.what());
     } catch (const std::exception& error) {
       std::string name = command->get_name();
       for (const CLI::App* parent = command->get_parent(); parent && parent->get_parent(); parent = parent->get_parent())

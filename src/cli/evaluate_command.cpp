@@ -14,7 +14,7 @@
 
 #include "cli/app.h"
 #include "cli/commands.h"
-#include "cli/track_vectors.h"
+#include "app/track_vectors.h"
 #include "data/extract.h"
 #include "eval/metrics.h"
 #include "model/model.h"
@@ -182,7 +182,7 @@ int run_evaluate(EvaluateArgs& args) {
     for (const Track& track : run.tracks) {
       try {
         bool recomputed = false;
-        const Spectrogram features = catalog_track_features(catalog, track, config, mel, &recomputed);
+        const Spectrogram features = app::catalog_track_features(catalog, track, config, mel, &recomputed);
         const WindowPredictions predictions = model.predict(features);
         if (predictions.windows == 0) throw ModelError("no windows");
         std::vector<float> mean = predictions.mean_probabilities();

@@ -74,13 +74,7 @@ void add_feature_options(CLI::App* command, FeatureSettings& settings, const std
       ->add_option("--duration", settings.duration,
                    "Use at most this many seconds of each " + item + " (default: all)")
       ->check(CLI::PositiveNumber);
-  add_repair_option(command, settings);
-}
-
-void add_repair_option(CLI::App* command, FeatureSettings& settings) {
-  command->add_flag("--repair-samples", settings.repair_samples,
-                    "Read NaN, infinite or huge samples (a damaged float file) as silence, with a warning, "
-                    "instead of failing the file");
+  command->add_flag("--repair-samples", settings.repair_samples, kRepairSamplesHelp);
 }
 
 }  // namespace tunelens::cli

@@ -13,7 +13,9 @@ namespace tunelens::cli {
 // what offset, duration and chunks apply to ("file", "track").
 void add_feature_options(CLI::App* command, FeatureSettings& settings, const std::string& item);
 
-// Adds --repair-samples (also part of add_feature_options), for commands that decode with a model's settings.
-void add_repair_option(CLI::App* command, FeatureSettings& settings);
+// The help of --repair-samples (part of add_feature_options; classify has it too).
+inline constexpr const char* kRepairSamplesHelp =
+    "Read NaN, infinite or huge samples (a damaged float file) as silence, with a warning, instead of failing the "
+    "file";
 
 }  // namespace tunelens::cli

@@ -15,7 +15,7 @@
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
-#include "cli/track_vectors.h"
+#include "app/track_vectors.h"
 #include "data/extract.h"
 #include "model/model.h"
 #include "recommend/catalog_index.h"
@@ -72,7 +72,7 @@ int run_index(const IndexArgs& args) {
   load.threads = args.threads;
   const Model model = Model::load(args.model, load);
   Catalog catalog = Catalog::open(args.catalog);
-  const std::string key = model_vector_key(model.info(), args.model);
+  const std::string key = app::model_vector_key(model.info(), args.model);
 
   const SearchMode search = parse_search_mode(args.search);
   const std::vector<std::int64_t> with_probs = catalog.vector_tracks(key, "probs"),
@@ -92,12 +92,12 @@ int run_index(const IndexArgs& args) {
   Progress progress("index", todo.size(), args.quiet);
   for (std::size_t begin = 0; begin < todo.size(); begin += kTracksPerTransaction) {
     const std::size_t end = std::min(todo.size(), begin + kTracksPerTransaction);
-    std::vector<std::pair<std::int64_t, TrackVectors>> done;
+    std::vector<std::pair<std::int64_t, app::TrackVectors>> done;
     for (std::size_t i = begin; i < end; ++i) {
       const Track& track = todo[i];
       try {
         done.emplace_back(
-            track.id, track_vectors(model, catalog_track_features(catalog, track, model.features(), mel)));
+            track.id, app::track_vectors(model, app::catalog_track_features(catalog, track, model.features(), mel)));
       } catch (const std::exception& error) {
         progress.message(fmt::format("tunelens index: error: track {} ({}): {}", track.id, track.path,
                                      error.what()));

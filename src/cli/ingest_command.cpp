@@ -1,4 +1,4 @@
-// tunelens ingest: new audio files into a catalog, recommendable at once (the cold-start path, cli/ingest.h),
+// tunelens ingest: new audio files into a catalog, recommendable at once (the cold-start path, app/ingest.h),
 // each followed by its k nearest tracks.
 #include <fmt/format.h>
 
@@ -8,7 +8,7 @@
 
 #include "cli/app.h"
 #include "cli/commands.h"
-#include "cli/ingest.h"
+#include "app/ingest.h"
 
 namespace tunelens::cli {
 namespace {
@@ -25,7 +25,7 @@ struct IngestArgs {
 
 int run_ingest(const IngestArgs& args) {
   if (args.k < 0) throw CLI::ValidationError("-k", "must be 0 (no search) or more");
-  IngestOptions options;
+  app::IngestOptions options;
   options.k = static_cast<std::size_t>(args.k);
   options.by = args.by;
   options.metric = parse_metric(args.metric);
@@ -33,22 +33,22 @@ int run_ingest(const IngestArgs& args) {
   options.threads = args.threads;
   options.on_message = [](const std::string& line) { std::cerr << "tunelens ingest: " << line << "\n"; };
   const std::vector<std::filesystem::path> files(args.files.begin(), args.files.end());
-  const IngestSummary summary =
-      ingest_files(args.catalog, args.model, files, options, [&](const IngestedFile& done) {
+  const app::IngestSummary summary =
+      app::ingest_files(args.catalog, args.model, files, options, [&](const app::IngestedFile& done) {
         switch (done.outcome) {
-          case IngestOutcome::Failed:
+          case app::IngestOutcome::Failed:
             std::cerr << "tunelens ingest: error: " << done.reason << "\n";
             return;
-          case IngestOutcome::AlreadyThere:
+          case app::IngestOutcome::AlreadyThere:
             std::cout << "skipped " << done.reason << "\n";
             return;
-          case IngestOutcome::Added:
+          case app::IngestOutcome::Added:
             std::cout << fmt::format("ingested {} as track {}:", done.file.string(), done.track);
             for (std::size_t i = 0; i < std::min<std::size_t>(3, done.genres.size()); ++i)
               std::cout << fmt::format(" {} {:.3f}", done.genres[i].first, done.genres[i].second);
             std::cout << "\n";
             if (args.k > 0)
-              write_neighbours(std::cout, NeighbourFormat::Table, fmt::format("track {}", done.track),
+              app::write_neighbours(std::cout, app::NeighbourFormat::Table, fmt::format("track {}", done.track),
                                args.by, options.metric, done.index_kind, done.indexed, done.neighbours);
             return;
         }

@@ -17,8 +17,8 @@
 
 #include "cli/app.h"
 #include "cli/commands.h"
-#include "cli/ingest.h"
-#include "cli/track_vectors.h"
+#include "app/ingest.h"
+#include "app/track_vectors.h"
 #include "data/extract.h"
 #include "model/model.h"
 #include "recommend/catalog_index.h"
@@ -188,12 +188,12 @@ int run_similar(const SimilarArgs& args) {
   const Metric metric = parse_metric(args.metric);
   if (metric == Metric::JensenShannon && args.by != "probs")
     throw std::runtime_error("--metric js compares probability vectors: use it with --by probs");
-  const NeighbourFormat format = parse_neighbour_format(args.format);
+  const app::NeighbourFormat format = app::parse_neighbour_format(args.format);
   require_model(args.model);
   if (!fs::exists(args.catalog))
     throw CatalogError(CatalogErrorKind::NotFound, args.catalog, "no such catalog");
   const ModelInfo info = read_model_info(args.model);
-  const std::string key = model_vector_key(info, args.model);
+  const std::string key = app::model_vector_key(info, args.model);
   const Catalog catalog = Catalog::open(args.catalog);
   if (args.quality) return run_quality(args, catalog, key);
   if (args.query.empty()) throw CLI::ValidationError("query", "a query is needed (or --quality)");
@@ -224,11 +224,11 @@ int run_similar(const SimilarArgs& args) {
     Spectrogram features;
     const MelSpectrogram mel(model.features().settings.mel);
     if (query->track) {
-      features = catalog_track_features(catalog, *query->track, model.features(), mel);
+      features = app::catalog_track_features(catalog, *query->track, model.features(), mel);
     } else {
       features = compute_track_features(query->file, model.features().settings, mel);
     }
-    const TrackVectors computed = track_vectors(model, features);
+    const app::TrackVectors computed = app::track_vectors(model, features);
     query_vector = args.by == "probs" ? computed.probs : computed.embedding;
   }
   if (query_vector.size() != index.dim())
@@ -240,8 +240,8 @@ int run_similar(const SimilarArgs& args) {
   const std::string what = query->track ? fmt::format("track {} ({})", query->track->id,
                                                       query->track->title.value_or(query->track->path))
                                         : query->file.string();
-  write_neighbours(std::cout, format, what, args.by, metric, index.kind(), index.size(),
-                   neighbours_of(catalog, results, k, query_id));
+  app::write_neighbours(std::cout, format, what, args.by, metric, index.kind(), index.size(),
+                   app::neighbours_of(catalog, results, k, query_id));
   return kSuccess;
 }
 

@@ -1,20 +1,20 @@
-// The definitions of cli/track_vectors.h: what evaluate, index, similar and ingest share.
-#include "cli/track_vectors.h"
+// The definitions of app/track_vectors.h: what evaluate, index, similar and ingest share.
+#include "app/track_vectors.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <filesystem>
 #include <thread>
 
+#include "app/bad_request.h"
 #include "data/extract.h"
 #include "model/model.h"
 #include "store/catalog.h"
 #include "store/feature_array.h"
 
-namespace tunelens::cli {
+namespace tunelens::app {
 
 std::string model_vector_key(const ModelInfo& info, const std::string& model_file) {
   if (!info.weights_hash.empty()) return info.weights_hash;
@@ -82,16 +82,16 @@ std::vector<std::size_t> shown_classes(const ModelInfo& info, const std::string&
       shown.push_back(c);
   if (shown.empty()) {
     if (info.tag_categories.empty())
-      throw CLI::ValidationError("--tags",
+      throw BadRequest("tags",
                                  info.file.string() + " gives genres, not tags of kinds: use --tags all");
     std::vector<std::string> kinds;
     for (const auto& category : info.tag_categories)
       if (std::find(kinds.begin(), kinds.end(), category) == kinds.end()) kinds.push_back(category);
-    throw CLI::ValidationError("--tags", fmt::format("{} has no {} tags (it has: all, {})",
+    throw BadRequest("tags", fmt::format("{} has no {} tags (it has: all, {})",
                                                      info.file.string(), kind, fmt::join(kinds, ", ")));
   }
   return shown;
 }
 
 
-}  // namespace tunelens::cli
+}  // namespace tunelens::app

@@ -1,5 +1,6 @@
-// What tunelens evaluate, index, similar and ingest share (defined in track_vectors.cpp): a model's key in
-// the catalog's vectors table, a track's two vectors, and a catalog track's features for a model.
+// What the use cases share (classify, evaluate, index, similar, ingest, analyze): a model's key in the catalog's
+// vectors table, a track's two vectors, a catalog track's features for a model, the classes to show, and a model
+// shared by worker threads.
 #pragma once
 
 #include <cstddef>
@@ -19,7 +20,7 @@ struct Spectrogram;
 struct Track;
 }  // namespace tunelens
 
-namespace tunelens::cli {
+namespace tunelens::app {
 // The key of a model's rows in the catalog's vectors table: its weights hash, or its absolute path if none.
 std::string model_vector_key(const ModelInfo& info, const std::string& model_file);
 // A track's two vectors: "probs" (mean softmax over its windows) and "embedding" (mean penultimate layer,
@@ -34,7 +35,7 @@ Spectrogram catalog_track_features(const Catalog& catalog, const Track& track, c
                                    const MelSpectrogram& mel, bool* recomputed = nullptr);
 
 // The classes to show: all of them (kind "all"), or a tag model's tags of one kind (genre, instrument, mood,
-// voice, era). Throws CLI::ValidationError naming --tags when the model has none of that kind.
+// voice, era). Throws BadRequest ("tags") when the model has none of that kind.
 std::vector<std::size_t> shown_classes(const ModelInfo& info, const std::string& kind);
 
 // "<file>: <reason>", without naming the file twice when the reason already starts with it (audio errors do).
@@ -51,4 +52,4 @@ ParallelModel load_parallel_model(const std::string& model_file, int threads, st
 // Runs `work` on `workers` threads, this one included, and returns when all have finished.
 void run_workers(std::size_t workers, const std::function<void()>& work);
 
-}  // namespace tunelens::cli
+}  // namespace tunelens::app

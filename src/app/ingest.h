@@ -27,7 +27,7 @@ namespace tunelens {
 class Catalog;
 }
 
-namespace tunelens::cli {
+namespace tunelens::app {
 
 // A ranked neighbour of a query, with what the catalog says about it.
 struct Neighbour {
@@ -91,4 +91,4 @@ IngestSummary ingest_files(const std::filesystem::path& catalog_file, const std:
                            const std::vector<std::filesystem::path>& files, const IngestOptions& options,
                            const std::function<void(const IngestedFile&)>& on_file);
 
-}  // namespace tunelens::cli
+}  // namespace tunelens::app

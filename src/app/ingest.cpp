@@ -1,4 +1,4 @@
-#include "cli/ingest.h"
+#include "app/ingest.h"
 
 #include <fmt/format.h>
 
@@ -9,7 +9,7 @@
 #include <stdexcept>
 
 #include "audio/probe.h"
-#include "cli/track_vectors.h"
+#include "app/track_vectors.h"
 #include "data/csv.h"
 #include "data/extract.h"
 #include "data/import.h"
@@ -18,7 +18,7 @@
 #include "store/feature_array.h"
 #include "store/fingerprint.h"
 
-namespace tunelens::cli {
+namespace tunelens::app {
 namespace {
 
 namespace fs = std::filesystem;
@@ -356,4 +356,4 @@ IngestSummary ingest_files(const fs::path& catalog_file, const fs::path& model_f
   return summary;
 }
 
-}  // namespace tunelens::cli
+}  // namespace tunelens::app

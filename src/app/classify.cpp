@@ -1,0 +1,112 @@
+#include "app/classify.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <mutex>
+
+#include "app/bad_request.h"
+#include "app/track_vectors.h"
+#include "audio/audio.h"
+#include "data/extract.h"
+
+namespace tunelens::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Files named are taken as they are; folders give their audio files (audio/audio.h), in path order.
+std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs, bool recursive,
+                                       std::vector<std::string>& problems) {
+  std::vector<std::string> files;
+  for (const std::string& input : inputs) {
+    std::error_code error;
+    if (!fs::is_directory(input, error)) {
+      files.push_back(input);
+      continue;
+    }
+    for (const fs::path& file : find_audio_files(input, recursive, &problems)) files.push_back(file.string());
+  }
+  return files;
+}
+
+}  // namespace
+
+std::size_t ClassifyResult::failed() const {
+  return static_cast<std::size_t>(
+      std::count_if(files.begin(), files.end(), [](const FileClassification& f) { return !f.error.empty(); }));
+}
+
+FileClassification classify_file(const Model& model, const MelSpectrogram& mel, const std::vector<std::size_t>& shown,
+                                 const std::string& file, bool repair_samples) {
+  FileClassification result;
+  result.file = file;
+  const FeatureConfig& config = model.features();
+  FeatureSettings settings = config.settings;
+  settings.repair_samples = repair_samples;
+  // (decoding says why a path is no file it can read: missing, a folder, a pipe, a name too long)
+  DecodeResult decoded;
+  std::string warning;
+  const Spectrogram features = compute_track_features(file, settings, mel, &decoded, &warning);
+  if (!warning.empty()) result.warnings.push_back(warning);
+  result.seconds = decoded.seconds();
+  result.decoder = decoded.decoder;
+  if (result.seconds < kShortestJudgedSeconds)
+    result.warnings.push_back(
+        fmt::format("{}: only {:.3f} s of audio: the genres of so little sound are a guess", file, result.seconds));
+  const WindowPredictions predictions = model.predict(features);
+  if (predictions.windows == 0) throw std::runtime_error("no audio to classify");
+  result.windows = predictions.windows;
+  result.probabilities = predictions.mean_probabilities();
+  result.ranking = shown;
+  std::stable_sort(result.ranking.begin(), result.ranking.end(), [&](std::size_t a, std::size_t b) {
+    return result.probabilities[a] > result.probabilities[b];
+  });
+  const std::vector<double> starts = window_start_seconds(config, predictions.windows);
+  for (std::size_t w = 0; w < predictions.windows; ++w) {
+    const float* row = predictions.probabilities.data() + w * predictions.classes;
+    const std::size_t best = *std::max_element(shown.begin(), shown.end(),
+                                               [&](std::size_t a, std::size_t b) { return row[a] < row[b]; });
+    result.timeline.push_back({starts[w], best, row[best]});
+  }
+  return result;
+}
+
+ClassifyResult classify_files(const ClassifyRequest& request,
+                              const std::function<void(const FileClassification&)>& on_file) {
+  require_model(request.model);
+  ClassifyResult result;
+  const std::vector<std::string> files = expand_inputs(request.inputs, request.recursive, result.problems);
+  if (files.empty()) throw BadRequest("inputs", "no audio files to classify");
+
+  // Files in parallel; a single file gets every thread for its prediction instead.
+  const ParallelModel loaded = load_parallel_model(request.model, request.threads, files.size());
+  const Model& model = loaded.model;
+  result.model = model.info();
+  result.shown = shown_classes(model.info(), request.tags);
+  const MelSpectrogram mel(model.features().settings.mel);
+
+  result.files.resize(files.size());
+  std::atomic<std::size_t> next{0};
+  std::mutex mutex;
+  run_workers(loaded.workers, [&] {
+    for (std::size_t i = next++; i < files.size(); i = next++) {
+      FileClassification& done = result.files[i];
+      try {
+        done = classify_file(model, mel, result.shown, files[i], request.repair_samples);
+      } catch (const std::exception& error) {  // AudioError, ModelError: the file's error; the others go on
+        done.file = files[i];
+        done.error = about_file(files[i], error.what());
+      }
+      if (on_file) {
+        const std::lock_guard lock(mutex);
+        on_file(done);
+      }
+    }
+  });
+  return result;
+}
+
+}  // namespace tunelens::app
