@@ -18,13 +18,15 @@ void remove_scratch();
 
 fs::path make_scratch() {
   std::error_code ec;
-  const fs::path base = fs::is_directory("/dev/shm", ec) ? fs::path("/dev/shm") : fs::temp_directory_path();
+  const char* chosen = std::getenv("TUNELENS_FUZZ_SCRATCH");
+  const fs::path base = chosen                                  ? fs::path(chosen)
+                        : fs::is_directory("/dev/shm", ec) ? fs::path("/dev/shm")
+                                                                : fs::temp_directory_path();
   std::string pattern = (base / "tunelens-fuzz-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) {
     std::perror("tunelens fuzz: cannot make a scratch folder");
     std::abort();
   }
-  std::atexit(remove_scratch);
   return pattern;
 }
 
@@ -37,6 +39,8 @@ void remove_scratch() {
 
 const fs::path& scratch() {
   static const fs::path folder = make_scratch();
+  // Registered once the path exists, so that it runs before the path's destructor.
+  [[maybe_unused]] static const int removal = std::atexit(remove_scratch);
   return folder;
 }
 
@@ -61,6 +65,7 @@ void clear_scratch() {
 void finding(const std::string& what, const std::string& detail) {
   std::fprintf(stderr, "\n==tunelens fuzz== %s: %s\n", what.c_str(), detail.c_str());
   std::fflush(stderr);
+  remove_scratch();
   std::abort();
 }
 

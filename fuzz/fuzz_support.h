@@ -13,8 +13,10 @@
 
 namespace tunelens::fuzz {
 
-// This process's scratch folder, made on first use under /dev/shm (memory) when there is one, and removed at
-// exit. Every harness writes its input there, so nothing touches the disk or another process's files.
+// This process's scratch folder, made on first use under $TUNELENS_FUZZ_SCRATCH, else /dev/shm (memory) when there
+// is one, and removed at exit. Every harness writes its input there, so nothing touches the disk or another
+// process's files. (A sanitizer's report ends the process without exit handlers: fuzz/run.sh removes what is
+// left.)
 const std::filesystem::path& scratch();
 
 // Writes `size` bytes to scratch()/name (replacing what was there) and returns the path.
