@@ -219,6 +219,9 @@ class Decoder {
     audio_.native_channels = codec_->ch_layout.nb_channels;
     if (audio_.native_sample_rate <= 0 || audio_.native_channels <= 0)
       fail(AudioErrorKind::Corrupt, "the audio stream declares no sample rate or channels");
+    if (audio_.native_sample_rate < kMinNativeSampleRate)
+      fail(AudioErrorKind::Corrupt, "a sample rate of " + std::to_string(audio_.native_sample_rate) +
+                                        " Hz (audio has 1000 Hz or more)");
     audio_.channels = options_.mono ? 1 : audio_.native_channels;
     audio_.sample_rate = audio_.native_sample_rate;
     if (options_.sample_rate > 0 && options_.sample_rate != audio_.native_sample_rate) {

@@ -33,7 +33,7 @@ std::string codec_name(SNDFILE* file, int format) {
 std::optional<Audio> decode_with_sndfile(const std::filesystem::path& path, const LoadOptions& options) {
   SF_INFO info{};
   std::unique_ptr<SNDFILE, SndfileCloser> file(sf_open(path.c_str(), SFM_READ, &info));
-  if (!file || info.channels <= 0 || info.samplerate <= 0) return std::nullopt;
+  if (!file || info.channels <= 0 || info.samplerate < kMinNativeSampleRate) return std::nullopt;
   // Integer formats read as float are divided by 2^(bits-1), as FFmpeg's path and soundfile do (not by 2^(bits-1)
   // - 1); floats as they are.
   sf_command(file.get(), SFC_SET_NORM_FLOAT, nullptr, SF_TRUE);
