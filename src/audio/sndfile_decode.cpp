@@ -55,11 +55,12 @@ std::optional<Audio> decode_with_sndfile(const std::filesystem::path& path, cons
   }
   sf_count_t wanted = options.duration >= 0.0 ? static_cast<sf_count_t>(options.duration * info.samplerate) : -1;
 
-  constexpr sf_count_t kBlock = 65536;
-  std::vector<float> block(static_cast<std::size_t>(kBlock * info.channels));
+  // Blocks of 65,536 values whatever the channel count (a header may claim 1,024 channels: 268 MB a block).
+  const sf_count_t block_frames = std::max<sf_count_t>(1, 65536 / info.channels);
+  std::vector<float> block(static_cast<std::size_t>(block_frames * info.channels));
   std::vector<float> native;
   for (sf_count_t read_frames = 0;;) {
-    const sf_count_t ask = wanted < 0 ? kBlock : std::min(kBlock, wanted - read_frames);
+    const sf_count_t ask = wanted < 0 ? block_frames : std::min(block_frames, wanted - read_frames);
     if (ask <= 0) break;
     const sf_count_t got = sf_readf_float(file.get(), block.data(), ask);
     if (got <= 0) break;
