@@ -46,20 +46,13 @@ void catalog_seeds(const fs::path& dir) {
     Catalog catalog = Catalog::create(dir / "full.db", dir / "music");
     std::vector<std::int64_t> ids;
     for (int i = 0; i < 4; ++i) {
-      tunelens::TrackInfo info;
-      info.path = "genre" + std::to_string(i % 2) + "/track" + std::to_string(i) + ".wav";
-      info.fingerprint = std::string(16, static_cast<char>('a' + i));
-      info.size = 1000 + i;
-      info.duration = 1.5;
-      info.sample_rate = 22050;
-      info.channels = 1;
-      info.codec = "pcm_s16le";
-      info.title = "Track " + std::to_string(i);
-      info.artist = "Artist " + std::to_string(i % 2);
-      info.album_order = 1;
-      info.year = 1999;
-      info.label = "genre" + std::to_string(i % 2);
-      info.source = "csv";
+      const std::string n = std::to_string(i), label = "genre" + std::to_string(i % 2);
+      const tunelens::TrackInfo info{.path = label + "/track" + n + ".wav", .fingerprint = std::string(16, 'a' + i),
+                                     .size = 1000 + i, .duration = 1.5, .sample_rate = 22050, .channels = 1,
+                                     .codec = "pcm_s16le", .title = "Track " + n, .artist = "Artist " + label,
+                                     .album = "Album", .album_order = 1, .year = 1999, .track_number = i + 1,
+                                     .label = label, .source = "csv", .source_id = n, .source_split = "train",
+                                     .source_subset = std::nullopt};
       ids.push_back(*catalog.add_track(info));
     }
     const std::vector<tunelens::SplitAssignment> parts = {{ids[0], tunelens::SplitPart::Train},
