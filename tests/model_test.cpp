@@ -509,6 +509,32 @@ TEST(ModelFile, RoundTripsAndRejectsDamagedFilesNamingThem) {
   EXPECT_THROW(model::read_model_file(scratch / "missing.tlm"), ModelError);
 }
 
+// Found by fuzzing (fuzz/regressions/model): a tensor's shape was handed to libtorch before it was checked against
+// the bytes that follow, so a damaged size gave libtorch's own error ("Storage size calculation overflowed") or an
+// allocation of the size claimed. Now every such tensor is "damaged weights", and an empty tensor still reads.
+TEST(ModelFile, TensorShapesAreCheckedBeforeATensorIsMade) {
+  const std::string good = model::encode_tensors({{"a", torch::zeros({2, 3})}});
+  // count (4), name size (4), "a", type (1), dimensions (4), then the two sizes (8 each) from byte 14.
+  auto with_size = [&](int dimension, std::uint64_t size) {
+    std::string bytes = good;
+    for (int i = 0; i < 8; ++i) bytes[14 + 8 * dimension + i] = static_cast<char>((size >> (8 * i)) & 0xff);
+    return bytes;
+  };
+  for (const std::uint64_t size : {8808515980394090075ull, ~0ull, 1ull << 62, 4ull}) {
+    try {
+      model::decode_tensors(with_size(1, size));
+      ADD_FAILURE() << size << ": no error";
+    } catch (const ModelError& error) {
+      EXPECT_NE(std::string(error.what()).find("damaged weights: tensor a has 24 bytes for its shape"),
+                std::string::npos)
+          << error.what();
+    }
+  }
+  const auto empty = model::decode_tensors(model::encode_tensors({{"e", torch::zeros({0, 5})}}));
+  ASSERT_EQ(empty.size(), 1u);
+  EXPECT_EQ(empty[0].second.sizes(), (std::vector<std::int64_t>{0, 5}));
+}
+
 // --- training
 
 TEST(Training, LearnsATinyCatalogAndWritesModelHistoryAndCheckpoint) {
