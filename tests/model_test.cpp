@@ -13,6 +13,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "data/extract.h"
@@ -593,6 +594,41 @@ TEST(Training, LearnsATinyCatalogAndWritesModelHistoryAndCheckpoint) {
   EXPECT_NEAR(std::accumulate(mean.begin(), mean.end(), 0.0), 1.0, 1e-5);
   Spectrogram wrong(12, 64);
   EXPECT_THROW(model.predict(wrong), ModelError);
+}
+
+// Metadata describing a network no weights could fill (a damaged or hostile file) is a clear error before libtorch
+// is asked for the memory: found by replaying fuzz_model's inputs through Model::load (fuzz/regressions/model), where
+// a vector head over 4 x 3e9 inputs gave libtorch's "negative dimension" (an int overflow) and a shortchunk 4096
+// wide its "can't allocate memory".
+TEST(Model, MetadataOfANetworkNoFileHoldsIsAClearError) {
+  ScratchDir scratch;
+  const TinyCatalog tiny = make_catalog(scratch.path());
+  TrainOptions options = tiny_options(tiny, scratch / "m.tlm");
+  options.epochs = 1;
+  train_model(options);
+  const model::ModelFile good = model::read_model_file(options.out);
+  auto load_error = [&](const std::string& name, const std::function<void(nlohmann::json&)>& damage) {
+    model::ModelFile file = good;
+    damage(file.metadata);
+    model::write_model_file(scratch / name, file);
+    try {
+      Model::load(scratch / name, {"cpu", 1});
+      return std::string("no error");
+    } catch (const ModelError& error) {
+      return std::string(error.what());
+    }
+  };
+  EXPECT_NE(load_error("wide.tlm", [](nlohmann::json& m) { m["network"]["width"] = 4096; })
+                .find("wide.tlm: width 4096 is too large (1024 at most)"),
+            std::string::npos);
+  EXPECT_NE(load_error("long.tlm",
+                       [](nlohmann::json& m) {
+                         m["network"]["name"] = "vector-head";
+                         m["input"]["frames"] = 3000000000u;
+                         m["features"]["window_frames"] = 3000000000u;
+                       })
+                .find("long.tlm: damaged metadata: a network input of 16 x 3000000000 values"),
+            std::string::npos);
 }
 
 // A track's embedding: the mean of its windows' embeddings, scaled to unit length.

@@ -500,7 +500,8 @@ std::shared_ptr<Network> make_network(const NetworkSettings& settings, std::size
   if (name == "convconvpool") return std::make_shared<ConvConvPool>(rows, frames, classes, settings.dropout);
   if (name == "resnet" || name == "shortchunk") {
     const int width = settings.width > 0 ? settings.width : (name == "resnet" ? 64 : 128);
-    if (width > 4096) throw ModelError(fmt::format("width {} is too large", width));
+    // train's range: a model file claiming more (4096 wide: 10 GB of weights) is damaged.
+    if (width > 1024) throw ModelError(fmt::format("width {} is too large (1024 at most)", width));
     if (name == "resnet") return std::make_shared<ResNet>(settings.depth, width, classes, settings.dropout);
     return std::make_shared<ShortChunk>(width, classes, settings.dropout);
   }
