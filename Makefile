@@ -2,12 +2,17 @@
 #   make demo   install what is needed, build, run the whole system on music it generates (scripts/demo.sh)
 #   make test   install what is needed, build, run every test
 #   make bench  install what is needed and the baselines' packages (python3-torch), build, run every benchmark
+#   make fuzz   install clang too, build the libFuzzer harnesses (fuzz preset), run each for FUZZ_SECONDS
+#               (default 600; FUZZ_ONLY="npy model" runs only those)
+#   make test PRESET=asan   every test under AddressSanitizer and UndefinedBehaviorSanitizer
 PRESET ?= release
 BUILD  := build/$(PRESET)
 JOBS   ?= $(shell nproc)
 DEMO   ?= demo-out
+FUZZ_SECONDS ?= 600
+FUZZ_ONLY    ?=
 
-.PHONY: all deps build demo test bench format clean
+.PHONY: all deps build demo test bench fuzz format clean
 
 all: build
 
@@ -27,6 +32,12 @@ test: build
 bench: build
 	./scripts/install-deps.sh --bench || echo "make bench: python3-torch could not be installed; the tagging benchmark runs tunelens's side only"
 	./scripts/bench.sh $(BUILD)
+
+fuzz:
+	./scripts/install-deps.sh --fuzz
+	cmake --preset fuzz
+	cmake --build --preset fuzz -j $(JOBS)
+	./fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_ONLY)
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

@@ -3,6 +3,7 @@
 # Idempotent and non-interactive; safe to run on a machine that already has them.
 #   scripts/install-deps.sh          what make demo and make test need
 #   scripts/install-deps.sh --bench  that, and the baselines make bench measures against (PyTorch in Python)
+#   scripts/install-deps.sh --fuzz   that, and clang with libFuzzer for make fuzz
 set -euo pipefail
 
 packages=(
@@ -31,6 +32,9 @@ packages=(
 # Only for benchmarks: the shipped tagging networks run by PyTorch itself (bench/pytorch_tagging.py).
 bench_packages=(python3-torch python3-numpy)
 if [ "${1:-}" = "--bench" ]; then packages+=("${bench_packages[@]}"); fi
+# Only for make fuzz: clang and its runtime libraries (libFuzzer, the sanitizers).
+fuzz_packages=(clang libclang-rt-14-dev)
+if [ "${1:-}" = "--fuzz" ]; then packages+=("${fuzz_packages[@]}"); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -348,6 +348,20 @@ TEST(BadInput, NonFiniteOrHugeSamplesAreAnErrorOrRepairedWhenAsked) {
   EXPECT_EQ(load_audio(dir / "loud.wav").samples[100], 2.0f);
 }
 
+// Found by fuzzing (fuzz/regressions/audio): audio at 1 Hz was resampled to 22,050 Hz, 22,050 output samples for
+// each sample of the file (a 1 KB EA ADPCM file gave 170 MB). Rates below 1 kHz are refused by both decoders (a WAV
+// file goes to libsndfile when FFmpeg refuses it); 1 kHz itself decodes.
+TEST(BadInput, SampleRatesBelowOneKilohertzAreRefused) {
+  ScratchDir dir;
+  const std::vector<float> samples(200, 0.25f);
+  testing::write_bytes(dir / "one-hertz.wav", testing::float_wav(samples, 1));
+  expect_error(dir / "one-hertz.wav", AudioErrorKind::Corrupt, "a sample rate of 1 Hz");
+  testing::write_bytes(dir / "999.wav", testing::float_wav(samples, 999));
+  expect_error(dir / "999.wav", AudioErrorKind::Corrupt, "a sample rate of 999 Hz");
+  testing::write_bytes(dir / "1000.wav", testing::float_wav(samples, 1000));
+  EXPECT_EQ(load_audio(dir / "1000.wav").frames(), 200u * 22050u / 1000u);
+}
+
 // A valid Ogg Vorbis file FFmpeg 5.1 rejects (its headers repeated on its first audio page, as in the real
 // hr-savino-ocean.ogg of Debian's hyperrogue-music) is decoded by libsndfile, to the samples FFmpeg gives for the
 // same audio without the repeated headers (libvorbis and FFmpeg's Vorbis decoder differ in float rounding only).

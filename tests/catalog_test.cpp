@@ -291,6 +291,14 @@ TEST(Catalog, ErrorsNameTheFileAndTheReason) {
   EXPECT_NE(what.find(newer.string() + ": made by a newer tunelens: catalog schema version 99"),
             std::string::npos)
       << what;
+
+  // Found by fuzzing (fuzz/regressions/catalog): a negative schema version indexed the migrations before their start.
+  const fs::path negative = scratch / "negative.db";
+  Catalog::create(negative, scratch.path());
+  raw_sql(negative, "PRAGMA user_version = -589823");
+  std::tie(kind, what) = error_of([&] { Catalog::open(negative); });
+  EXPECT_EQ(kind, CatalogErrorKind::Corrupt);
+  EXPECT_NE(what.find(negative.string() + ": damaged catalog: catalog schema version -589823"), std::string::npos) << what;
 }
 
 TEST(Catalog, ALockHeldByAnotherProcessIsReportedAfterTheTimeout) {

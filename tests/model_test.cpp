@@ -13,6 +13,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "data/extract.h"
@@ -509,6 +510,32 @@ TEST(ModelFile, RoundTripsAndRejectsDamagedFilesNamingThem) {
   EXPECT_THROW(model::read_model_file(scratch / "missing.tlm"), ModelError);
 }
 
+// Found by fuzzing (fuzz/regressions/model): a tensor's shape was handed to libtorch before it was checked against
+// the bytes that follow, so a damaged size gave libtorch's own error ("Storage size calculation overflowed") or an
+// allocation of the size claimed. Now every such tensor is "damaged weights", and an empty tensor still reads.
+TEST(ModelFile, TensorShapesAreCheckedBeforeATensorIsMade) {
+  const std::string good = model::encode_tensors({{"a", torch::zeros({2, 3})}});
+  // count (4), name size (4), "a", type (1), dimensions (4), then the two sizes (8 each) from byte 14.
+  auto with_size = [&](int dimension, std::uint64_t size) {
+    std::string bytes = good;
+    for (int i = 0; i < 8; ++i) bytes[14 + 8 * dimension + i] = static_cast<char>((size >> (8 * i)) & 0xff);
+    return bytes;
+  };
+  for (const std::uint64_t size : {8808515980394090075ull, ~0ull, 1ull << 62, 4ull}) {
+    try {
+      model::decode_tensors(with_size(1, size));
+      ADD_FAILURE() << size << ": no error";
+    } catch (const ModelError& error) {
+      EXPECT_NE(std::string(error.what()).find("damaged weights: tensor a has 24 bytes for its shape"),
+                std::string::npos)
+          << error.what();
+    }
+  }
+  const auto empty = model::decode_tensors(model::encode_tensors({{"e", torch::zeros({0, 5})}}));
+  ASSERT_EQ(empty.size(), 1u);
+  EXPECT_EQ(empty[0].second.sizes(), (std::vector<std::int64_t>{0, 5}));
+}
+
 // --- training
 
 TEST(Training, LearnsATinyCatalogAndWritesModelHistoryAndCheckpoint) {
@@ -567,6 +594,41 @@ TEST(Training, LearnsATinyCatalogAndWritesModelHistoryAndCheckpoint) {
   EXPECT_NEAR(std::accumulate(mean.begin(), mean.end(), 0.0), 1.0, 1e-5);
   Spectrogram wrong(12, 64);
   EXPECT_THROW(model.predict(wrong), ModelError);
+}
+
+// Metadata describing a network no weights could fill (a damaged or hostile file) is a clear error before libtorch
+// is asked for the memory: found by replaying fuzz_model's inputs through Model::load (fuzz/regressions/model), where
+// a vector head over 4 x 3e9 inputs gave libtorch's "negative dimension" (an int overflow) and a shortchunk 4096
+// wide its "can't allocate memory".
+TEST(Model, MetadataOfANetworkNoFileHoldsIsAClearError) {
+  ScratchDir scratch;
+  const TinyCatalog tiny = make_catalog(scratch.path());
+  TrainOptions options = tiny_options(tiny, scratch / "m.tlm");
+  options.epochs = 1;
+  train_model(options);
+  const model::ModelFile good = model::read_model_file(options.out);
+  auto load_error = [&](const std::string& name, const std::function<void(nlohmann::json&)>& damage) {
+    model::ModelFile file = good;
+    damage(file.metadata);
+    model::write_model_file(scratch / name, file);
+    try {
+      Model::load(scratch / name, {"cpu", 1});
+      return std::string("no error");
+    } catch (const ModelError& error) {
+      return std::string(error.what());
+    }
+  };
+  EXPECT_NE(load_error("wide.tlm", [](nlohmann::json& m) { m["network"]["width"] = 4096; })
+                .find("wide.tlm: width 4096 is too large (1024 at most)"),
+            std::string::npos);
+  EXPECT_NE(load_error("long.tlm",
+                       [](nlohmann::json& m) {
+                         m["network"]["name"] = "vector-head";
+                         m["input"]["frames"] = 3000000000u;
+                         m["features"]["window_frames"] = 3000000000u;
+                       })
+                .find("long.tlm: damaged metadata: a network input of 16 x 3000000000 values"),
+            std::string::npos);
 }
 
 // A track's embedding: the mean of its windows' embeddings, scaled to unit length.

@@ -1,6 +1,7 @@
 // The .npy reader and writer: round trips, numpy's header layout, and clear errors for bad files.
 #include <gtest/gtest.h>
 
+#include "store/feature_array.h"
 #include "store/npy.h"
 #include "test_support.h"
 
@@ -83,6 +84,74 @@ TEST(Npy, BadFilesGetErrorsNamingTheFile) {
   } catch (const NpyError& error) {
     EXPECT_NE(std::string(error.what()).find("truncated"), std::string::npos) << error.what();
   }
+}
+
+// An .npy file (format 1.0) with this header dict and these data bytes, written as they are.
+std::string npy_bytes(const std::string& dict, const std::string& data) {
+  const std::string header = dict + "\n";
+  return std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(header.size() & 0xff) +
+         static_cast<char>(header.size() >> 8) + header + data;
+}
+
+// The message read_npy gives for a file, or "" when it reads it.
+std::string npy_error(const std::filesystem::path& path) {
+  try {
+    read_npy(path);
+    return "";
+  } catch (const NpyError& error) {
+    return error.what();
+  }
+}
+
+// Found by fuzzing (fuzz/regressions/npy): a shape larger than the file was allocated before the data was read
+// (2^62 x 2^62 elements wrapped around to a small count), a negative or non-numeric size was a raw std::stoull
+// error, and an empty array was copied from a null pointer.
+TEST(Npy, ShapesAndLengthsAreCheckedAgainstTheFile) {
+  ScratchDir dir;
+  auto error_of = [&](const std::string& name, const std::string& bytes) {
+    testing::write_bytes(dir / name, bytes);
+    return npy_error(dir / name);
+  };
+  const std::string four_floats(16, '\0');
+  EXPECT_NE(error_of("huge.npy", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': "
+                                           "(4611686018427387904, 4611686018427387904), }",
+                                           four_floats))
+                .find("huge.npy: truncated data"),
+            std::string::npos);
+  EXPECT_NE(error_of("long.npy", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000), }",
+                                           four_floats))
+                .find("long.npy: truncated data"),
+            std::string::npos);
+  EXPECT_NE(error_of("negative.npy", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", ""))
+                .find("negative.npy: malformed shape (-1,)"),
+            std::string::npos);
+  EXPECT_NE(error_of("word.npy", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (two,), }", ""))
+                .find("word.npy: malformed shape"),
+            std::string::npos);
+  std::string claims_more = npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", "");
+  claims_more[9] = '\x7f';  // a header of 32,512 bytes in a file of 70
+  EXPECT_NE(error_of("header.npy", claims_more).find("header.npy: truncated header"), std::string::npos);
+
+  testing::write_bytes(dir / "empty.npy", npy_bytes("{'descr': '<f4', 'fortran_order': True, 'shape': (3, 0), }", ""));
+  const NpyArray empty = read_npy(dir / "empty.npy");
+  EXPECT_EQ(empty.shape, (std::vector<std::size_t>{3, 0}));
+  EXPECT_TRUE(empty.values.empty());
+}
+
+// The memory-mapped reader of feature files, the same way: a shape whose element count overflows is refused, and
+// an array without frames gives empty windows.
+TEST(FeatureArray, ShapesAreCheckedAgainstTheFile) {
+  ScratchDir dir;
+  testing::write_bytes(dir / "huge.npy", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': "
+                                                   "(4611686018427387904, 4611686018427387904), }",
+                                                   std::string(16, '\0')));
+  EXPECT_THROW(FeatureArray(dir / "huge.npy"), NpyError);
+  EXPECT_FALSE(feature_file_intact(dir / "huge.npy", 4611686018427387904u, 4611686018427387904u));
+  testing::write_bytes(dir / "none.npy", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 0), }", ""));
+  const FeatureArray none(dir / "none.npy");
+  EXPECT_EQ(none.rows(), 1u);
+  EXPECT_EQ(none.frames(), 0u);
+  EXPECT_TRUE(none.read_all().empty());
 }
 
 }  // namespace

@@ -48,6 +48,9 @@ struct LoadOptions {
 
 // The largest magnitude a decoded sample may have (120 dB above full scale): beyond it the spectrum overflows.
 inline constexpr float kMaxSampleValue = 1e6f;
+// The lowest rate a file's audio may have: no music is stored below it, and resampling 1 Hz audio to 22,050 Hz made
+// 170 MB of samples from a 1 KB file. Lower rates are a Corrupt file.
+inline constexpr int kMinNativeSampleRate = 1000;
 
 // What decoding a file gave besides its samples.
 struct DecodeResult {

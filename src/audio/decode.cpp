@@ -203,6 +203,9 @@ class Decoder {
     result_.native_channels = codec_->ch_layout.nb_channels;
     if (result_.native_sample_rate <= 0 || result_.native_channels <= 0)
       fail(AudioErrorKind::Corrupt, "the audio stream declares no sample rate or channels");
+    if (result_.native_sample_rate < kMinNativeSampleRate)
+      fail(AudioErrorKind::Corrupt, "a sample rate of " + std::to_string(result_.native_sample_rate) +
+                                        " Hz (audio has 1000 Hz or more)");
     result_.channels = options_.mono ? 1 : result_.native_channels;
 
     // librosa (through soundfile) seeks to int(offset * sr) and reads int(duration * sr) frames.

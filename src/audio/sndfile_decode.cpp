@@ -34,7 +34,7 @@ std::optional<DecodeResult> decode_with_sndfile(const std::filesystem::path& pat
                                                 AudioSink& sink) {
   SF_INFO info{};
   std::unique_ptr<SNDFILE, SndfileCloser> file(sf_open(path.c_str(), SFM_READ, &info));
-  if (!file || info.channels <= 0 || info.samplerate <= 0) return std::nullopt;
+  if (!file || info.channels <= 0 || info.samplerate < kMinNativeSampleRate) return std::nullopt;
   // Integer formats read as float are divided by 2^(bits-1), as FFmpeg's path and soundfile do (not by 2^(bits-1)
   // - 1); floats as they are.
   sf_command(file.get(), SFC_SET_NORM_FLOAT, nullptr, SF_TRUE);
@@ -56,13 +56,14 @@ std::optional<DecodeResult> decode_with_sndfile(const std::filesystem::path& pat
   const sf_count_t wanted = options.duration >= 0.0 ? static_cast<sf_count_t>(options.duration * info.samplerate) : -1;
 
   // The first block is read before the output starts: a file libsndfile opens but cannot decode leaves the
-  // FFmpeg error standing, with nothing written.
-  constexpr sf_count_t kBlock = 65536;
-  std::vector<float> block(static_cast<std::size_t>(kBlock * info.channels));
+  // FFmpeg error standing, with nothing written. Blocks of 65,536 values whatever the channel count (a header may
+  // claim 1,024 channels: 268 MB a block).
+  const sf_count_t block_frames = std::max<sf_count_t>(1, 65536 / info.channels);
+  std::vector<float> block(static_cast<std::size_t>(block_frames * info.channels));
   std::vector<float> mono;
   SampleOutput output(path, options, sink);
   for (sf_count_t read_frames = 0;;) {
-    const sf_count_t ask = wanted < 0 ? kBlock : std::min(kBlock, wanted - read_frames);
+    const sf_count_t ask = wanted < 0 ? block_frames : std::min(block_frames, wanted - read_frames);
     if (ask <= 0) break;
     const sf_count_t got = sf_readf_float(file.get(), block.data(), ask);
     if (got <= 0) break;

@@ -85,6 +85,13 @@ Model Model::load(const std::filesystem::path& file, const ModelLoadOptions& opt
   if (info.features.normalisation == Normalisation::Standard &&
       (info.features.mean.size() != info.input_rows || info.features.std.size() != info.input_rows))
     throw ModelError(file.string() + ": damaged metadata: normalisation statistics of the wrong size");
+  // No network tunelens makes takes more than 1,024 mel bands × 16,384 frames (train's largest window): a larger
+  // input (whose product could overflow the int sizes of libtorch's layers) is damage.
+  constexpr std::size_t kMaxInputValues = std::size_t{1} << 24;
+  if (info.input_rows == 0 || info.input_frames == 0 || info.input_rows > kMaxInputValues ||
+      info.input_frames > kMaxInputValues / info.input_rows)
+    throw ModelError(fmt::format("{}: damaged metadata: a network input of {} x {} values", file.string(),
+                                 info.input_rows, info.input_frames));
   set_threads(options.threads);
   prepare_process_for_inference();
   impl->device = parse_device(options.device);
@@ -94,6 +101,10 @@ Model Model::load(const std::filesystem::path& file, const ModelLoadOptions& opt
     load_state(*impl->network, decode_tensors(contents.weights));
   } catch (const ModelError& error) {
     throw ModelError(file.string() + ": " + error.what());
+  } catch (const c10::Error& error) {  // libtorch cannot make the network the metadata describes (memory)
+    const std::string what = error.what_without_backtrace();
+    throw ModelError(file.string() +
+                     ": damaged metadata: its network cannot be made: " + what.substr(0, what.find('\n')));
   }
   place(*impl->network, impl->device);
   impl->network->set_training(false);

@@ -500,7 +500,8 @@ std::shared_ptr<Network> make_network(const NetworkSettings& settings, std::size
   if (name == "convconvpool") return std::make_shared<ConvConvPool>(rows, frames, classes, settings.dropout);
   if (name == "resnet" || name == "shortchunk") {
     const int width = settings.width > 0 ? settings.width : (name == "resnet" ? 64 : 128);
-    if (width > 4096) throw ModelError(fmt::format("width {} is too large", width));
+    // train's range: a model file claiming more (4096 wide: 10 GB of weights) is damaged.
+    if (width > 1024) throw ModelError(fmt::format("width {} is too large (1024 at most)", width));
     if (name == "resnet") return std::make_shared<ResNet>(settings.depth, width, classes, settings.dropout);
     return std::make_shared<ShortChunk>(width, classes, settings.dropout);
   }
@@ -647,17 +648,25 @@ NamedTensors decode_tensors(const std::string& bytes) {
     if (!type) throw ModelError("damaged weights: tensor " + name + " has an unknown type");
     const auto dims = in.number(4);
     if (dims > 8) throw ModelError("damaged weights: tensor " + name + " has too many dimensions");
+    // The shape is checked against the bytes that follow before a tensor is made: a damaged file may claim any
+    // size (libtorch's own error, or an allocation of exabytes, otherwise).
     std::vector<std::int64_t> shape;
     std::uint64_t elements = 1;
+    bool too_large = false;
     for (std::uint64_t d = 0; d < dims; ++d) {
-      shape.push_back(static_cast<std::int64_t>(in.number(8)));
-      elements *= static_cast<std::uint64_t>(shape.back());
+      const std::uint64_t extent = in.number(8);
+      too_large = too_large || extent > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) ||
+                  (extent != 0 && elements > std::numeric_limits<std::uint64_t>::max() / extent);
+      shape.push_back(static_cast<std::int64_t>(extent));
+      elements *= extent;
     }
     const auto size = in.number(8);
-    torch::Tensor tensor = torch::empty(shape, torch::TensorOptions().dtype(*type));
-    if (size != elements * tensor.element_size())
+    const std::uint64_t item = c10::elementSize(*type);
+    if (too_large || elements > std::numeric_limits<std::uint64_t>::max() / item || size != elements * item)
       throw ModelError("damaged weights: tensor " + name + " has " + std::to_string(size) + " bytes for its shape");
-    std::memcpy(tensor.data_ptr(), in.take(size), size);
+    const char* values = in.take(size);  // fails when the file holds fewer bytes, before anything is allocated
+    torch::Tensor tensor = torch::empty(shape, torch::TensorOptions().dtype(*type));
+    if (size > 0) std::memcpy(tensor.data_ptr(), values, size);
     tensors.emplace_back(std::move(name), std::move(tensor));
   }
   if (!in.done()) throw ModelError("damaged weights: bytes after the last tensor");

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -447,6 +448,8 @@ void Catalog::check_schema_and_migrate() {
     fail(CatalogErrorKind::NotACatalog,
          tables == 0 ? "an empty SQLite database" : "an SQLite database of another program");
   }
+  // A negative version is no version tunelens writes (it indexed the migrations from there).
+  if (version < 0) fail(CatalogErrorKind::Corrupt, "catalog schema version " + std::to_string(version));
   if (version > kSchemaVersion)
     fail(CatalogErrorKind::NewerSchema, "catalog schema version " + std::to_string(version) +
                                             ", this program knows versions up to " +
@@ -454,7 +457,8 @@ void Catalog::check_schema_and_migrate() {
   if (version < kSchemaVersion) {
     Transaction transaction(*this);
     // Read again under the write lock: another process may have migrated in the meantime.
-    for (std::int64_t v = pragma("PRAGMA user_version"); v < kSchemaVersion; ++v) execute(kMigrations[v]);
+    for (std::int64_t v = std::max<std::int64_t>(0, pragma("PRAGMA user_version")); v < kSchemaVersion; ++v)
+      execute(kMigrations[v]);
     execute(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
     transaction.commit();
   }

@@ -165,8 +165,10 @@ FeatureArray::FeatureArray(const std::filesystem::path& path) : path_(path) {
     rows_ = parsed[0];
     frames_ = parsed[1];
     data_offset_ = prefix + header_size;
-    if (data_offset_ + rows_ * frames_ * element_size(dtype_) > map_size_)
-      fail(path, "truncated data (shorter than its shape says)");
+    // rows × frames elements must fit in what follows the header, counted without overflow (a header may claim
+    // any shape).
+    const std::size_t room = (map_size_ - data_offset_) / element_size(dtype_);
+    if (rows_ != 0 && frames_ > room / rows_) fail(path, "truncated data (shorter than its shape says)");
   } catch (...) {
     unmap();
     throw;
@@ -208,6 +210,7 @@ void FeatureArray::read_window(std::size_t offset, std::size_t count, std::span<
                             " frames");
   if (out.size() < rows_ * count)
     throw std::invalid_argument("read_window: output holds fewer than rows * count floats");
+  if (count == 0) return;  // an empty window (of an array without frames, say): nothing to copy
   const std::size_t item = element_size(dtype_);
   for (std::size_t r = 0; r < rows_; ++r) {
     const unsigned char* row = map_ + data_offset_ + (r * frames_ + offset) * item;

@@ -1,9 +1,12 @@
 #include "store/npy.h"
 
+#include <algorithm>
 #include <bit>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <numeric>
+#include <optional>
 #include <sstream>
 
 namespace tunelens {
@@ -38,14 +41,21 @@ std::string dict_value(const std::string& header, const std::string& key) {
   return header.substr(begin, end - begin);
 }
 
-std::vector<std::size_t> parse_shape(const std::string& tuple) {
+// The sizes of a shape tuple such as (128, 517) or (5,); nullopt when an item is not a whole number.
+std::optional<std::vector<std::size_t>> parse_shape(const std::string& tuple) {
   std::vector<std::size_t> shape;
   std::string inner = tuple.substr(1, tuple.size() - 2);
   std::stringstream parts(inner);
   std::string item;
   while (std::getline(parts, item, ',')) {
-    if (item.find_first_not_of(' ') == std::string::npos) continue;
-    shape.push_back(static_cast<std::size_t>(std::stoull(item)));
+    const auto first = item.find_first_not_of(' ');
+    if (first == std::string::npos) continue;
+    const auto last = item.find_last_not_of(' ');
+    std::size_t size = 0;
+    const char* end = item.data() + last + 1;
+    const auto [at, error] = std::from_chars(item.data() + first, end, size);
+    if (error != std::errc() || at != end) return std::nullopt;
+    shape.push_back(size);
   }
   return shape;
 }
@@ -86,6 +96,10 @@ NpyArray read_npy(const std::filesystem::path& path) {
   static_assert(std::endian::native == std::endian::little, "tunelens assumes a little-endian machine");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "cannot open file");
+  // Every size the header gives is checked against what the file holds before anything is allocated.
+  std::error_code size_error;
+  const std::uintmax_t file_size = std::filesystem::file_size(path, size_error);
+  if (size_error) fail(path, "cannot open file");
   char magic[kMagicSize];
   unsigned char version[2];
   if (!in.read(magic, kMagicSize) || std::memcmp(magic, kMagic, kMagicSize) != 0) fail(path, "not an .npy file");
@@ -102,6 +116,8 @@ NpyArray read_npy(const std::filesystem::path& path) {
   } else {
     fail(path, "unsupported .npy version " + std::to_string(version[0]));
   }
+  const std::uintmax_t prefix = kMagicSize + 2 + (version[0] == 1 ? 2 : 4);
+  if (header_len > file_size - prefix) fail(path, "truncated header");
   std::string header(header_len, '\0');
   if (!in.read(header.data(), static_cast<std::streamsize>(header_len))) fail(path, "truncated header");
 
@@ -112,16 +128,28 @@ NpyArray read_npy(const std::filesystem::path& path) {
   const bool fortran_order = order.find("True") != std::string::npos;
 
   NpyArray array;
-  array.shape = parse_shape(shape_text);
-  array.values.resize(array.size());
+  auto shape = parse_shape(shape_text);
+  if (!shape) fail(path, "malformed shape " + shape_text);
+  array.shape = std::move(*shape);
   std::size_t item = 0;
   if (descr == "<f4" || descr == "<i4") item = 4;
   else if (descr == "<f8" || descr == "<i8") item = 8;
   else if (descr == "<i2") item = 2;
   else fail(path, "unsupported element type '" + descr + "'");
+  // The data's bytes, counted without overflow: a shape may claim more than any file holds.
+  const std::uintmax_t data_size = file_size - prefix - header_len;
+  std::uintmax_t bytes = item;
+  if (std::find(array.shape.begin(), array.shape.end(), 0) != array.shape.end()) bytes = 0;
+  for (const std::size_t size : array.shape) {
+    if (bytes > 0 && bytes > data_size / size) fail(path, "truncated data");
+    bytes *= size;
+  }
+  if (bytes > data_size) fail(path, "truncated data");
+  array.values.resize(bytes / item);
 
-  std::vector<char> raw(array.values.size() * item);
+  std::vector<char> raw(bytes);
   if (!in.read(raw.data(), static_cast<std::streamsize>(raw.size()))) fail(path, "truncated data");
+  if (raw.empty()) return array;
   if (descr == "<f4") std::memcpy(array.values.data(), raw.data(), raw.size());
   else if (descr == "<f8") convert<double>(raw, array.values);
   else if (descr == "<i4") convert<std::int32_t>(raw, array.values);
