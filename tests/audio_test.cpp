@@ -1,6 +1,10 @@
 // Decoding and resampling: parity with librosa.load, every supported format, offsets, and every kind of bad input.
 #include "audio/audio.h"
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -360,6 +364,46 @@ TEST(BadInput, SampleRatesBelowOneKilohertzAreRefused) {
   expect_error(dir / "999.wav", AudioErrorKind::Corrupt, "a sample rate of 999 Hz");
   testing::write_bytes(dir / "1000.wav", testing::float_wav(samples, 1000));
   EXPECT_EQ(load_audio(dir / "1000.wav").frames(), 200u * 22050u / 1000u);
+}
+
+// Found by fuzzing (fuzz/regressions/audio): FFmpeg 5.1 allocates and zeroes whatever size a WAV file's INFO tag
+// declares, so these 64 bytes took 1.6 GB and 2 s before the error. FFmpeg's blocks are capped at 128 MB: the same
+// error, in a child process whose memory is measured.
+TEST(BadInput, DeclaredSizesDoNotMakeFfmpegAllocateGigabytes) {
+  ScratchDir dir;
+  std::string wav = "RIFF....WAVEfmt ";
+  const auto put = [&](std::uint32_t value, int size) {
+    for (int i = 0; i < size; ++i) wav.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+  };
+  put(16, 4);
+  for (const std::uint32_t field : {1u, 1u}) put(field, 2);  // PCM, mono
+  put(44100, 4);
+  put(88200, 4);
+  put(2, 2);
+  put(16, 2);
+  wav += "LIST";
+  put(0xfa00001au, 4);
+  wav += "INFOINAM";
+  put(0x60000000u, 4);  // a title of 1.6 GB
+  wav += "tunelens";
+  testing::write_bytes(dir / "info.wav", wav);
+
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    try {
+      load_audio(dir / "info.wav");
+    } catch (const AudioError& error) {
+      _exit(error.kind() == AudioErrorKind::Corrupt ? 0 : 1);
+    }
+    _exit(2);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  rusage usage{};
+  getrusage(RUSAGE_CHILDREN, &usage);
+  EXPECT_LT(usage.ru_maxrss, 512 * 1024) << "kB at most";
 }
 
 // A valid Ogg Vorbis file FFmpeg 5.1 rejects (its headers repeated on its first audio page, as in the real

@@ -159,7 +159,7 @@ class Decoder {
   [[noreturn]] void fail(AudioErrorKind kind, const std::string& detail) const { throw AudioError(kind, path_, detail); }
 
   void open() {
-    ffmpeg::quiet_logging();
+    ffmpeg::setup_once();
     AVFormatContext* raw = nullptr;
     int status = avformat_open_input(&raw, path_.c_str(), nullptr, nullptr);
     if (status < 0) {

@@ -134,7 +134,7 @@ AudioInfo probe_audio(const std::filesystem::path& path) {
 }
 
 AudioTags read_audio_tags(const std::filesystem::path& path) {
-  ffmpeg::quiet_logging();
+  ffmpeg::setup_once();
   const OpenedContainer opened = open_container(path, false);
   return opened.stream ? read_tags(*opened.format, *opened.stream) : AudioTags{};
 }
