@@ -301,7 +301,7 @@ int main(int argc, char** argv) {
       if (added.outcome != app::IngestOutcome::Added)
         throw std::runtime_error("ingest failed: " + added.reason);
       our_ids.clear();
-      for (const app::Neighbour& n : added.neighbours) our_ids.push_back(n.id);
+      for (const app::Neighbour& n : added.similar.neighbours) our_ids.push_back(n.id);
 
       // baseline: the same ingest without search, then the per-track scan.
       copy = fresh_copy(catalog, folder);

@@ -8,7 +8,7 @@
 #include <numeric>
 #include <set>
 
-#include "app/bad_request.h"
+#include "app/errors.h"
 #include "test_support.h"
 
 namespace tunelens {

@@ -150,7 +150,7 @@ TEST_F(Similar, AmbiguousAndUnknownQueriesAreRefused) {
 
   const ProgramRun js = similar("1 --metric js");
   EXPECT_EQ(js.status, 2);
-  EXPECT_NE(js.err.find("--by probs"), std::string::npos) << js.err;
+  EXPECT_NE(js.err.find("--metric: js compares probability vectors: use it with probs"), std::string::npos) << js.err;
 }
 
 // -k is capped at the catalog: -k 10^9 lists every other track at once (it grew to 11.7 GB with no output).

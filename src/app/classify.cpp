@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <mutex>
 
-#include "app/bad_request.h"
+#include "app/errors.h"
 #include "app/track_vectors.h"
 #include "audio/audio.h"
 #include "data/extract.h"
@@ -35,12 +35,13 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs, b
 }  // namespace
 
 std::size_t ClassifyResult::failed() const {
-  return static_cast<std::size_t>(
-      std::count_if(files.begin(), files.end(), [](const FileClassification& f) { return !f.error.empty(); }));
+  return static_cast<std::size_t>(std::count_if(
+      files.begin(), files.end(), [](const FileClassification& f) { return !f.error.empty(); }));
 }
 
-FileClassification classify_file(const Model& model, const MelSpectrogram& mel, const std::vector<std::size_t>& shown,
-                                 const std::string& file, bool repair_samples) {
+FileClassification classify_file(const Model& model, const MelSpectrogram& mel,
+                                 const std::vector<std::size_t>& shown, const std::string& file,
+                                 bool repair_samples) {
   FileClassification result;
   result.file = file;
   const FeatureConfig& config = model.features();
@@ -54,8 +55,8 @@ FileClassification classify_file(const Model& model, const MelSpectrogram& mel, 
   result.seconds = decoded.seconds();
   result.decoder = decoded.decoder;
   if (result.seconds < kShortestJudgedSeconds)
-    result.warnings.push_back(
-        fmt::format("{}: only {:.3f} s of audio: the genres of so little sound are a guess", file, result.seconds));
+    result.warnings.push_back(fmt::format(
+        "{}: only {:.3f} s of audio: the genres of so little sound are a guess", file, result.seconds));
   const WindowPredictions predictions = model.predict(features);
   if (predictions.windows == 0) throw std::runtime_error("no audio to classify");
   result.windows = predictions.windows;

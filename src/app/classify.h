@@ -28,8 +28,8 @@ struct FileClassification {
   double seconds = 0.0;
   std::string decoder;  // the library that read it: ffmpeg, libmpg123 or libsndfile
   std::size_t windows = 0;
-  std::vector<float> probabilities;  // mean over the windows, per class
-  std::vector<std::size_t> ranking;  // the shown classes, most probable first (ties: the first class)
+  std::vector<float> probabilities;   // mean over the windows, per class
+  std::vector<std::size_t> ranking;   // the shown classes, most probable first (ties: the first class)
   std::vector<WindowLabel> timeline;  // the best shown class of each window
   std::vector<std::string> warnings;  // damage found while decoding, audio too short to judge
 };
@@ -38,9 +38,9 @@ struct ClassifyRequest {
   std::string model;                // model file, or a shipped network's name
   std::vector<std::string> inputs;  // audio files, or folders of them
   bool recursive = false;           // folders: their subfolders too
-  std::string tags = "all";         // tag models: only tags of this kind (genre, instrument, mood, voice, era)
-  bool repair_samples = false;      // NaN, infinite or huge samples read as silence, with a warning
-  int threads = 0;                  // 0: all cores
+  std::string tags = "all";     // tag models: only tags of this kind (genre, instrument, mood, voice, era)
+  bool repair_samples = false;  // NaN, infinite or huge samples read as silence, with a warning
+  int threads = 0;              // 0: all cores
 };
 
 struct ClassifyResult {
@@ -53,13 +53,14 @@ struct ClassifyResult {
 
 // One file with a loaded model; `mel` is made from model.features().settings.mel. Throws AudioError and
 // ModelError (the caller records them as the file's error).
-FileClassification classify_file(const Model& model, const MelSpectrogram& mel, const std::vector<std::size_t>& shown,
-                                 const std::string& file, bool repair_samples);
+FileClassification classify_file(const Model& model, const MelSpectrogram& mel,
+                                 const std::vector<std::size_t>& shown, const std::string& file,
+                                 bool repair_samples);
 
-// Every file of the request, in parallel (a single file gets every thread for its prediction). `on_file` is called
-// as each file is done (from worker threads, one at a time), so a front end can report as it goes. Throws
-// BadRequest (no files, a tag kind the model lacks) and ModelError (the model itself); a bad audio file is a
-// FileClassification with its error, and the others go on.
+// Every file of the request, in parallel (a single file gets every thread for its prediction). `on_file` is
+// called as each file is done (from worker threads, one at a time), so a front end can report as it goes.
+// Throws BadRequest (no files, a tag kind the model lacks) and ModelError (the model itself); a bad audio
+// file is a FileClassification with its error, and the others go on.
 ClassifyResult classify_files(const ClassifyRequest& request,
                               const std::function<void(const FileClassification&)>& on_file = {});
 

@@ -14,41 +14,16 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
-#include <iosfwd>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
-#include "recommend/catalog_index.h"
-
-namespace tunelens {
-class Catalog;
-}
+#include "app/search.h"
+#include "model/model.h"
+#include "store/feature_array.h"
 
 namespace tunelens::app {
-
-// A ranked neighbour of a query, with what the catalog says about it.
-struct Neighbour {
-  std::int64_t id = 0;
-  float distance = 0.0f;
-  std::string title, artist, album, label, path;  // empty when unknown
-};
-
-// The k nearest tracks of `results` row 0 in the catalog, leaving out `exclude` (the query itself).
-std::vector<Neighbour> neighbours_of(const Catalog& catalog, const SearchResults& results, std::size_t k,
-                                     std::optional<std::int64_t> exclude);
-
-enum class NeighbourFormat { Table, Json, Csv };
-// "table", "json", "csv"; throws std::invalid_argument otherwise.
-NeighbourFormat parse_neighbour_format(const std::string& text);
-// Table: a header and one aligned row per neighbour. Csv: rank,id,distance,title,artist,album,label,path.
-// Json: {"query", "by", "metric", "index", "indexed", "results": [{"rank", "id", "distance", "title",
-// "artist", "album", "label", "path"}]} on one line. `indexed`: vectors the index searched.
-void write_neighbours(std::ostream& out, NeighbourFormat format, const std::string& query,
-                      const std::string& by, Metric metric, std::string_view index_kind, std::size_t indexed,
-                      const std::vector<Neighbour>& neighbours);
 
 struct IngestOptions {
   std::size_t k = 10;  // neighbours of each ingested track (0: no search)
@@ -68,9 +43,7 @@ struct IngestedFile {
   std::int64_t track = 0;  // the new track, or the catalog's track with that path or content
   std::string reason;      // AlreadyThere / Failed: why, naming the file
   std::vector<std::pair<std::string, float>> genres;  // Added: the model's genres for it, most probable first
-  std::vector<Neighbour> neighbours;
-  std::string index_kind;   // of the index that found them: "exact" or "hnsw"
-  std::size_t indexed = 0;  // vectors it held
+  SimilarResult similar;                              // Added with k > 0: its nearest tracks
   // Seconds spent on: fingerprint, probe, decode, resample and features; the model; the transaction (track,
   // feature file, prediction, vectors); adding to the indexes and searching.
   double features_seconds = 0.0, model_seconds = 0.0, store_seconds = 0.0, search_seconds = 0.0;
@@ -82,6 +55,29 @@ struct IngestSummary {
   double index_open_seconds = 0.0;  // opening the indexes (reading the catalog's vectors, or an HNSW file)
   std::string index_kind;           // "exact" or "hnsw" (of the search index; empty without a search)
   std::size_t indexed = 0;          // vectors in the search index at the end
+};
+
+// One catalog's ingest with one model, kept open for many files (a command's run, the service's life).
+class Ingester {
+ public:
+  // All must outlive this. `indexes` (of the model's key) take each added track; the service shares them with
+  // its searches. Reads the catalog's feature configuration for the model.
+  Ingester(Catalog& catalog, const Model& model, CatalogIndexes& indexes, IngestOptions options);
+  // One file. Ingests of one catalog must not run side by side in one process (the caller keeps one writer);
+  // other processes may ingest into the same catalog at the same time.
+  IngestedFile ingest(const std::filesystem::path& file);
+
+ private:
+  std::optional<TrackVectors> add_track(const std::filesystem::path& file, IngestedFile& result);
+  void message(const std::string& line) const;
+
+  Catalog& catalog_;
+  const Model& model_;
+  CatalogIndexes& indexes_;
+  IngestOptions options_;
+  MelSpectrogram mel_;
+  std::string feature_config_;  // empty: the catalog has not the model's feature configuration
+  FeatureDtype feature_dtype_ = FeatureDtype::Float32;
 };
 
 // Ingests `files` into the catalog with the model, one after another; on_file is called after each. Throws

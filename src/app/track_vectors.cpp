@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "app/bad_request.h"
+#include "app/errors.h"
 #include "data/extract.h"
 #include "model/model.h"
 #include "store/catalog.h"
@@ -82,16 +82,20 @@ std::vector<std::size_t> shown_classes(const ModelInfo& info, const std::string&
       shown.push_back(c);
   if (shown.empty()) {
     if (info.tag_categories.empty())
-      throw BadRequest("tags",
-                                 info.file.string() + " gives genres, not tags of kinds: use --tags all");
+      throw BadRequest("tags", info.file.string() + " gives genres, not tags of kinds: use --tags all");
     std::vector<std::string> kinds;
     for (const auto& category : info.tag_categories)
       if (std::find(kinds.begin(), kinds.end(), category) == kinds.end()) kinds.push_back(category);
-    throw BadRequest("tags", fmt::format("{} has no {} tags (it has: all, {})",
-                                                     info.file.string(), kind, fmt::join(kinds, ", ")));
+    throw BadRequest("tags", fmt::format("{} has no {} tags (it has: all, {})", info.file.string(), kind,
+                                         fmt::join(kinds, ", ")));
   }
   return shown;
 }
 
+const Model& LazyModel::get() {
+  const std::lock_guard lock(mutex_);
+  if (!model_) model_ = std::make_unique<Model>(Model::load(file_, ModelLoadOptions{"cpu", threads_}));
+  return *model_;
+}
 
 }  // namespace tunelens::app

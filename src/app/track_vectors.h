@@ -1,11 +1,13 @@
-// What the use cases share (classify, evaluate, index, similar, ingest, analyze): a model's key in the catalog's
-// vectors table, a track's two vectors, a catalog track's features for a model, the classes to show, and a model
-// shared by worker threads.
+// What the use cases share (classify, evaluate, index, similar, ingest, analyze): a model's key in the
+// catalog's vectors table, a track's two vectors, a catalog track's features for a model, the classes to
+// show, and a model shared by worker threads.
 #pragma once
 
 #include <cstddef>
 #include <filesystem>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -41,14 +43,31 @@ std::vector<std::size_t> shown_classes(const ModelInfo& info, const std::string&
 // "<file>: <reason>", without naming the file twice when the reason already starts with it (audio errors do).
 std::string about_file(const std::filesystem::path& file, const std::string& reason);
 
-// A model for predicting `items` inputs at once (classify, analyze): the inputs are spread over `workers` threads
-// (`threads` of them, 0: all cores, at most one per input) and each prediction gets threads / workers of libtorch's
-// threads, so a single file gets them all. Model::predict may be called from several threads.
+// A model for predicting `items` inputs at once (classify, analyze): the inputs are spread over `workers`
+// threads
+// (`threads` of them, 0: all cores, at most one per input) and each prediction gets threads / workers of
+// libtorch's threads, so a single file gets them all. Model::predict may be called from several threads.
 struct ParallelModel {
   Model model;
   std::size_t workers = 1;
 };
 ParallelModel load_parallel_model(const std::string& model_file, int threads, std::size_t items);
+// A model loaded when first needed (a similar query whose vectors are stored needs none), once, by whichever
+// thread asks first; then shared.
+class LazyModel {
+ public:
+  explicit LazyModel(std::string file, int threads = 0) : file_(std::move(file)), threads_(threads) {}
+  const std::string& file() const { return file_; }
+  // Throws ModelError (each time it is asked, while the file cannot be loaded).
+  const Model& get();
+
+ private:
+  std::string file_;
+  int threads_ = 0;
+  std::mutex mutex_;
+  std::unique_ptr<Model> model_;
+};
+
 // Runs `work` on `workers` threads, this one included, and returns when all have finished.
 void run_workers(std::size_t workers, const std::function<void()>& work);
 

@@ -9,7 +9,7 @@
 #include <thread>
 #include <iostream>
 
-#include "app/bad_request.h"
+#include "app/errors.h"
 #include "cli/commands.h"
 
 namespace tunelens::cli {
@@ -83,8 +83,9 @@ void set_action(CLI::App* command, std::function<int()> run) {
       status = run();
     } catch (const CLI::Error&) {
       throw;
-    } catch (const app::BadRequest& error) {  // a use case's parameter, as the option that gave it
-      throw CLI::ValidationError("--" + error.parameter(), error.what());
+    } catch (const app::BadRequest& error) {  // a use case's parameter, as the option (or argument) that gave it
+      const std::string option = "--" + error.parameter();
+      throw CLI::ValidationError(command->get_option_no_throw(option) ? option : error.parameter(), error.what());
     } catch (const std::exception& error) {
       std::string name = command->get_name();
       for (const CLI::App* parent = command->get_parent(); parent && parent->get_parent(); parent = parent->get_parent())

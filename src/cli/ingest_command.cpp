@@ -6,9 +6,10 @@
 #include <filesystem>
 #include <iostream>
 
+#include "app/ingest.h"
 #include "cli/app.h"
 #include "cli/commands.h"
-#include "app/ingest.h"
+#include "cli/neighbours_output.h"
 
 namespace tunelens::cli {
 namespace {
@@ -47,9 +48,7 @@ int run_ingest(const IngestArgs& args) {
             for (std::size_t i = 0; i < std::min<std::size_t>(3, done.genres.size()); ++i)
               std::cout << fmt::format(" {} {:.3f}", done.genres[i].first, done.genres[i].second);
             std::cout << "\n";
-            if (args.k > 0)
-              app::write_neighbours(std::cout, app::NeighbourFormat::Table, fmt::format("track {}", done.track),
-                               args.by, options.metric, done.index_kind, done.indexed, done.neighbours);
+            if (args.k > 0) write_neighbours(std::cout, NeighbourFormat::Table, done.similar);
             return;
         }
       });
