@@ -141,6 +141,42 @@ TEST(Catalog, LabelsAndQueries) {
   EXPECT_THROW(catalog.set_label(99, "jazz"), CatalogError);
 }
 
+// The service's track search: text in title, artist, album or path, any case, LIKE's own characters taken as
+// plain; a page of results by offset and limit, and the count of all matches.
+TEST(Catalog, TextSearchPagesAndCounts) {
+  ScratchDir scratch;
+  Catalog catalog = Catalog::create(scratch / "cat.db", scratch.path());
+  for (int i = 1; i <= 12; ++i) {
+    TrackInfo track = make_track("songs/" + std::to_string(i) + ".mp3", i % 2 ? "rock" : "jazz");
+    track.title = i == 5 ? "100% Blue_Moon" : "Song " + std::to_string(i);
+    track.artist = i <= 3 ? "The Walrus" : "Someone";
+    catalog.add_track(track);
+  }
+  TrackQuery query;
+  query.text = "walrus";
+  EXPECT_EQ(catalog.track_count(query), 3u);
+  query.text = "100%";
+  ASSERT_EQ(catalog.tracks(query).size(), 1u);
+  query.text = "0%";  // not "anything ending in 0"
+  EXPECT_EQ(catalog.track_count(query), 1u);
+  query.text = "e_m";  // _ is no wildcard: "Blue_Moon" only
+  EXPECT_EQ(catalog.track_count(query), 1u);
+  query.text = "songs/1";  // the path: 1, 10, 11, 12
+  EXPECT_EQ(catalog.track_count(query), 4u);
+  query.label = "jazz";
+  EXPECT_EQ(catalog.track_count(query), 2u);  // 10, 12
+  TrackQuery page;
+  page.offset = 4;
+  page.limit = 5;
+  const std::vector<Track> tracks = catalog.tracks(page);
+  ASSERT_EQ(tracks.size(), 5u);
+  EXPECT_EQ(tracks.front().id, 5);
+  EXPECT_EQ(catalog.track_count(page), 12u);
+  page.offset = 10;
+  page.limit = 0;
+  EXPECT_EQ(catalog.tracks(page).size(), 2u);
+}
+
 TEST(Catalog, SplitsAreRecordedAndReplaced) {
   ScratchDir scratch;
   Catalog catalog = Catalog::create(scratch / "cat.db", scratch.path());

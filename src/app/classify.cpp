@@ -32,6 +32,28 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs, b
   return files;
 }
 
+// The model's answer on a file's features: the mean over its windows, the shown classes ranked, each window's
+// best.
+void judge(const Model& model, const std::vector<std::size_t>& shown, const Spectrogram& features,
+           FileClassification& result) {
+  const FeatureConfig& config = model.features();
+  const WindowPredictions predictions = model.predict(features);
+  if (predictions.windows == 0) throw std::runtime_error("no audio to classify");
+  result.windows = predictions.windows;
+  result.probabilities = predictions.mean_probabilities();
+  result.ranking = shown;
+  std::stable_sort(result.ranking.begin(), result.ranking.end(), [&](std::size_t a, std::size_t b) {
+    return result.probabilities[a] > result.probabilities[b];
+  });
+  const std::vector<double> starts = window_start_seconds(config, predictions.windows);
+  for (std::size_t w = 0; w < predictions.windows; ++w) {
+    const float* row = predictions.probabilities.data() + w * predictions.classes;
+    const std::size_t best = *std::max_element(shown.begin(), shown.end(),
+                                               [&](std::size_t a, std::size_t b) { return row[a] < row[b]; });
+    result.timeline.push_back({starts[w], best, row[best]});
+  }
+}
+
 }  // namespace
 
 std::size_t ClassifyResult::failed() const {
@@ -57,21 +79,18 @@ FileClassification classify_file(const Model& model, const MelSpectrogram& mel,
   if (result.seconds < kShortestJudgedSeconds)
     result.warnings.push_back(fmt::format(
         "{}: only {:.3f} s of audio: the genres of so little sound are a guess", file, result.seconds));
-  const WindowPredictions predictions = model.predict(features);
-  if (predictions.windows == 0) throw std::runtime_error("no audio to classify");
-  result.windows = predictions.windows;
-  result.probabilities = predictions.mean_probabilities();
-  result.ranking = shown;
-  std::stable_sort(result.ranking.begin(), result.ranking.end(), [&](std::size_t a, std::size_t b) {
-    return result.probabilities[a] > result.probabilities[b];
-  });
-  const std::vector<double> starts = window_start_seconds(config, predictions.windows);
-  for (std::size_t w = 0; w < predictions.windows; ++w) {
-    const float* row = predictions.probabilities.data() + w * predictions.classes;
-    const std::size_t best = *std::max_element(shown.begin(), shown.end(),
-                                               [&](std::size_t a, std::size_t b) { return row[a] < row[b]; });
-    result.timeline.push_back({starts[w], best, row[best]});
-  }
+  judge(model, shown, features, result);
+  return result;
+}
+
+FileClassification classify_track(const Model& model, const MelSpectrogram& mel,
+                                  const std::vector<std::size_t>& shown, const Catalog& catalog,
+                                  const Track& track) {
+  FileClassification result;
+  result.file = track.path;
+  result.seconds = track.duration;
+  const Spectrogram features = catalog_track_features(catalog, track, model.features(), mel);
+  judge(model, shown, features, result);
   return result;
 }
 

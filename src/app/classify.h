@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/model.h"
+#include "store/catalog.h"
 
 namespace tunelens::app {
 
@@ -56,6 +57,12 @@ struct ClassifyResult {
 FileClassification classify_file(const Model& model, const MelSpectrogram& mel,
                                  const std::vector<std::size_t>& shown, const std::string& file,
                                  bool repair_samples);
+
+// A catalog track, from its feature file when the catalog has one for the model (else from its audio). Its
+// seconds are as the catalog records them; no decoder is named. Throws as classify_file.
+FileClassification classify_track(const Model& model, const MelSpectrogram& mel,
+                                  const std::vector<std::size_t>& shown, const Catalog& catalog,
+                                  const Track& track);
 
 // Every file of the request, in parallel (a single file gets every thread for its prediction). `on_file` is
 // called as each file is done (from worker threads, one at a time), so a front end can report as it goes.

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/classify.h"
 #include "app/search.h"
 
 namespace tunelens::app {
@@ -12,5 +13,16 @@ namespace tunelens::app {
 nlohmann::json to_json(const Neighbour& neighbour);
 // {"query", "track" (id or null), "by", "metric", "index", "indexed", "results": [{"rank", ...Neighbour}]}.
 nlohmann::json to_json(const SimilarResult& result);
+
+// A catalog track's metadata: {"id", "path", "title", "artist", "album", "year", "track_number", "label",
+// "duration", "sample_rate", "channels", "codec", "source"} (unknown: null).
+nlohmann::json to_json(const Track& track);
+
+// A classified file: {"file", "seconds", "decoder", "windows", "top": [{"genre" (a tag model: "tag"),
+// "probability"}] (the first top_k shown classes), "probabilities": {class: p} (the shown classes),
+// "warnings"}, with "timeline": [{"start", "genre" (or "tag"), "probability"}] when asked. A file that
+// failed: {"file", "error"}.
+nlohmann::json to_json(const FileClassification& file, const ModelInfo& model, std::size_t top_k,
+                       bool timeline);
 
 }  // namespace tunelens::app

@@ -24,6 +24,7 @@ const std::vector<TorchCommand>& torch_commands() {
       {"similar", "Find the catalog tracks that sound most like a track or an audio file"},
       {"analyze", "Study a collection of albums: genre profiles per song and album, nearest songs, a map, a report"},
       {"ingest", "Add new audio files to a catalog, recommendable at once, and list their nearest tracks"},
+      {"serve", "Serve a catalog over HTTP: a JSON API and a page to search, listen, classify and explore"},
   };
   return commands;
 }

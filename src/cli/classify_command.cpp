@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/classify.h"
+#include "app/json.h"
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/feature_options.h"
@@ -30,21 +31,8 @@ void print_results(const ClassifyArgs& args, const ModelInfo& info, std::size_t 
   const char* label = info.multi_label ? "tag" : "genre";
   if (args.format == "json") {
     nlohmann::json out = nlohmann::json::array();
-    for (const app::FileClassification& r : results) {
-      if (!r.error.empty()) continue;
-      nlohmann::json top = nlohmann::json::array(), all = nlohmann::json::object();
-      for (std::size_t i = 0; i < k; ++i)
-        top.push_back({{label, classes[r.ranking[i]]}, {"probability", r.probabilities[r.ranking[i]]}});
-      for (std::size_t c : r.ranking) all[classes[c]] = r.probabilities[c];
-      nlohmann::json item = {{"file", r.file}, {"windows", r.windows}, {"top", top}, {"probabilities", all}};
-      if (args.timeline) {
-        nlohmann::json timeline = nlohmann::json::array();
-        for (const app::WindowLabel& w : r.timeline)
-          timeline.push_back({{"start", w.start}, {label, classes[w.label]}, {"probability", w.probability}});
-        item["timeline"] = timeline;
-      }
-      out.push_back(item);
-    }
+    for (const app::FileClassification& r : results)
+      if (r.error.empty()) out.push_back(app::to_json(r, info, k, args.timeline));
     std::cout << out.dump(2) << "\n";
   } else if (args.format == "csv") {
     std::cout << "file," << (args.timeline ? "start," : "rank,") << label << ",probability\n";

@@ -26,5 +26,6 @@ void add_index_command(CLI::App& app);
 void add_similar_command(CLI::App& app);
 void add_analyze_command(CLI::App& app);
 void add_ingest_command(CLI::App& app);
+void add_serve_command(CLI::App& app);
 
 }  // namespace tunelens::cli

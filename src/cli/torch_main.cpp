@@ -17,5 +17,6 @@ int main(int argc, char** argv) {
   add_similar_command(app);
   add_analyze_command(app);
   add_ingest_command(app);
+  add_serve_command(app);
   return run_app(app, argc, argv);
 }

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <utility>
 
 #include "store/fingerprint.h"
@@ -395,24 +394,21 @@ Catalog Catalog::open(const std::filesystem::path& file, const CatalogOptions& o
   if (ec || !fs::exists(status)) throw CatalogError(CatalogErrorKind::NotFound, file, "no such catalog file");
   if (fs::is_directory(status))
     throw CatalogError(CatalogErrorKind::NotACatalog, file, "not a tunelens catalog: is a folder");
-  {
-    // SQLite treats an empty file as an empty database; a catalog is never empty.
-    char header[16] = {};
-    std::ifstream in(file, std::ios::binary);
-    if (!in)
-      throw CatalogError(CatalogErrorKind::NotFound, file, "cannot open the catalog: permission denied");
-    in.read(header, sizeof header);
-    if (in.gcount() == 0)
-      throw CatalogError(CatalogErrorKind::NotACatalog, file, "not a tunelens catalog: empty file");
-    if (in.gcount() < 16 || std::memcmp(header, "SQLite format 3", 16) != 0)
-      throw CatalogError(CatalogErrorKind::NotACatalog, file,
-                         "not a tunelens catalog: not an SQLite database");
-  }
-  // A catalog in a folder this user cannot write (a read-only mount, a shared collection) is opened read-only:
-  // it can be read; a command that writes gets CatalogError(ReadOnly).
+  // No file descriptor of the catalog may be opened here outside SQLite: closing one drops every POSIX lock
+  // this process holds on the file, those of its other open connections too (the service keeps several), and
+  // another process could then checkpoint and remove the WAL under them. So: stat and access, then SQLite's
+  // own reading.
+  if (::access(file.c_str(), R_OK) != 0)
+    throw CatalogError(CatalogErrorKind::NotFound, file, "cannot open the catalog: permission denied");
+  if (fs::file_size(file, ec) == 0 &&
+      !ec)  // SQLite takes an empty file for an empty database; a catalog never is
+    throw CatalogError(CatalogErrorKind::NotACatalog, file, "not a tunelens catalog: empty file");
+  // A catalog in a folder this user cannot write (a read-only mount, a shared collection) is opened
+  // read-only: it can be read; a command that writes gets CatalogError(ReadOnly).
   const fs::path folder = fs::absolute(file).parent_path();
   const bool writable = ::access(file.c_str(), W_OK) == 0 && ::access(folder.c_str(), W_OK) == 0;
-  Catalog catalog(file, open_connection(file, writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY, options));
+  Catalog catalog(file,
+                  open_connection(file, writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY, options));
   catalog.execute("PRAGMA foreign_keys = ON");
   catalog.check_schema_and_migrate();
   // WAL: readers (tunelens dataset info, a trainer) do not block the writer, and commits are cheap. NORMAL
@@ -441,7 +437,14 @@ void Catalog::check_schema_and_migrate() {
     Statement statement = prepare(sql);
     return statement.step() ? statement.integer(0) : 0;
   };
-  const std::int64_t application = pragma("PRAGMA application_id");
+  std::int64_t application = 0;
+  try {  // the first read of the file: where SQLite finds it is no database
+    application = pragma("PRAGMA application_id");
+  } catch (const CatalogError& error) {
+    if (error.kind() != CatalogErrorKind::NotACatalog) throw;
+    throw CatalogError(CatalogErrorKind::NotACatalog, file_,
+                       "not a tunelens catalog: not an SQLite database");
+  }
   const std::int64_t version = pragma("PRAGMA user_version");
   if (application != kApplicationId) {
     const std::int64_t tables = pragma("SELECT COUNT(*) FROM sqlite_master");
@@ -641,20 +644,52 @@ bool Catalog::has_track(const std::string& relative_path) const {
   return statement.step();
 }
 
-std::vector<Track> Catalog::tracks(const TrackQuery& query) const {
-  std::string sql = std::string("SELECT ") + kTrackColumns + " FROM tracks t";
+namespace {
+
+// The FROM and WHERE clauses of a TrackQuery, with its parameters numbered ?1..?5 (bind_track_query binds
+// them).
+std::string track_query_clauses(const TrackQuery& query) {
+  std::string sql = " FROM tracks t";
   if (query.split_name) sql += " JOIN split_tracks s ON s.track = t.id AND s.split = ?1";
   sql += " WHERE 1";
   if (query.label) sql += " AND t.label = ?2";
   if (query.source) sql += " AND t.source = ?3";
   if (query.labelled_only) sql += " AND t.label IS NOT NULL";
   if (query.split_name && query.split_part) sql += " AND s.part = ?4";
-  sql += " ORDER BY t.id";
-  Statement statement = prepare(sql.c_str());
+  if (query.text)
+    sql +=
+        " AND (t.title LIKE ?5 ESCAPE '\\' OR t.artist LIKE ?5 ESCAPE '\\' OR t.album LIKE ?5 ESCAPE '\\' "
+        "OR t.path LIKE ?5 ESCAPE '\\')";
+  return sql;
+}
+
+// "%text%" with LIKE's own characters escaped.
+std::string like_pattern(const std::string& text) {
+  std::string pattern = "%";
+  for (const char c : text) {
+    if (c == '%' || c == '_' || c == '\\') pattern += '\\';
+    pattern += c;
+  }
+  return pattern + "%";
+}
+
+}  // namespace
+
+void Catalog::bind_track_query(Statement& statement, const TrackQuery& query) const {
   if (query.split_name) statement.bind(1, split_id(*query.split_name));
   if (query.label) statement.bind(2, *query.label);
   if (query.source) statement.bind(3, *query.source);
   if (query.split_name && query.split_part) statement.bind(4, to_string(*query.split_part));
+  if (query.text) statement.bind(5, like_pattern(*query.text));
+}
+
+std::vector<Track> Catalog::tracks(const TrackQuery& query) const {
+  std::string sql = std::string("SELECT ") + kTrackColumns + track_query_clauses(query) + " ORDER BY t.id";
+  if (query.limit > 0 || query.offset > 0)
+    sql += " LIMIT " + (query.limit > 0 ? std::to_string(query.limit) : std::string("-1")) + " OFFSET " +
+           std::to_string(query.offset);
+  Statement statement = prepare(sql.c_str());
+  bind_track_query(statement, query);
   std::vector<Track> out;
   while (statement.step()) out.push_back(read_track(statement));
   return out;
@@ -662,6 +697,12 @@ std::vector<Track> Catalog::tracks(const TrackQuery& query) const {
 
 std::size_t Catalog::track_count() const {
   Statement statement = prepare("SELECT COUNT(*) FROM tracks");
+  return statement.step() ? static_cast<std::size_t>(statement.integer(0)) : 0;
+}
+
+std::size_t Catalog::track_count(const TrackQuery& query) const {
+  Statement statement = prepare(("SELECT COUNT(*)" + track_query_clauses(query)).c_str());
+  bind_track_query(statement, query);
   return statement.step() ? static_cast<std::size_t>(statement.integer(0)) : 0;
 }
 

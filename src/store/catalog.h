@@ -94,6 +94,11 @@ struct TrackQuery {
   // With split_name: only tracks assigned to that split (and to split_part, when set).
   std::optional<std::string> split_name;
   std::optional<SplitPart> split_part;
+  // Only tracks whose title, artist, album or path holds this text (ASCII letters in any case; % and _ are plain
+  // characters).
+  std::optional<std::string> text;
+  std::size_t offset = 0;  // tracks(): skip this many (in id order)
+  std::size_t limit = 0;   // tracks(): at most this many; 0: all
 };
 
 struct LabelCount {
@@ -221,6 +226,7 @@ class Catalog {
   // Tracks in id order.
   std::vector<Track> tracks(const TrackQuery& query = {}) const;
   std::size_t track_count() const;
+  std::size_t track_count(const TrackQuery& query) const;  // offset and limit aside
   // Changes a track's label (nullopt: unlabelled). Throws CatalogError(Invalid) for an unknown track.
   void set_label(std::int64_t track, const std::optional<std::string>& label);
   // Tracks per label, labels in order (unlabelled last).
@@ -280,6 +286,7 @@ class Catalog {
   Statement prepare(const char* sql) const;
   void check_schema_and_migrate();
   std::int64_t split_id(const std::string& name) const;
+  void bind_track_query(Statement& statement, const TrackQuery& query) const;
   void set_meta(const std::string& key, const std::string& value);
   std::optional<std::string> meta(const std::string& key) const;
 
