@@ -80,4 +80,7 @@ genre of test artists' tracks: top-1 $accuracy, top-3 $top3 (10 genres; chance 0
 song map: $(awk -v s="$album_share" -v r="$random_share" 'BEGIN { printf "%.0f %% of a song'"'"'s 5 map neighbours from its album (random: %.0f %%)", 100 * s, 100 * r }')
 report: $reports/index.html (training, evaluation, collection)
 done in $((SECONDS - start)) s
+
+the demo catalog as a service, with its page at http://127.0.0.1:8080/ (Ctrl-C stops it):
+  $tunelens serve --catalog $out/corpus.db --model $out/model.tlm --port 8080
 EOF

@@ -98,6 +98,16 @@ CatalogIndexes::CatalogIndexes(const Catalog& catalog, std::string model_key, Op
 
 CatalogIndexes::~CatalogIndexes() = default;
 
+std::shared_lock<std::shared_mutex> CatalogIndexes::read_lock() {
+  { const std::lock_guard gate(turnstile_); }
+  return std::shared_lock(mutex_);
+}
+
+std::unique_lock<std::shared_mutex> CatalogIndexes::write_lock() {
+  const std::lock_guard gate(turnstile_);
+  return std::unique_lock(mutex_);
+}
+
 CatalogIndexes::Open& CatalogIndexes::open_locked(const std::string& kind, Metric metric, SearchMode mode) {
   const IndexedVectors what{kind, metric};
   for (auto& open : open_)
@@ -114,20 +124,20 @@ CatalogIndexes::Open& CatalogIndexes::open_locked(const std::string& kind, Metri
 }
 
 void CatalogIndexes::open_saved() {
-  const std::unique_lock lock(mutex_);
+  const auto lock = write_lock();
   for (const IndexedVectors& saved : saved_catalog_indexes(catalog_.file(), key_))
     open_locked(saved.kind, saved.metric, SearchMode::Hnsw);
 }
 
 bool CatalogIndexes::try_open(const std::string& kind, Metric metric) {
   {
-    const std::shared_lock lock(mutex_);
+    const auto lock = read_lock();
     const IndexedVectors what{kind, metric};
     for (const auto& open : open_)
       if (open->what == what && open->index.index) return true;
   }
   // Not open, or open while the catalog had none of these vectors: read them from the catalog (again).
-  const std::unique_lock lock(mutex_);
+  const auto lock = write_lock();
   const IndexedVectors what{kind, metric};
   std::erase_if(open_, [&](const auto& open) { return open->what == what && !open->index.index; });
   return open_locked(kind, metric, options_.mode).index.index != nullptr;
@@ -141,7 +151,7 @@ void CatalogIndexes::open(const std::string& kind, Metric metric) {
 CatalogIndexes::Found CatalogIndexes::search(const std::string& kind, Metric metric,
                                              std::span<const float> query, std::size_t k) {
   open(kind, metric);
-  const std::shared_lock lock(mutex_);
+  const auto lock = read_lock();
   const IndexedVectors what{kind, metric};
   const Index* index = nullptr;
   for (const auto& open : open_)
@@ -153,7 +163,7 @@ CatalogIndexes::Found CatalogIndexes::search(const std::string& kind, Metric met
 }
 
 void CatalogIndexes::add(std::int64_t track, const TrackVectors& vectors) {
-  const std::unique_lock lock(mutex_);
+  const auto lock = write_lock();
   for (auto& open : open_) {
     const std::vector<float>& vector = open->what.kind == "probs" ? vectors.probs : vectors.embedding;
     if (!open->index.index) {  // the catalog had no such vectors when it was opened
@@ -168,7 +178,7 @@ void CatalogIndexes::add(std::int64_t track, const TrackVectors& vectors) {
 }
 
 void CatalogIndexes::save() {
-  const std::unique_lock lock(mutex_);
+  const auto lock = write_lock();
   CatalogIndexOptions save;
   save.on_warning = options_.on_warning;
   for (auto& open : open_)

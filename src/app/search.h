@@ -129,10 +129,16 @@ class CatalogIndexes {
  private:
   struct Open;
   Open& open_locked(const std::string& kind, Metric metric, SearchMode mode);
+  std::shared_lock<std::shared_mutex> read_lock();
+  std::unique_lock<std::shared_mutex> write_lock();
 
   const Catalog& catalog_;
   std::string key_;
   Options options_;
+  // Searches share mutex_, an add or an open holds it alone. Readers pass through turnstile_ before they take
+  // it, and a writer holds the turnstile while it waits, so that a stream of searches cannot starve an ingest
+  // (the shared_mutex of glibc prefers readers).
+  std::mutex turnstile_;
   std::shared_mutex mutex_;
   std::vector<std::unique_ptr<Open>> open_;
 };
