@@ -226,6 +226,7 @@ int main(int argc, char** argv) {
         if (!client) {
           client = std::make_unique<httplib::Client>("127.0.0.1", service.port());
           client->set_keep_alive(true);
+          client->set_tcp_nodelay(true);
         }
         const auto result = client->Get("/api/tracks/" + std::to_string(id) + "/similar?k=10");
         return result && result->status == 200;
