@@ -5,8 +5,8 @@
 //   bench_serve [--tracks 10000,100000] [--clients 8] [--seconds 10] [--keep DIR]
 //
 // Set-up (not timed): a small shortchunk model trained for one epoch on generated tones; per size a catalog
-// of tracks without audio whose vectors are random but shaped like the model's (bench_catalog.h); 40 uploads
-// of 5 s of generated melody, each different (an upload of bytes already in the catalog is no ingest).
+// of tracks without audio whose vectors are random but shaped like the model's (bench_catalog.h). Each upload
+// is 5 s of generated melody of its own (bytes the catalog already holds would be no ingest).
 //
 // For each size, `--clients` threads each ask for the 10 nearest of uniformly random tracks for `--seconds`:
 //   in-process  app::Recommender::similar on shared app::CatalogIndexes, one catalog connection per thread;
@@ -104,6 +104,7 @@ class Service {
   Service(const fs::path& catalog, const fs::path& model, const fs::path& token, int threads,
           const fs::path& log)
       : log_(log) {
+    fs::remove(log);  // a log of an earlier service names its port
     const std::string command = "exec " TUNELENS_BINARY " serve --port 0 --catalog '" + catalog.string() +
                                 "' --model '" + model.string() + "' --token-file '" + token.string() +
                                 "' -j " + std::to_string(threads) + " 2>'" + log.string() + "'";
@@ -183,14 +184,17 @@ int main(int argc, char** argv) {
   const fs::path model = tunelens::bench::train_small_model(folder, "shortchunk", 32, 1);
   const fs::path token = folder / "token";
   std::ofstream(token) << "bench-serve-token-0123456789\n";
-  std::vector<std::string> uploads;
-  for (unsigned u = 0; u < 40; ++u) {
+  // Each upload different (bytes the catalog holds already are no ingest): 5 s of melody from its own seed.
+  std::atomic<unsigned> next_upload{0};
+  const auto upload = [&] {
+    const unsigned u = next_upload++;
     const fs::path file = folder / ("upload" + std::to_string(u) + ".wav");
     write_wav(file, tunelens::bench::melody(5.0, 22050, 1, 100 + u), 22050);
     std::ifstream in(file, std::ios::binary);
-    uploads.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
-
+    std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    fs::remove(file);
+    return bytes;
+  };
   std::printf("\n%d concurrent clients, %.0f s each, similar by id (k = 10), on %u cores\n", settings.clients,
               settings.seconds, std::thread::hardware_concurrency());
   for (const std::size_t tracks : settings.sizes) {
@@ -220,7 +224,8 @@ int main(int argc, char** argv) {
     Load served, with_ingest;
     std::size_t ingested = 0, ingest_failed = 0;
     {
-      Service service(catalog_file, model, token, settings.clients + 2, folder / "serve.log");
+      Service service(catalog_file, model, token, settings.clients + 2,
+                      folder / ("serve-" + std::to_string(tracks) + ".log"));
       const auto get = [&](int, std::int64_t id) {
         thread_local std::unique_ptr<httplib::Client> client;
         if (!client) {
@@ -238,10 +243,9 @@ int main(int argc, char** argv) {
         httplib::Client client("127.0.0.1", service.port());
         client.set_bearer_token_auth("bench-serve-token-0123456789");
         client.set_read_timeout(120, 0);
-        for (std::size_t u = 0; !stop; ++u) {
-          const auto result =
-              client.Post("/api/tracks?name=upload.wav", uploads[u % uploads.size()], "audio/wav");
-          if (result && (result->status == 201 || result->status == 200))
+        while (!stop) {
+          const auto result = client.Post("/api/tracks?name=upload.wav", upload(), "audio/wav");
+          if (result && result->status == 201)
             ++ingested;
           else
             ++ingest_failed;

@@ -38,5 +38,9 @@ echo "== cold start: ingest one new 30 s file into a catalog of 10,000 tracks an
 "$build/bench/bench_ingest"
 
 echo
+echo "== the service: similar by id over HTTP vs in-process, 10,000 and 100,000 tracks, 8 clients (about 3 minutes) =="
+"$build/bench/bench_serve"
+
+echo
 echo "== pretrained tagging networks on a whole song (71 s): PyTorch vs tunelens, 1 and 2 threads (about 75 s) =="
 scripts/bench_tagging.sh "$build"

@@ -163,6 +163,7 @@ TEST_F(Serve, ReadEndpointsAnswerInJson) {
   EXPECT_EQ(similar["track"], 1);
   EXPECT_EQ(similar["results"][0]["label"], "high");
   for (const auto& row : similar["results"]) EXPECT_NE(row["id"], 1);
+  EXPECT_EQ(body_of(client.Get("/api/tracks/1/similar?k=1000"))["results"].size(), 14u);  // all there are
   const json by_probs = body_of(client.Get("/api/tracks/1/similar?k=2&by=probs"));
   EXPECT_EQ(by_probs["metric"], "sqeuclidean");
 
@@ -193,10 +194,11 @@ TEST_F(Serve, ReadEndpointsAnswerInJson) {
   const auto metrics = client.Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_NE(
-      metrics->body.find("tunelens_requests_total{route=\"/api/tracks/{id}/similar\",status=\"200\"} 2"),
+      metrics->body.find("tunelens_requests_total{route=\"/api/tracks/{id}/similar\",status=\"200\"} 3"),
       std::string::npos)
       << metrics->body;
   EXPECT_NE(metrics->body.find("tunelens_catalog_tracks 15"), std::string::npos);
+  EXPECT_NE(metrics->body.find("tunelens_requests_total{route=\"/\",status=\"200\"} 1"), std::string::npos);
   EXPECT_NE(metrics->body.find("tunelens_request_seconds_bucket{route=\"/api/map\",le=\"+Inf\"} 1"),
             std::string::npos);
 }
@@ -238,7 +240,7 @@ TEST_F(Serve, ErrorsHaveTheirStatusAndAMessage) {
   expect(client.Get("/api/tracks/999"), 404, "no track 999");
   expect(client.Get("/api/tracks/99999999999999999999999/similar"), 404, "no track");
   expect(client.Get("/api/nothing"), 404, "no such route");
-  expect(client.Get("/api/tracks/1/similar?k=0"), 400, "k: must be a whole number from 1 to 15");
+  expect(client.Get("/api/tracks/1/similar?k=0"), 400, "k: must be a whole number from 1 to 1000");
   expect(client.Get("/api/tracks/1/similar?by=loudness"), 400, "by: must be probs or embedding");
   expect(client.Get("/api/tracks/1/similar?metric=js"), 400, "metric: js compares probability vectors");
   expect(client.Get("/api/tracks/1/similar?metric=manhattan"), 400, "metric:");

@@ -124,10 +124,13 @@ bool flag_param(const httplib::Request& req, const char* name) {
   throw app::BadRequest(name, "must be 1 or 0");
 }
 
+// The most neighbours one request may ask for (the index gives at most the tracks it holds).
+constexpr std::size_t kMostNeighbours = 1000;
+
 // k, by and metric of a similar request.
-app::SimilarRequest similar_request(const httplib::Request& req, std::size_t catalog_tracks) {
+app::SimilarRequest similar_request(const httplib::Request& req) {
   app::SimilarRequest request;
-  request.k = number_param(req, "k", 10, 1, std::max<std::size_t>(1, catalog_tracks));
+  request.k = number_param(req, "k", 10, 1, kMostNeighbours);
   request.by = text_param(req, "by", "embedding");
   try {
     request.metric =
@@ -321,7 +324,7 @@ class Service {
     get(http, R"(/api/tracks/(\d+)/similar)", "/api/tracks/{id}/similar",
         [this](const httplib::Request& req, httplib::Response& res) {
           const auto catalog = readers_.take();
-          const app::SimilarRequest request = similar_request(req, catalog->track_count());
+          const app::SimilarRequest request = similar_request(req);
           app::ResolvedQuery query;
           query.track = find_track(*catalog, req.matches[1]);
           app::Recommender recommender(*catalog, *indexes_, model_);
@@ -347,7 +350,7 @@ class Service {
     post(http, "/api/similar", "/api/similar",
          [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
            const auto catalog = readers_.take();
-           const app::SimilarRequest request = similar_request(req, catalog->track_count());
+           const app::SimilarRequest request = similar_request(req);
            const Upload upload = receive(req, res, reader, scratch_);
            app::Recommender recommender(*catalog, *indexes_, model_);
            app::SimilarResult result = as_upload(upload, [&] {
@@ -382,7 +385,9 @@ class Service {
       send_error(res);
       if (res.status >= 500) log(fmt::format("{} {}: {}", route, res.status, res.body));
     }
-    metrics_.record(route, res.status, std::chrono::duration<double>(Clock::now() - start).count());
+    // A handler that only sets content leaves the status to httplib (-1 here, 200 on the wire).
+    const int status = res.status == -1 ? 200 : res.status;
+    metrics_.record(route, status, std::chrono::duration<double>(Clock::now() - start).count());
   }
   void get(httplib::Server& http, const char* pattern, const char* route, Handler handler) {
     http.Get(pattern, [this, route, handler = std::move(handler)](const httplib::Request& req,
@@ -655,7 +660,8 @@ void serve(const ServerOptions& options) {
   http.set_read_timeout(options.timeout_seconds, 0);
   http.set_write_timeout(options.timeout_seconds, 0);
   http.set_keep_alive_timeout(5);
-  http.set_tcp_nodelay(true);  // small JSON answers: Nagle's delay with the client's delayed ACK cost 40 ms each
+  http.set_tcp_nodelay(
+      true);  // small JSON answers: Nagle's delay with the client's delayed ACK cost 40 ms each
   service.routes(http);
   http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;
