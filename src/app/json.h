@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/evaluate.h"
 #include "app/search.h"
 
 namespace tunelens::app {
@@ -12,5 +13,10 @@ namespace tunelens::app {
 nlohmann::json to_json(const Neighbour& neighbour);
 // {"query", "track" (id or null), "by", "metric", "index", "indexed", "results": [{"rank", ...Neighbour}]}.
 nlohmann::json to_json(const SimilarResult& result);
+// The track report (eval/metrics.h's JSON) with "model", "catalog", "split", "part", "failed_tracks",
+// "skipped_unknown_label_tracks", "recomputed_features", "confident_mistake_tracks" ({"track", "path",
+// "title", "truth", "predicted", "confidence"}) and "windows" ({"examples", "accuracy", "report",
+// "confident_mistake_windows": [{"track", "path", "start_seconds", "truth", "predicted", "confidence"}]}).
+nlohmann::json to_json(const EvaluateResult& result);
 
 }  // namespace tunelens::app
