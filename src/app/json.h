@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/classify.h"
+#include "app/evaluate.h"
 #include "app/search.h"
 
 namespace tunelens::app {
@@ -13,6 +14,11 @@ namespace tunelens::app {
 nlohmann::json to_json(const Neighbour& neighbour);
 // {"query", "track" (id or null), "by", "metric", "index", "indexed", "results": [{"rank", ...Neighbour}]}.
 nlohmann::json to_json(const SimilarResult& result);
+// The track report (eval/metrics.h's JSON) with "model", "catalog", "split", "part", "failed_tracks",
+// "skipped_unknown_label_tracks", "recomputed_features", "confident_mistake_tracks" ({"track", "path",
+// "title", "truth", "predicted", "confidence"}) and "windows" ({"examples", "accuracy", "report",
+// "confident_mistake_windows": [{"track", "path", "start_seconds", "truth", "predicted", "confidence"}]}).
+nlohmann::json to_json(const EvaluateResult& result);
 
 // A catalog track's metadata: {"id", "path", "title", "artist", "album", "year", "track_number", "label",
 // "duration", "sample_rate", "channels", "codec", "source"} (unknown: null).

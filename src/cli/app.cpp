@@ -77,6 +77,19 @@ int run_app(CLI::App& app, int argc, char** argv) {
   return kSuccess;
 }
 
+namespace {
+
+// The option of `command` that gives a use case's parameter ("top_k": --top-k, "k": -k), else the parameter's
+// own name (a positional argument's).
+std::string option_of(const CLI::App& command, std::string parameter) {
+  std::replace(parameter.begin(), parameter.end(), '_', '-');
+  for (const std::string& option : {"--" + parameter, "-" + parameter})
+    if (command.get_option_no_throw(option) != nullptr) return option;
+  return parameter;
+}
+
+}  // namespace
+
 void set_action(CLI::App* command, std::function<int()> run) {
   command->callback([command, run = std::move(run)] {
     int status = kSuccess;
@@ -85,8 +98,7 @@ void set_action(CLI::App* command, std::function<int()> run) {
     } catch (const CLI::Error&) {
       throw;
     } catch (const app::BadRequest& error) {  // a use case's parameter, as the option (or argument) that gave it
-      const std::string option = "--" + error.parameter();
-      throw CLI::ValidationError(command->get_option_no_throw(option) ? option : error.parameter(), error.what());
+      throw CLI::ValidationError(option_of(*command, error.parameter()), error.what());
     } catch (const std::exception& error) {
       std::string name = command->get_name();
       for (const CLI::App* parent = command->get_parent(); parent && parent->get_parent(); parent = parent->get_parent())

@@ -60,4 +60,15 @@ void Progress::finish() {
   drawn_ = false;
 }
 
+void ItemProgress::operator()(const app::ItemDone& done) {
+  if (!progress_) progress_.emplace(label_, done.total, quiet_);
+  if (!done.error.empty()) progress_->message("tunelens " + command_ + ": error: " + done.error);
+  if (!done.warning.empty()) progress_->message("tunelens " + command_ + ": warning: " + done.warning);
+  progress_->advance(done.item);
+}
+
+void ItemProgress::finish() {
+  if (progress_) progress_->finish();
+}
+
 }  // namespace tunelens::cli

@@ -5,7 +5,11 @@
 #include <chrono>
 #include <cstddef>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <utility>
+
+#include "app/progress.h"
 
 namespace tunelens::cli {
 
@@ -36,6 +40,21 @@ class Progress {
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_draw_;
   std::mutex mutex_;
+};
+
+// A use case's items (app/progress.h) as they are done: the progress line, started when the first tells how
+// many there are, and each item's error or warning above it ("tunelens <command>: error: <what>").
+class ItemProgress {
+ public:
+  ItemProgress(std::string command, std::string label, bool quiet)
+      : command_(std::move(command)), label_(std::move(label)), quiet_(quiet) {}
+  void operator()(const app::ItemDone& done);
+  void finish();
+
+ private:
+  std::string command_, label_;
+  bool quiet_;
+  std::optional<Progress> progress_;
 };
 
 }  // namespace tunelens::cli
