@@ -839,6 +839,25 @@ TEST(MelStream, EqualsTheWholeSignalsSpectrogramForAnyPieces) {
   }
 }
 
+// A hop over twice n_fft: the next frame may start past every sample received so far, and the samples dropped
+// are then all of them (it erased past the buffer's end, which AddressSanitizer caught).
+TEST(MelStream, AHopLongerThanTwoFramesDropsOnlyWhatItHolds) {
+  const std::vector<float> signal = noise_signal(22050 * 2 + 77, 13);
+  for (const bool center : {true, false}) {
+    MelOptions options;
+    options.n_fft = 512;
+    options.hop_length = 4096;
+    options.center = center;
+    const MelSpectrogram mel(options);
+    const Spectrogram whole = mel.compute(signal);
+    for (const std::size_t piece : {std::size_t{100}, std::size_t{1500}, std::size_t{5000}}) {
+      const Spectrogram parts = streamed(mel, signal, {piece});
+      ASSERT_EQ(parts.frames, whole.frames) << piece;
+      EXPECT_TRUE(parts.values == whole.values) << (center ? "centred" : "not centred") << ", pieces of " << piece;
+    }
+  }
+}
+
 TEST(MelStream, ShortSignalsAndEdgesAsTheWholeSignal) {
   for (const PadMode pad : {PadMode::Constant, PadMode::Reflect}) {
     MelOptions options;

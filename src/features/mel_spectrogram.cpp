@@ -318,9 +318,11 @@ void MelStream::push(std::span<const float> samples) {
   // Keep the samples from n_fft before the next frame's start: the end's reflection reaches that far back.
   const std::size_t next_start = next_frame_ * static_cast<std::size_t>(options.hop_length);
   const std::size_t keep_from = next_start > pad + n_fft ? next_start - pad - n_fft : 0;
-  if (keep_from > base_ && keep_from - base_ >= buffer_.size() / 2) {
-    buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(keep_from - base_));
-    base_ = keep_from;
+  // (With a hop over twice n_fft the next frame may start past every sample received: all of them go then.)
+  const std::size_t drop = std::min(keep_from, received) > base_ ? std::min(keep_from, received) - base_ : 0;
+  if (drop > 0 && drop >= buffer_.size() / 2) {
+    buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(drop));
+    base_ += drop;
   }
 }
 
