@@ -8,6 +8,7 @@
 #include <fstream>
 #include <limits>
 
+#include "model/network_names.h"
 #include "store/npy.h"
 #include "test_support.h"
 
@@ -439,6 +440,21 @@ TEST(Limits, OutOfRangeOptionsAreOneLineNamingTheOption) {
   const ProgramRun bogus = tunelens("bogus", scratch);
   EXPECT_EQ(bogus.status, 2);
   EXPECT_EQ(bogus.err, "tunelens: error: 'bogus' is not a command (tunelens --help lists them)\n");
+}
+
+// The networks train takes are one list: the command list names them, and train refuses another name before
+// reading anything.
+TEST(Commands, TrainNamesTheNetworksItTakes) {
+  ScratchDir scratch;
+  const ProgramRun help = tunelens("--help", scratch);
+  EXPECT_EQ(help.status, 0);
+  EXPECT_NE(help.out.find("(" + trainable_network_list() + ")"), std::string::npos) << help.out;
+  const ProgramRun other = tunelens("train " + (scratch / "none.db").string() + " --model vgg16 --out " +
+                                        (scratch / "m.tlm").string(),
+                                    scratch);
+  EXPECT_EQ(other.status, 2);
+  EXPECT_EQ(other.err.rfind("--model: ", 0), 0u) << other.err;
+  EXPECT_NE(other.err.find("shortchunk"), std::string::npos) << other.err;
 }
 
 }  // namespace

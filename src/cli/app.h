@@ -18,7 +18,7 @@ constexpr const char* kVersion = "tunelens 0.1.0";
 // The commands tunelens-torch runs, with the one-line description tunelens lists for them.
 struct TorchCommand {
   const char* name;
-  const char* description;
+  std::string description;
 };
 const std::vector<TorchCommand>& torch_commands();
 

@@ -2,7 +2,7 @@
 // model file, and inference. This header does not include torch, so that the programs built on it compile fast;
 // the torch-facing parts live in src/model/*.cpp and the internal headers beside them.
 //
-// Networks (TrainOptions::network.name):
+// Networks (TrainOptions::network.name; trainable_networks() of model/network_names.h lists those train takes):
 //   convpool      the original study's network: 4 x (conv, ReLU, BatchNorm, max-pool 2), dropout, dense 1024
 //   convconvpool  the original study's VGG-like network: 2 x (conv, conv, BatchNorm, max-pool 2), same head
 //   resnet        a residual network (depth 10/18/34 with basic blocks, 50 with bottlenecks) for spectrograms
@@ -80,8 +80,8 @@ void parse_feature_parameters(const std::string& parameters_json, FeatureConfig&
 
 // The network and its settings.
 struct NetworkSettings {
-  std::string name = "shortchunk";  // convpool, convconvpool, resnet, shortchunk, mfcc-linear, torchscript,
-                                    // fcn, crnn, musicnn
+  std::string name = "shortchunk";  // one of trainable_networks() (model/network_names.h), or torchscript
+                                    // and vector-head: the networks of a new head on a backbone
   int depth = 18;                   // resnet: 10, 18, 34 or 50
   int width = 0;                    // base channels (0: the network's own: resnet 64, shortchunk 128, musicnn's
                                     // back end 64)
