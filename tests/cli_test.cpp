@@ -11,6 +11,7 @@
 #include "model/network_names.h"
 #include "store/npy.h"
 #include "test_support.h"
+#include "tunelens_version.h"
 
 namespace tunelens {
 namespace {
@@ -455,6 +456,19 @@ TEST(Commands, TrainNamesTheNetworksItTakes) {
   EXPECT_EQ(other.status, 2);
   EXPECT_EQ(other.err.rfind("--model: ", 0), 0u) << other.err;
   EXPECT_NE(other.err.find("shortchunk"), std::string::npos) << other.err;
+}
+
+// Both programs say the one version, CMake's project() version.
+TEST(Commands, BothProgramsSayTheProjectVersion) {
+  ScratchDir scratch;
+  const std::string expected = "tunelens " + std::string(kVersion) + "\n";
+  const ProgramRun plain = tunelens("--version", scratch);
+  EXPECT_EQ(plain.status, 0);
+  EXPECT_EQ(plain.out, expected);
+  const fs::path torch_program = fs::path(TUNELENS_BINARY).parent_path() / "tunelens-torch";
+  const fs::path out = scratch / "version.txt";
+  EXPECT_EQ(std::system((testing::quoted(torch_program) + " --version >" + testing::quoted(out)).c_str()), 0);
+  EXPECT_EQ(testing::read_bytes(out), expected);
 }
 
 }  // namespace

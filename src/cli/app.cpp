@@ -12,6 +12,7 @@
 #include "app/errors.h"
 #include "cli/commands.h"
 #include "model/network_names.h"
+#include "tunelens_version.h"
 
 namespace tunelens::cli {
 
@@ -27,6 +28,10 @@ const std::vector<TorchCommand>& torch_commands() {
       {"ingest", "Add new audio files to a catalog, recommendable at once, and list their nearest tracks"},
   };
   return commands;
+}
+
+std::string version_line() {
+  return std::string("tunelens ") + kVersion;
 }
 
 CLI::Validator thread_count() {
