@@ -10,6 +10,7 @@
 #include "app/json.h"
 #include "model/model.h"
 #include "test_support.h"
+#include "tunelens_version.h"
 
 namespace tunelens {
 namespace {
@@ -68,6 +69,9 @@ TEST_F(AppEvaluate, TracksAndWindowsOfThePartAreScoredAndPlaced) {
 
   const nlohmann::json json = app::to_json(result);
   EXPECT_EQ(json.at("part"), "test");
+  // The model file records the version that trained it: the project's, as --version says.
+  const nlohmann::json meta = nlohmann::json::parse(read_model_info(request().models[0]).metadata_json);
+  EXPECT_EQ(meta.at("provenance").at("tunelens_version"), kVersion);
   EXPECT_EQ(json.at("windows").at("examples"), result.windows.examples);
   EXPECT_EQ(json.at("confident_mistake_tracks").size(), result.report.confident_mistakes.size());
 }

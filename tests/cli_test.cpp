@@ -8,8 +8,10 @@
 #include <fstream>
 #include <limits>
 
+#include "model/network_names.h"
 #include "store/npy.h"
 #include "test_support.h"
+#include "tunelens_version.h"
 
 namespace tunelens {
 namespace {
@@ -439,6 +441,34 @@ TEST(Limits, OutOfRangeOptionsAreOneLineNamingTheOption) {
   const ProgramRun bogus = tunelens("bogus", scratch);
   EXPECT_EQ(bogus.status, 2);
   EXPECT_EQ(bogus.err, "tunelens: error: 'bogus' is not a command (tunelens --help lists them)\n");
+}
+
+// The networks train takes are one list: the command list names them, and train refuses another name before
+// reading anything.
+TEST(Commands, TrainNamesTheNetworksItTakes) {
+  ScratchDir scratch;
+  const ProgramRun help = tunelens("--help", scratch);
+  EXPECT_EQ(help.status, 0);
+  EXPECT_NE(help.out.find("(" + trainable_network_list() + ")"), std::string::npos) << help.out;
+  const ProgramRun other = tunelens("train " + (scratch / "none.db").string() + " --model vgg16 --out " +
+                                        (scratch / "m.tlm").string(),
+                                    scratch);
+  EXPECT_EQ(other.status, 2);
+  EXPECT_EQ(other.err.rfind("--model: ", 0), 0u) << other.err;
+  EXPECT_NE(other.err.find("shortchunk"), std::string::npos) << other.err;
+}
+
+// Both programs say the one version, CMake's project() version.
+TEST(Commands, BothProgramsSayTheProjectVersion) {
+  ScratchDir scratch;
+  const std::string expected = "tunelens " + std::string(kVersion) + "\n";
+  const ProgramRun plain = tunelens("--version", scratch);
+  EXPECT_EQ(plain.status, 0);
+  EXPECT_EQ(plain.out, expected);
+  const fs::path torch_program = fs::path(TUNELENS_BINARY).parent_path() / "tunelens-torch";
+  const fs::path out = scratch / "version.txt";
+  EXPECT_EQ(std::system((testing::quoted(torch_program) + " --version >" + testing::quoted(out)).c_str()), 0);
+  EXPECT_EQ(testing::read_bytes(out), expected);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "model/model.h"
@@ -63,8 +64,19 @@ TEST(Pretrained, EveryShippedNetworkIsListedWithItsTagsAndFrontEnd) {
   EXPECT_TRUE(find_shipped_network("jamendo-musicnn").has_value());
   EXPECT_FALSE(find_shipped_network("jamendo-musicnn.pt").has_value());  // a path, not a name
   EXPECT_FALSE(find_shipped_network("no-such-network").has_value());
-  EXPECT_NO_THROW(require_model("msd-fcn"));
-  EXPECT_THROW(require_model("no-such-network"), ModelError);
+  EXPECT_EQ(read_model_info("msd-fcn").shipped, "msd-fcn");
+  // Neither a file nor a shipped network: the same one line from reading and from loading.
+  const std::string missing =
+      "no-such-network: no such model file or shipped network (tunelens model list shows them)";
+  for (const auto& open : std::vector<std::function<void()>>{[] { read_model_info("no-such-network"); },
+                                                             [] { Model::load("no-such-network"); }}) {
+    try {
+      open();
+      ADD_FAILURE() << "no error";
+    } catch (const ModelError& error) {
+      EXPECT_EQ(error.what(), missing);
+    }
+  }
 }
 
 // Tag probabilities within 1e-4 and pre-head vectors within 1e-3 of the original code's, for all eight.

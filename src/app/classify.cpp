@@ -96,7 +96,6 @@ FileClassification classify_track(const Model& model, const MelSpectrogram& mel,
 
 ClassifyResult classify_files(const ClassifyRequest& request,
                               const std::function<void(const FileClassification&)>& on_file) {
-  require_model(request.model);
   ClassifyResult result;
   const std::vector<std::string> files = expand_inputs(request.inputs, request.recursive, result.problems);
   if (files.empty()) throw BadRequest("inputs", "no audio files to classify");

@@ -225,7 +225,6 @@ SimilarResult Recommender::similar(const ResolvedQuery& query, const SimilarRequ
 }
 
 std::string vector_key_of(const std::string& model_file) {
-  require_model(model_file);
   return model_vector_key(read_model_info(model_file), model_file);
 }
 

@@ -11,12 +11,14 @@
 
 #include "app/errors.h"
 #include "cli/commands.h"
+#include "model/network_names.h"
+#include "tunelens_version.h"
 
 namespace tunelens::cli {
 
 const std::vector<TorchCommand>& torch_commands() {
   static const std::vector<TorchCommand> commands = {
-      {"train", "Train a genre model on a catalog's split (convpool, convconvpool, resnet, shortchunk, mfcc-linear)"},
+      {"train", "Train a genre model on a catalog's split (" + trainable_network_list() + ")"},
       {"model", "Inspect model files and list the shipped networks (tunelens model info FILE, model list)"},
       {"evaluate", "Evaluate a model on a catalog split: classification report, errors, confident mistakes"},
       {"classify", "Tell the genres of audio files with a model (top-k, per-window timeline)"},
@@ -27,6 +29,10 @@ const std::vector<TorchCommand>& torch_commands() {
       {"serve", "Serve a catalog over HTTP: a JSON API and a page to search, listen, classify and explore"},
   };
   return commands;
+}
+
+std::string version_line() {
+  return std::string("tunelens ") + kVersion;
 }
 
 CLI::Validator thread_count() {

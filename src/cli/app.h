@@ -13,12 +13,13 @@
 
 namespace tunelens::cli {
 
-constexpr const char* kVersion = "tunelens 0.1.0";
+// "tunelens 0.1.0": what --version prints in both programs (tunelens_version.h, from CMake's project()).
+std::string version_line();
 
 // The commands tunelens-torch runs, with the one-line description tunelens lists for them.
 struct TorchCommand {
   const char* name;
-  const char* description;
+  std::string description;
 };
 const std::vector<TorchCommand>& torch_commands();
 

@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"tunelens: tell the genre of music from its audio, and find tracks that sound alike"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", kVersion);
+  app.set_version_flag("--version", version_line());
   add_features_command(app);
   add_dataset_command(app);
   add_extract_command(app);

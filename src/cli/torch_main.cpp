@@ -8,7 +8,7 @@ int main(int argc, char** argv) {
   CLI::App app{"tunelens: tell the genre of music from its audio, and find tracks that sound alike"};
   app.name("tunelens");
   app.require_subcommand(1);
-  app.set_version_flag("--version", kVersion);
+  app.set_version_flag("--version", version_line());
   add_train_command(app);
   add_model_command(app);
   add_evaluate_command(app);

@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "model/model.h"
+#include "model/network_names.h"
 #include "report/html.h"
 #include "report/run_pages.h"
 #include "store/whole_file.h"
@@ -244,7 +245,8 @@ void add_train_command(CLI::App& app) {
   command->add_option("--features", o.feature_config,
                       "Feature configuration id (default: the catalog's only one)");
   command
-      ->add_option("--model", args->model, "Network: shortchunk, convpool, convconvpool, resnet, mfcc-linear")
+      ->add_option("--model", args->model, "Network: " + trainable_network_list())
+      ->check(CLI::IsMember(trainable_networks()))
       ->capture_default_str();
   command->add_option("--depth", o.network.depth, "resnet depth: 10, 18, 34 or 50")->capture_default_str();
   command->add_option("--width", o.network.width, "Base channels (default: resnet 64, shortchunk 128)")

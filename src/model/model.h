@@ -2,7 +2,7 @@
 // model file, and inference. This header does not include torch, so that the programs built on it compile fast;
 // the torch-facing parts live in src/model/*.cpp and the internal headers beside them.
 //
-// Networks (TrainOptions::network.name):
+// Networks (TrainOptions::network.name; trainable_networks() of model/network_names.h lists those train takes):
 //   convpool      the original study's network: 4 x (conv, ReLU, BatchNorm, max-pool 2), dropout, dense 1024
 //   convconvpool  the original study's VGG-like network: 2 x (conv, conv, BatchNorm, max-pool 2), same head
 //   resnet        a residual network (depth 10/18/34 with basic blocks, 50 with bottlenecks) for spectrograms
@@ -80,8 +80,8 @@ void parse_feature_parameters(const std::string& parameters_json, FeatureConfig&
 
 // The network and its settings.
 struct NetworkSettings {
-  std::string name = "shortchunk";  // convpool, convconvpool, resnet, shortchunk, mfcc-linear, torchscript,
-                                    // fcn, crnn, musicnn
+  std::string name = "shortchunk";  // one of trainable_networks() (model/network_names.h), or torchscript
+                                    // and vector-head: the networks of a new head on a backbone
   int depth = 18;                   // resnet: 10, 18, 34 or 50
   int width = 0;                    // base channels (0: the network's own: resnet 64, shortchunk 128, musicnn's
                                     // back end 64)
@@ -222,7 +222,9 @@ struct ModelInfo {
   std::string metadata_json;                     // the whole metadata section, pretty-printed
 };
 
-// Reads and checks a model (or checkpoint) file's metadata. Throws ModelError naming the file.
+// Reads and checks a model (or checkpoint) file's metadata; `file` may be a shipped network's name. Throws
+// ModelError naming the file ("<file>: no such model file or shipped network (tunelens model list shows
+// them)" when it is neither). A use case that must refuse a missing model before long work reads this first.
 ModelInfo read_model_info(const std::filesystem::path& file);
 // A few lines for people: network, classes, features, training, provenance, final metrics.
 std::string describe(const ModelInfo& info);
@@ -247,7 +249,8 @@ struct ModelLoadOptions {
 // A trained model, ready to classify. Movable, not copyable. predict() may be called from several threads.
 class Model {
  public:
-  // Loads a model file (a checkpoint loads too). Throws ModelError naming the file.
+  // Loads a model file (a checkpoint loads too) or a shipped network by name. Throws ModelError naming the
+  // file, as read_model_info does.
   static Model load(const std::filesystem::path& file, const ModelLoadOptions& options = {});
   ~Model();
   Model(Model&&) noexcept;
@@ -297,8 +300,5 @@ std::filesystem::path shipped_networks_folder();
 std::vector<ShippedNetwork> shipped_networks();
 // The shipped network of that name, if there is one (a path with a folder or an extension never is).
 std::optional<ShippedNetwork> find_shipped_network(const std::string& name);
-// Checks that `model` is a model file or a shipped network's name before a command does any work. Throws ModelError
-// ("<model>: no such model file or shipped network").
-void require_model(const std::filesystem::path& model);
 
 }  // namespace tunelens

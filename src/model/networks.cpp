@@ -19,6 +19,7 @@
 #include <fmt/ranges.h>
 
 #include "model/fused.h"
+#include "model/network_names.h"
 
 namespace tunelens::model {
 namespace {
@@ -512,7 +513,7 @@ std::shared_ptr<Network> make_network(const NetworkSettings& settings, std::size
     if (torchscript.empty()) throw ModelError("the torchscript network needs a backbone (--backbone FILE.pt)");
     return std::make_shared<TorchScriptNetwork>(torchscript, rows, frames, classes, settings.dropout);
   }
-  throw ModelError("unknown network '" + name + "' (known: convpool, convconvpool, resnet, shortchunk, mfcc-linear, fcn, crnn, musicnn)");
+  throw ModelError("unknown network '" + name + "' (known: " + trainable_network_list() + ")");
 }
 
 std::vector<std::string> copy_matching(Network& network, const NamedTensors& source) {

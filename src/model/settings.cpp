@@ -5,14 +5,11 @@
 
 #include "data/extract.h"
 #include "model/model.h"
-
-#ifndef TUNELENS_VERSION
-#define TUNELENS_VERSION "unknown"
-#endif
+#include "tunelens_version.h"
 
 namespace tunelens {
 
-std::string tunelens_version() { return TUNELENS_VERSION; }
+std::string tunelens_version() { return kVersion; }
 
 std::string to_string(Normalisation normalisation) {
   switch (normalisation) {

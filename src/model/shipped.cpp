@@ -91,11 +91,4 @@ std::optional<ShippedNetwork> find_shipped_network(const std::string& name) {
   return std::nullopt;
 }
 
-void require_model(const fs::path& model) {
-  std::error_code ec;
-  if (fs::exists(model, ec) || find_shipped_network(model.string())) return;
-  throw ModelError(model.string() +
-                   ": no such model file or shipped network (tunelens model list shows them)");
-}
-
 }  // namespace tunelens
