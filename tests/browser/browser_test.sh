@@ -13,14 +13,7 @@ shots=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 check="$here/check_report.mjs"
 
-if ! command -v node >/dev/null; then
-  echo "browser test SKIPPED: node is not installed (Debian package nodejs; scripts/install-deps.sh installs it)"
-  exit 77
-fi
-if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null && [ -z "${CHROMIUM:-}" ]; then
-  echo "browser test SKIPPED: chromium is not installed (Debian package chromium; scripts/install-deps.sh installs it)"
-  exit 77
-fi
+source "$here/needs_browser.sh"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/tunelens-browser-XXXXXX")
 trap 'rm -rf "$work"' EXIT
