@@ -2,16 +2,12 @@
 // into the program). Every handler parses its request, calls the application layer (src/app) and presents the
 // result; the use cases themselves live there, shared with the commands.
 //
-//   GET  /api/health                         {"status": "ok", "tracks", "model", "version"}
-//   GET  /metrics                            Prometheus text: requests and latencies by route and status,
-//   catalog size GET  /api/tracks?q=&label=&offset=&limit=   tracks whose title, artist, album or path holds
-//   q GET  /api/tracks/{id}[?timeline=1]       metadata, genres and tags (and the genre of each window) GET
-//   /api/tracks/{id}/similar?k=&by=&metric= GET  /api/tracks/{id}/audio              the track's file (Range
-//   requests), only files the catalog holds GET  /api/map                            2-D map of the catalog's
-//   embeddings (computed once per catalog size) POST /api/classify[?timeline=1]          audio in the body
-//   (raw or multipart): genres and tags POST /api/similar?k=&by=&metric=         audio in the body: the
-//   catalog tracks nearest to it POST /api/tracks                         audio in the body: ingested as a
-//   catalog track (needs the token) GET  /                                   the page
+// The routes (the README's table says what each answers):
+//   GET /api/health, GET /metrics, GET /
+//   GET /api/tracks?q=&label=&offset=&limit=, GET /api/tracks/{id}[?timeline=1]
+//   GET /api/tracks/{id}/similar?k=&by=&metric=, GET /api/tracks/{id}/audio (Range requests), GET /api/map
+//   POST /api/classify[?timeline=1], POST /api/similar?k=&by=&metric= (audio in the body, raw or multipart)
+//   POST /api/tracks (audio in the body, ingested; needs the token)
 //
 // Errors are {"error": "..."} with 400 (a bad parameter), 401 (no or wrong token), 403 (writes are off), 404
 // (unknown id or route), 409 (no vectors: run tunelens index), 413 (body over the upload limit, refused
