@@ -41,6 +41,7 @@ std::vector<float> melody(double seconds, int rate, int channels, unsigned seed)
 
 // One epoch of a small network on 3 "genres" × 4 tones of 4 s: a model of the right shape, quickly.
 fs::path train_small_model(const fs::path& folder, const std::string& network, int width, int threads) {
+  if (fs::exists(folder / "bench.tlm")) return folder / "bench.tlm";  // an earlier run's, kept (--keep)
   const double pitches[] = {150.0, 1200.0, 5000.0};
   const char* genres[] = {"low", "mid", "high"};
   std::vector<ImportCandidate> candidates;

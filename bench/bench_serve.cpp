@@ -2,7 +2,7 @@
 // the same use case called in-process (app::Recommender), side by side in one run, on catalogs of 10,000 and
 // 100,000 tracks; then the same reads while one client ingests uploads without pause.
 //
-//   bench_serve [--tracks 10000,100000] [--clients 8] [--seconds 10] [--keep DIR]
+//   bench_serve [--tracks 10000,100000] [--clients 8] [--seconds 10] [--ingest-nice 10] [--keep DIR]
 //
 // Set-up (not timed): a small shortchunk model trained for one epoch on generated tones; per size a catalog
 // of tracks without audio whose vectors are random but shaped like the model's (bench_catalog.h). Each upload
@@ -51,6 +51,7 @@ struct Settings {
   int clients = 8;
   double seconds = 10.0;
   std::string keep;
+  int ingest_nice = 10;  // the service's --ingest-nice
 };
 
 struct Load {
@@ -101,13 +102,14 @@ Load run_load(int clients, double seconds, std::size_t tracks, const Request& re
 // `tunelens serve` on a free port; SIGTERM on destruction.
 class Service {
  public:
-  Service(const fs::path& catalog, const fs::path& model, const fs::path& token, int threads,
+  Service(const fs::path& catalog, const fs::path& model, const fs::path& token, int threads, int ingest_nice,
           const fs::path& log)
       : log_(log) {
     fs::remove(log);  // a log of an earlier service names its port
     const std::string command = "exec " TUNELENS_BINARY " serve --port 0 --catalog '" + catalog.string() +
                                 "' --model '" + model.string() + "' --token-file '" + token.string() +
-                                "' -j " + std::to_string(threads) + " 2>'" + log.string() + "'";
+                                "' -j " + std::to_string(threads) + " --ingest-nice " +
+                                std::to_string(ingest_nice) + " 2>'" + log.string() + "'";
     pid_ = ::fork();
     if (pid_ == 0) {
       ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
@@ -169,10 +171,14 @@ int main(int argc, char** argv) {
       settings.clients = std::stoi(value());
     } else if (arg == "--seconds") {
       settings.seconds = std::stod(value());
+    } else if (arg == "--ingest-nice") {
+      settings.ingest_nice = std::stoi(value());
     } else if (arg == "--keep") {
       settings.keep = value();
     } else {
-      std::fprintf(stderr, "usage: bench_serve [--tracks N,N...] [--clients N] [--seconds S] [--keep DIR]\n");
+      std::fprintf(stderr,
+                   "usage: bench_serve [--tracks N,N...] [--clients N] [--seconds S] [--ingest-nice N] "
+                   "[--keep DIR]\n");
       return 2;
     }
   }
@@ -184,10 +190,10 @@ int main(int argc, char** argv) {
   const fs::path model = tunelens::bench::train_small_model(folder, "shortchunk", 32, 1);
   const fs::path token = folder / "token";
   std::ofstream(token) << "bench-serve-token-0123456789\n";
-  // Each upload different (bytes the catalog holds already are no ingest): 5 s of melody from its own seed.
-  std::atomic<unsigned> next_upload{0};
-  const auto upload = [&] {
-    const unsigned u = next_upload++;
+  // Each upload different (bytes the catalog holds already are no ingest): 5 s of melody from its own seed,
+  // made before the timings (the client's own work would take a core from the service); more on the way if
+  // the ingests outrun them.
+  const auto make_upload = [&](unsigned u) {
     const fs::path file = folder / ("upload" + std::to_string(u) + ".wav");
     write_wav(file, tunelens::bench::melody(5.0, 22050, 1, 100 + u), 22050);
     std::ifstream in(file, std::ios::binary);
@@ -195,8 +201,16 @@ int main(int argc, char** argv) {
     fs::remove(file);
     return bytes;
   };
-  std::printf("\n%d concurrent clients, %.0f s each, similar by id (k = 10), on %u cores\n", settings.clients,
-              settings.seconds, std::thread::hardware_concurrency());
+  std::vector<std::string> uploads;
+  for (unsigned u = 0; u < 200; ++u) uploads.push_back(make_upload(u));
+  std::atomic<unsigned> next_upload{0};
+  const auto upload = [&] {
+    const unsigned u = next_upload++;
+    return u < uploads.size() ? uploads[u] : make_upload(u);
+  };
+  std::printf(
+      "\n%d concurrent clients, %.0f s each, similar by id (k = 10), on %u cores; ingests at nice %d\n",
+      settings.clients, settings.seconds, std::thread::hardware_concurrency(), settings.ingest_nice);
   for (const std::size_t tracks : settings.sizes) {
     const fs::path catalog_file = folder / ("catalog-" + std::to_string(tracks) + ".db");
     if (!fs::exists(catalog_file)) tunelens::bench::make_catalog(catalog_file, model, tracks);
@@ -213,18 +227,23 @@ int main(int argc, char** argv) {
     std::vector<std::unique_ptr<Catalog>> connections;
     for (int c = 0; c < settings.clients; ++c)
       connections.push_back(std::make_unique<Catalog>(Catalog::open(catalog_file)));
-    const Load direct = run_load(settings.clients, settings.seconds, tracks, [&](int c, std::int64_t id) {
+    const auto warm_up = [&](const auto& request) {  // caches, connections, the graph's pages: not timed
+      run_load(settings.clients, 2.0, tracks, request);
+    };
+    const auto in_process = [&](int c, std::int64_t id) {
       app::Recommender recommender(*connections[static_cast<std::size_t>(c)], indexes, lazy);
       app::ResolvedQuery query;
       query.track = connections[static_cast<std::size_t>(c)]->find_track(id);
       return recommender.similar(query, {}).neighbours.size() == 10;
-    });
+    };
+    warm_up(in_process);
+    const Load direct = run_load(settings.clients, settings.seconds, tracks, in_process);
     connections.clear();
 
     Load served, with_ingest;
     std::size_t ingested = 0, ingest_failed = 0;
     {
-      Service service(catalog_file, model, token, settings.clients + 2,
+      Service service(catalog_file, model, token, settings.clients + 2, settings.ingest_nice,
                       folder / ("serve-" + std::to_string(tracks) + ".log"));
       const auto get = [&](int, std::int64_t id) {
         thread_local std::unique_ptr<httplib::Client> client;
@@ -236,8 +255,11 @@ int main(int argc, char** argv) {
         const auto result = client->Get("/api/tracks/" + std::to_string(id) + "/similar?k=10");
         return result && result->status == 200;
       };
+      warm_up(get);
       served = run_load(settings.clients, settings.seconds, tracks, get);
-      // The same reads while one more client ingests without pause.
+      // The same reads while one more client ingests without pause (each size's catalog takes the same
+      // uploads).
+      next_upload = 0;
       std::atomic<bool> stop{false};
       std::thread writer([&] {
         httplib::Client client("127.0.0.1", service.port());

@@ -55,6 +55,11 @@ void add_serve_command(CLI::App& app) {
                    "On SIGTERM: seconds the requests in flight may take to finish")
       ->capture_default_str()
       ->check(CLI::Range(0, 3600));
+  command
+      ->add_option("--ingest-nice", o.ingest_nice,
+                   "CPU priority of ingests under reads, as a nice value (0: the same as reads; 19: lowest)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 19));
   set_action(command, [args] { return run_serve(*args); });
 }
 

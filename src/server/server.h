@@ -33,6 +33,9 @@ struct ServerOptions {
   std::size_t max_upload = 200u << 20;  // bytes of one request body
   int timeout_seconds = 30;             // a client that sends or reads nothing for this long is dropped
   int shutdown_seconds = 30;            // on SIGTERM: how long requests in flight may take to finish
+  // The ingests' CPU priority as a nice value (0-19) added to the service's: higher leaves more of the cores
+  // to reads while an upload is ingested, and makes the ingest itself slower on a busy machine.
+  int ingest_nice = 10;
   std::function<void(const std::string&)> on_log;  // one line per event (start, stop, errors); may be empty
   std::function<void(int port)> on_listening;      // once bound
 };
