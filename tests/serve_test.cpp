@@ -2,6 +2,7 @@
 // every endpoint called over HTTP with cpp-httplib's client, every error status, the token, the upload limit,
 // and the stops: SIGTERM (clean, exit 0) and SIGKILL during an ingest (the catalog whole on restart).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
@@ -9,9 +10,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "store/catalog.h"
@@ -99,6 +102,24 @@ std::string sql_value(const fs::path& catalog, const std::string& sql) {
   sqlite3_finalize(statement);
   sqlite3_close(db);
   return value;
+}
+
+// The nice value of a thread (/proc/PID/task/TID/stat, field 19).
+int nice_of(const fs::path& task) {
+  const std::string stat = testing::read_bytes(task / "stat");
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));  // after "pid (name) "
+  std::string field;
+  for (int f = 3; f <= 19 && fields >> field; ++f) {
+  }
+  return std::stoi(field);
+}
+// Of each thread of a process, its nice value above the main thread's (tests may run under `nice`).
+std::vector<int> thread_nices(pid_t pid) {
+  const fs::path tasks = fmt::format("/proc/{}/task", pid);
+  const int base = nice_of(tasks / std::to_string(pid));
+  std::vector<int> nices;
+  for (const auto& task : fs::directory_iterator(tasks)) nices.push_back(nice_of(task.path()) - base);
+  return nices;
 }
 
 class Serve : public ::testing::Test {
@@ -262,11 +283,17 @@ TEST_F(Serve, IngestNeedsTheTokenAndMakesATrackAtOnce) {
   fs::copy(*scratch_ / "tones.catalog", copy / "tones.catalog");
   const std::string args = "--catalog " + testing::quoted(copy / "tones.catalog") + " --model " +
                            testing::quoted(*scratch_ / "tones.tlm") + " --token-file " +
-                           testing::quoted(*scratch_ / "token");
+                           testing::quoted(*scratch_ / "token") + " --ingest-nice 7";
   Served served(copy, args);
   ASSERT_GT(served.port(), 0) << served.log();
   httplib::Client client = served.client();
   const std::string upload = wav(5100.0, 41);
+  // Ingests run on a thread of their own below the request threads' priority (7 more, unless that is past
+  // 19).
+  const std::vector<int> nices = thread_nices(served.pid());
+  EXPECT_EQ(std::count_if(nices.begin(), nices.end(), [](int n) { return n > 0; }), 1)
+      << fmt::format("{}", fmt::join(nices, " "));
+  EXPECT_EQ(std::count(nices.begin(), nices.end(), 0), static_cast<long>(nices.size()) - 1);
   // Uploads are kept under the catalog's dataset root.
   const fs::path uploads = Catalog::open(copy / "tones.catalog").dataset_root() / "uploads";
   const auto count_uploads = [&] {

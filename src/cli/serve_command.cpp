@@ -56,8 +56,9 @@ void add_serve_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0, 3600));
   command
-      ->add_option("--ingest-nice", o.ingest_nice,
-                   "CPU priority of ingests under reads, as a nice value (0: the same as reads; 19: lowest)")
+      ->add_option(
+          "--ingest-nice", o.ingest_nice,
+          "CPU priority of ingests below reads: a nice value added to the service's (0: the same as reads)")
       ->capture_default_str()
       ->check(CLI::Range(0, 19));
   set_action(command, [args] { return run_serve(*args); });

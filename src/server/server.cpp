@@ -243,8 +243,12 @@ class BackgroundWriter {
  public:
   BackgroundWriter(int nice, const std::function<void(const std::string&)>& log)
       : thread_([this, nice, log] {
-          if (nice != 0 && ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), nice) != 0)
-            log(fmt::format("warning: ingests run at the readers' priority (nice {}: {})", nice,
+          // setpriority sets a thread's nice value, not an increment: the service may run niced already.
+          const auto self = static_cast<id_t>(::syscall(SYS_gettid));
+          errno = 0;
+          const int base = ::getpriority(PRIO_PROCESS, self);
+          if (nice != 0 && (errno != 0 || ::setpriority(PRIO_PROCESS, self, std::min(19, base + nice)) != 0))
+            log(fmt::format("warning: ingests run at the readers' priority (nice +{}: {})", nice,
                             std::strerror(errno)));
           work();
         }) {}
