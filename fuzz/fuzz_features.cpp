@@ -70,7 +70,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     signal[i] = static_cast<float>(sample) / 32768.0f;
   }
   // About the FFT work of both sides: past a few million points an input only slows the campaign down.
-  const std::size_t frames = 1 + signal.size() / static_cast<std::size_t>(settings.mel.hop_length);
+  // (A signal shorter than a chunk is repeated to fill one.)
+  const std::size_t samples = std::max(signal.size(), settings.chunk_samples);
+  const std::size_t frames = 1 + samples / static_cast<std::size_t>(settings.mel.hop_length);
   if (frames * static_cast<std::size_t>(settings.mel.n_fft) > (1u << 21)) return 0;
   std::optional<tunelens::MelSpectrogram> mel;
   try {
