@@ -21,8 +21,8 @@ namespace tunelens {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::ScratchDir;
 using testing::ProgramRun;
+using testing::ScratchDir;
 using testing::tunelens;
 using testing::write_noisy_tone;
 
@@ -38,11 +38,11 @@ class Evaluate : public ::testing::Test {
       fs::create_directories(s / ("audio/" + genre));
       for (int k = 0; k < 6; ++k)
         write_noisy_tone(s / fmt::format("audio/{}/{}{}.wav", genre, genre, k), frequency * (1.0 + 0.03 * k),
-                   seed++);
+                         seed++);
     }
     const std::string catalog = testing::quoted(s / "tones.catalog");
-    steps_.push_back(
-        tunelens("dataset import folders " + testing::quoted(s / "audio") + " --catalog " + catalog + " -q", s));
+    steps_.push_back(tunelens(
+        "dataset import folders " + testing::quoted(s / "audio") + " --catalog " + catalog + " -q", s));
     steps_.push_back(
         tunelens("dataset split --catalog " + catalog + " --scheme per-class --val 1 --test 2 -q", s));
     steps_.push_back(tunelens("extract --catalog " + catalog + " --n-mels 16 --dtype float32 -q", s));
@@ -73,10 +73,10 @@ std::vector<ProgramRun> Evaluate::steps_;
 
 TEST_F(Evaluate, ReportAgreesWithTheMetricsOfClassifyOutput) {
   const fs::path json_file = scratch() / "report.json", csv_file = scratch() / "report.csv";
-  const ProgramRun run = tunelens("evaluate --model " + testing::quoted(model()) + " --catalog " +
-                                      testing::quoted(catalog()) + " -j 1 --json " + testing::quoted(json_file) +
-                                      " --csv " + testing::quoted(csv_file) + " --top-k 2",
-                                  scratch());
+  const ProgramRun run = tunelens(
+      "evaluate --model " + testing::quoted(model()) + " --catalog " + testing::quoted(catalog()) +
+          " -j 1 --json " + testing::quoted(json_file) + " --csv " + testing::quoted(csv_file) + " --top-k 2",
+      scratch());
   ASSERT_EQ(run.status, 0) << run.out << run.err;
   EXPECT_NE(run.out.find("window-level accuracy:"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("errors per genre"), std::string::npos) << run.out;
@@ -144,8 +144,26 @@ TEST_F(Evaluate, ReportAgreesWithTheMetricsOfClassifyOutput) {
   EXPECT_GE(ours.accuracy, 0.5);  // three clearly different pitches
 }
 
+// A file name is any bytes on Linux, JSON is UTF-8: a name that is not UTF-8 comes out with U+FFFD in its
+// place (it once ended the run with nlohmann's "invalid UTF-8 byte" and printed nothing).
+TEST_F(Evaluate, ClassifyJsonNamesAFileWhoseNameIsNotUtf8) {
+  const Catalog cat = Catalog::open(catalog());
+  const fs::path named = scratch() / "tone\xff\xfe.wav";
+  fs::copy_file(cat.absolute_path(cat.tracks().front().path), named, fs::copy_options::overwrite_existing);
+  const ProgramRun classify = tunelens(
+      "classify -j 1 --model " + testing::quoted(model()) + " --format json " + testing::quoted(named),
+      scratch());
+  ASSERT_EQ(classify.status, 0) << classify.err;
+  const nlohmann::json results = nlohmann::json::parse(classify.out);
+  ASSERT_EQ(results.size(), 1u);
+  const std::string file = results[0].at("file");
+  EXPECT_NE(file.find("tone\xef\xbf\xbd"), std::string::npos) << file;
+  EXPECT_EQ(results[0].at("top").size(), 3u);
+}
+
 TEST_F(Evaluate, BadInputsAreOneLineErrors) {
-  const std::string m = " -j 1 --model " + testing::quoted(model()), c = " --catalog " + testing::quoted(catalog());
+  const std::string m = " -j 1 --model " + testing::quoted(model()),
+                    c = " --catalog " + testing::quoted(catalog());
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"evaluate --model " + testing::quoted(scratch() / "none.tlm") + c, "none.tlm"},
       {"evaluate" + m + " --catalog " + testing::quoted(scratch() / "none.catalog"), "none.catalog"},
@@ -165,8 +183,9 @@ TEST_F(Evaluate, ClassifyNamesBadFilesAndGoesOn) {
   fs::create_directories(folder);
   fs::copy_file(scratch() / "audio/low/low0.wav", folder / "good.wav");
   testing::write_bytes(folder / "bad.wav", "this is not audio at all, only words");
-  const ProgramRun run = tunelens(
-      "classify -j 2 --model " + testing::quoted(model()) + " --timeline " + testing::quoted(folder), scratch());
+  const ProgramRun run =
+      tunelens("classify -j 2 --model " + testing::quoted(model()) + " --timeline " + testing::quoted(folder),
+               scratch());
   EXPECT_EQ(run.status, 1) << run.out << run.err;
   EXPECT_NE(run.out.find("good.wav"), std::string::npos) << run.out;
   EXPECT_EQ(run.out.find("bad.wav"), std::string::npos) << run.out;

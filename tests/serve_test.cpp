@@ -5,14 +5,18 @@
 #include <fmt/ranges.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -410,6 +414,150 @@ TEST_F(Serve, SigkillDuringIngestLeavesTheCatalogWhole) {
   const json health = body_of(again.client().Get("/api/health"));
   EXPECT_GE(health["tracks"].get<int>(), 15);
   EXPECT_LE(health["tracks"].get<int>(), 19);
+}
+
+// Bytes as text for a failure message: non-printable ones as \\xNN.
+std::string printable(const std::string& bytes) {
+  std::string out;
+  for (const char c : bytes)
+    out += std::isprint(static_cast<unsigned char>(c))
+               ? std::string(1, c)
+               : fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+  return out;
+}
+
+// Sends raw bytes as one request on a new connection (then ends its side) and returns the status of the
+// answer, 0 when the server closed without one.
+int raw_status(int port, const std::string& request) {
+  const int socket = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(socket, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    ::close(socket);
+    return -1;
+  }
+  timeval wait{10, 0};
+  ::setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  for (std::size_t sent = 0; sent < request.size();) {
+    const auto n = ::send(socket, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;  // the server may refuse early (a bad header) and close
+    sent += static_cast<std::size_t>(n);
+  }
+  std::string answer;
+  char buffer[4096];
+  for (ssize_t n; answer.size() < 12 && (n = ::recv(socket, buffer, sizeof buffer, 0)) > 0;)
+    answer.append(buffer, static_cast<std::size_t>(n));
+  ::close(socket);
+  int status = 0;
+  if (answer.starts_with("HTTP/1.1 ") && answer.size() >= 12) status = std::stoi(answer.substr(9, 3));
+  return status;
+}
+
+// Hand-made hostile requests, then random mutations of valid ones: every answer is a 4xx (or a 2xx for a
+// mutation that stayed valid), never a 5xx, and the service is still up at the end.
+TEST_F(Serve, HostileRequestsNeverGetA5xxNorTakeItDown) {
+  ScratchDir copy;
+  fs::copy(*scratch_ / "tones.catalog", copy / "tones.catalog");
+  Served served(copy, "--catalog " + testing::quoted(copy / "tones.catalog") + " --model " +
+                          testing::quoted(*scratch_ / "tones.tlm") + " --token-file " +
+                          testing::quoted(*scratch_ / "token") + " --max-upload 1 --timeout 1 -j 8");
+  ASSERT_GT(served.port(), 0) << served.log();
+  const std::string upload = wav(1200.0, 77);
+  const std::string host = "Host: 127.0.0.1\r\n";
+  const std::vector<std::string> hostile = {
+      "GET /api/tracks/..%2f..%2f..%2fetc%2fpasswd/audio HTTP/1.1\r\n" + host + "\r\n",
+      "GET /api/tracks/1/audio HTTP/1.1\r\n" + host + "Range: bytes=99999999999-\r\n\r\n",
+      "GET /api/tracks/1/audio HTTP/1.1\r\n" + host + "Range: bytes=5-2\r\n\r\n",
+      "GET /api/tracks/1/audio HTTP/1.1\r\n" + host + "Range: bytes=0-0,-1,2-3,4-\r\n\r\n",
+      "GET /api/tracks/-1/similar?k=-5 HTTP/1.1\r\n" + host + "\r\n",
+      "GET /api/tracks/1/similar?k=18446744073709551617 HTTP/1.1\r\n" + host + "\r\n",
+      "GET /api/tracks?q=%00%ff%&offset=99999999999999999999 HTTP/1.1\r\n" + host + "\r\n",
+      "GET /api/tracks?limit=1&limit=2&q=' OR 1=1 -- HTTP/1.1\r\n" + host + "\r\n",
+      "GET /api/map?max=0 HTTP/1.1\r\n" + host + "\r\n",
+      "POST /api/classify HTTP/1.1\r\n" + host + "Content-Length: -1\r\n\r\n",
+      "POST /api/classify HTTP/1.1\r\n" + host + "Content-Length: 99999999999999999999\r\n\r\n",
+      "POST /api/classify HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+      "POST /api/classify HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\nfffffffffffffff\r\nab",
+      "POST /api/classify HTTP/1.1\r\n" + host + "Content-Type: multipart/form-data; boundary=\r\n" +
+          "Content-Length: 10\r\n\r\n--\r\n--\r\n",
+      "POST /api/similar HTTP/1.1\r\n" + host + "Content-Type: multipart/form-data; boundary=b\r\n" +
+          "Content-Length: 60\r\n\r\n--b\r\nContent-Disposition: form-data; "
+          "name=\"file\"\r\n\r\nxx\r\n--b--\r\n",
+      "POST /api/tracks?name=../../../../tmp/evil HTTP/1.1\r\n" + host +
+          "Authorization: Bearer 0123456789abcdef-secret\r\nContent-Length: 4\r\n\r\nRIFF",
+      "POST /api/tracks HTTP/1.1\r\n" + host + "Authorization: Bearer\r\nContent-Length: 0\r\n\r\n",
+      "GET / HTTP/1.1\r\n" + host + "X-Long: " + std::string(100000, 'a') + "\r\n\r\n",
+      "GET " + std::string(20000, '/') + " HTTP/1.1\r\n" + host + "\r\n",
+      "BREW /pot HTTP/1.1\r\n" + host + "\r\n",
+      "GET /api/health HTTP/9.9\r\n\r\n",
+      std::string("\0\0\0\0GET /\r\n\r\n", 15),
+  };
+  const std::vector<std::string> valid = {
+      "GET /api/tracks?q=a&limit=3&offset=1 HTTP/1.1\r\n" + host + "\r\n",
+      "GET /api/tracks/2?timeline=1 HTTP/1.1\r\n" + host + "\r\n",
+      "GET /api/tracks/1/similar?k=5&by=probs&metric=js HTTP/1.1\r\n" + host + "\r\n",
+      "GET /api/tracks/1/audio HTTP/1.1\r\n" + host + "Range: bytes=10-99\r\n\r\n",
+      fmt::format("POST /api/classify?timeline=1&name=a.wav HTTP/1.1\r\n{}Content-Type: audio/wav\r\n"
+                  "Content-Length: {}\r\n\r\n{}",
+                  host, upload.size(), upload),
+      fmt::format(
+          "POST /api/tracks?name=b.wav HTTP/1.1\r\n{}Authorization: Bearer 0123456789abcdef-secret\r\n"
+          "Content-Length: {}\r\n\r\n{}",
+          host, upload.size(), upload),
+  };
+  std::vector<std::string> requests = hostile;
+  std::mt19937 random(20261202);
+  for (int i = 0; i < 240; ++i) {
+    std::string request = valid[static_cast<std::size_t>(i) % valid.size()];
+    // A few edits, most in the head (where the parsing is): flip, insert, erase or repeat a span.
+    for (int e = 0, edits = 1 + static_cast<int>(random() % 4); e < edits && !request.empty(); ++e) {
+      const std::size_t head = std::min(request.size(), request.find("\r\n\r\n") + 4);
+      const std::size_t at = random() % 4 == 0 ? random() % request.size() : random() % head;
+      switch (random() % 4) {
+        case 0:
+          request[at] = static_cast<char>(random());
+          break;
+        case 1:
+          request.insert(at, 1, "\r\n:%-0 ;=,\"\xff"[random() % 12]);
+          break;
+        case 2:
+          request.erase(at, 1 + random() % 8);
+          break;
+        default:
+          request.insert(at, request.substr(at, 1 + random() % 16));
+          break;
+      }
+    }
+    requests.push_back(request);
+  }
+  // Eight at a time: an incomplete request waits for the service's timeout.
+  std::vector<int> statuses(requests.size());
+  std::atomic<std::size_t> next{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c)
+    clients.emplace_back([&] {
+      for (std::size_t r; (r = next++) < requests.size();)
+        statuses[r] = raw_status(served.port(), requests[r]);
+    });
+  for (auto& client : clients) client.join();
+  for (std::size_t r = 0; r < requests.size(); ++r) {
+    EXPECT_LT(statuses[r], 500) << "request " << r << ": " << printable(requests[r].substr(0, 300)) << "\n"
+                                << served.log();
+    EXPECT_NE(statuses[r], -1) << "request " << r << ": the service stopped listening";
+  }
+  // Most mutations still reach a handler (not all refused by the parser alone).
+  EXPECT_GT(std::count_if(statuses.begin(), statuses.end(),
+                          [](int status) { return status >= 200 && status < 300; }),
+            5);
+  const auto health = served.client().Get("/api/health");
+  ASSERT_TRUE(health) << served.log();
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(served.stop(SIGTERM), 0) << served.log();
+  EXPECT_EQ(sql_value(copy / "tones.catalog", "PRAGMA integrity_check"), "ok");
+  // Nothing escaped the uploads folder.
+  EXPECT_FALSE(fs::exists("/tmp/evil"));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "report/charts.h"
 #include "report/html.h"
 #include "report/png.h"
+#include "store/json_text.h"
 #include "store/whole_file.h"
 
 namespace tunelens {
@@ -125,7 +126,7 @@ void write_songs(const CollectionAnalysis& analysis, const fs::path& folder) {
   }
   write_whole_file(folder / "songs.csv", csv);
   write_whole_file(folder / "songs.json",
-                   json({{"classes", analysis.classes}, {"songs", songs}}).dump(2) + "\n");
+                   json_text(json({{"classes", analysis.classes}, {"songs", songs}}), 2) + "\n");
 }
 
 json share_json(const CollectionAnalysis& analysis) {
@@ -172,7 +173,7 @@ void write_albums(const CollectionAnalysis& analysis, const fs::path& folder) {
                "album's mean distribution"},
               {"albums", albums}};
   out.update(share_json(analysis));
-  write_whole_file(folder / "albums.json", out.dump(2) + "\n");
+  write_whole_file(folder / "albums.json", json_text(out, 2) + "\n");
 }
 
 void write_neighbours(const CollectionAnalysis& analysis, const fs::path& folder) {
@@ -206,7 +207,7 @@ void write_neighbours(const CollectionAnalysis& analysis, const fs::path& folder
                {{"by_probs", "sqeuclidean between mean softmax vectors"},
                 {"by_embedding", "cosine distance between embeddings"}}},
               {"songs", songs}};
-  write_whole_file(folder / "neighbours.json", out.dump(2) + "\n");
+  write_whole_file(folder / "neighbours.json", json_text(out, 2) + "\n");
 }
 
 void write_map(const CollectionAnalysis& analysis, const fs::path& folder) {
@@ -231,7 +232,7 @@ void write_map(const CollectionAnalysis& analysis, const fs::path& folder) {
               {"seed", analysis.seed}};
   out.update(share_json(analysis));
   out["points"] = points;
-  write_whole_file(folder / "map.json", out.dump(2) + "\n");
+  write_whole_file(folder / "map.json", json_text(out, 2) + "\n");
 }
 
 // "Artist<separator>Album (1971)"

@@ -1,5 +1,5 @@
-// tunelens classify: the genres (or tags) of audio files, as a model hears them (app/classify.h), printed as a
-// table, JSON or CSV, optionally window by window.
+// tunelens classify: the genres (or tags) of audio files, as a model hears them (app/classify.h), printed as
+// a table, JSON or CSV, optionally window by window.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/feature_options.h"
 #include "data/csv.h"
+#include "store/json_text.h"
 
 namespace tunelens::cli {
 namespace {
@@ -33,7 +34,7 @@ void print_results(const ClassifyArgs& args, const ModelInfo& info, std::size_t 
     nlohmann::json out = nlohmann::json::array();
     for (const app::FileClassification& r : results)
       if (r.error.empty()) out.push_back(app::to_json(r, info, k, args.timeline));
-    std::cout << out.dump(2) << "\n";
+    std::cout << json_text(out, 2) << "\n";
   } else if (args.format == "csv") {
     std::cout << "file," << (args.timeline ? "start," : "rank,") << label << ",probability\n";
     for (const app::FileClassification& r : results) {
@@ -65,11 +66,14 @@ int run_classify(const ClassifyArgs& args) {
   if (args.format != "table" && args.format != "json" && args.format != "csv")
     throw CLI::ValidationError("--format", "must be table, json or csv");
   if (args.top_k < 1) throw CLI::ValidationError("--top-k", "must be at least 1");
-  const app::ClassifyResult result = app::classify_files(args.request, [](const app::FileClassification& file) {
-    if (!file.error.empty()) std::cerr << "tunelens classify: error: " << file.error << "\n";
-    for (const std::string& warning : file.warnings) std::cerr << "tunelens classify: warning: " << warning << "\n";
-  });
-  for (const std::string& problem : result.problems) std::cerr << "tunelens classify: warning: " << problem << "\n";
+  const app::ClassifyResult result =
+      app::classify_files(args.request, [](const app::FileClassification& file) {
+        if (!file.error.empty()) std::cerr << "tunelens classify: error: " << file.error << "\n";
+        for (const std::string& warning : file.warnings)
+          std::cerr << "tunelens classify: warning: " << warning << "\n";
+      });
+  for (const std::string& problem : result.problems)
+    std::cerr << "tunelens classify: warning: " << problem << "\n";
   print_results(args, result.model, result.shown.size(), result.files);
   return result.failed() > 0 ? kSomeFailed : kSuccess;
 }
@@ -80,7 +84,8 @@ void add_classify_command(CLI::App& app) {
   auto args = std::make_shared<ClassifyArgs>();
   CLI::App* command = app.add_subcommand("classify", "Tell the genres of audio files with a model");
   command
-      ->add_option("--model,-m", args->request.model, "Model file, or a shipped network's name (tunelens model list)")
+      ->add_option("--model,-m", args->request.model,
+                   "Model file, or a shipped network's name (tunelens model list)")
       ->required();
   command->add_option("inputs", args->request.inputs, "Audio files or folders of them")->required();
   command->add_option("--top-k", args->top_k, "Genres (or tags) to show per file")->capture_default_str();
@@ -89,7 +94,8 @@ void add_classify_command(CLI::App& app) {
       "Tag models: show only tags of one kind: genre, instrument, mood, voice, era (default: all)");
   command->add_flag("--timeline", args->timeline, "Also the genre of each window (start in seconds)");
   command->add_option("--format", args->format, "table, json or csv")->capture_default_str();
-  command->add_option("--threads,-j", args->request.threads, "Threads (default: all cores)")->check(thread_count());
+  command->add_option("--threads,-j", args->request.threads, "Threads (default: all cores)")
+      ->check(thread_count());
   command->add_flag("--recursive,-r", args->request.recursive, "Look into subfolders too");
   command->add_flag("--repair-samples", args->request.repair_samples, kRepairSamplesHelp);
   set_action(command, [args] { return run_classify(*args); });

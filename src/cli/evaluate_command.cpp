@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "report/html.h"
 #include "report/run_pages.h"
+#include "store/json_text.h"
 #include "store/whole_file.h"
 
 namespace tunelens::cli {
@@ -128,7 +129,7 @@ int run_evaluate(const EvaluateArgs& args) {
         result.skipped(), list);
   }
   print_report(result);
-  if (!args.json.empty()) write_whole_file(args.json, app::to_json(result).dump(2) + "\n");
+  if (!args.json.empty()) write_whole_file(args.json, json_text(app::to_json(result), 2) + "\n");
   if (!args.csv.empty()) write_whole_file(args.csv, result.report.csv());
   if (!args.report.empty() || !args.charts.empty()) write_report_pages(result, args);
   return result.failures.empty() ? kSuccess : kSomeFailed;

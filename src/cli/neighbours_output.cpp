@@ -8,6 +8,7 @@
 
 #include "app/json.h"
 #include "data/csv.h"
+#include "store/json_text.h"
 
 namespace tunelens::cli {
 namespace {
@@ -28,7 +29,7 @@ NeighbourFormat parse_neighbour_format(const std::string& text) {
 void write_neighbours(std::ostream& out, NeighbourFormat format, const app::SimilarResult& result) {
   const auto& neighbours = result.neighbours;
   if (format == NeighbourFormat::Json) {
-    out << app::to_json(result).dump() << "\n";
+    out << json_text(app::to_json(result)) << "\n";
     return;
   }
   if (format == NeighbourFormat::Csv) {

@@ -17,6 +17,7 @@
 #include "cli/commands.h"
 #include "cli/neighbours_output.h"
 #include "store/catalog.h"
+#include "store/json_text.h"
 #include "store/whole_file.h"
 
 namespace tunelens::cli {
@@ -105,7 +106,7 @@ int run_quality(const SimilarArgs& args, const Catalog& catalog, const std::stri
         {"catalog_tracks", first.catalog},
         {"recommenders", recommenders},
         {"random", {{"same_artist", first.random_artist}, {"same_genre", first.random_label}}}};
-    write_whole_file(args.json, document.dump(2) + "\n");
+    write_whole_file(args.json, json_text(document, 2) + "\n");
   }
   return kSuccess;
 }

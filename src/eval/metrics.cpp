@@ -1,13 +1,14 @@
 #include "eval/metrics.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <sstream>
 
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
-
 #include "data/csv.h"
+#include "store/json_text.h"
 
 namespace tunelens {
 namespace {
@@ -24,14 +25,17 @@ ClassScores scores_from_counts(std::size_t true_positive, std::size_t predicted,
 
 // Sorted by count (most first), then by class index.
 std::vector<Confusion> ranked(std::vector<Confusion> list) {
-  std::stable_sort(list.begin(), list.end(), [](const Confusion& a, const Confusion& b) { return a.count > b.count; });
+  std::stable_sort(list.begin(), list.end(),
+                   [](const Confusion& a, const Confusion& b) { return a.count > b.count; });
   return list;
 }
 
 }  // namespace
 
-ClassificationReport classification_report(std::span<const std::size_t> truth, std::span<const float> probabilities,
-                                           const std::vector<std::string>& classes, const ReportOptions& options) {
+ClassificationReport classification_report(std::span<const std::size_t> truth,
+                                           std::span<const float> probabilities,
+                                           const std::vector<std::string>& classes,
+                                           const ReportOptions& options) {
   const std::size_t n = truth.size(), c = classes.size();
   if (c == 0) throw MetricsError("no classes");
   if (n == 0) throw MetricsError("no examples to evaluate");
@@ -46,14 +50,17 @@ ClassificationReport classification_report(std::span<const std::size_t> truth, s
   std::vector<std::size_t> top_hits(options.top_k.size(), 0);
   std::vector<Mistake> mistakes;
   for (std::size_t i = 0; i < n; ++i) {
-    if (truth[i] >= c) throw MetricsError(fmt::format("example {} has label {} but there are {} classes", i, truth[i], c));
+    if (truth[i] >= c)
+      throw MetricsError(fmt::format("example {} has label {} but there are {} classes", i, truth[i], c));
     const float* row = probabilities.data() + i * c;
     const auto predicted = static_cast<std::size_t>(std::max_element(row, row + c) - row);  // first maximum
     ++report.confusion[truth[i]][predicted];
     if (predicted != truth[i]) mistakes.push_back({i, truth[i], predicted, row[predicted]});
-    // scikit-learn ranks with a stable ascending argsort reversed: the higher score first, the higher index on ties.
+    // scikit-learn ranks with a stable ascending argsort reversed: the higher score first, the higher index
+    // on ties.
     std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return row[a] != row[b] ? row[a] > row[b] : a > b; });
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return row[a] != row[b] ? row[a] > row[b] : a > b; });
     for (std::size_t k = 0; k < options.top_k.size(); ++k) {
       const auto depth = std::min<std::size_t>(c, static_cast<std::size_t>(std::max(options.top_k[k], 0)));
       if (std::find(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(depth), truth[i]) !=
@@ -77,13 +84,16 @@ ClassificationReport classification_report(std::span<const std::size_t> truth, s
       predicted += report.confusion[j][k];
     }
     report.per_class.push_back(scores_from_counts(report.confusion[k][k], predicted, support));
-    const std::size_t missed = support - report.confusion[k][k], false_alarms = predicted - report.confusion[k][k];
+    const std::size_t missed = support - report.confusion[k][k],
+                      false_alarms = predicted - report.confusion[k][k];
     for (std::size_t j = 0; j < c; ++j) {
       if (j == k) continue;
       if (report.confusion[k][j])
-        report.errors_to[k].push_back({j, report.confusion[k][j], static_cast<double>(report.confusion[k][j]) / missed});
+        report.errors_to[k].push_back(
+            {j, report.confusion[k][j], static_cast<double>(report.confusion[k][j]) / missed});
       if (report.confusion[j][k])
-        report.mistaken_for[k].push_back({j, report.confusion[j][k], static_cast<double>(report.confusion[j][k]) / false_alarms});
+        report.mistaken_for[k].push_back(
+            {j, report.confusion[j][k], static_cast<double>(report.confusion[j][k]) / false_alarms});
     }
     report.errors_to[k] = ranked(std::move(report.errors_to[k]));
     report.mistaken_for[k] = ranked(std::move(report.mistaken_for[k]));
@@ -113,26 +123,29 @@ std::string ClassificationReport::text(int digits) const {
   for (const auto& name : classes) width = std::max(width, name.size());
   width = std::max(width, static_cast<std::size_t>(digits));
   std::string out = fmt::format("{:>{}} ", "", width);
-  for (const char* header : {"precision", "recall", "f1-score", "support"}) out += fmt::format(" {:>9}", header);
+  for (const char* header : {"precision", "recall", "f1-score", "support"})
+    out += fmt::format(" {:>9}", header);
   out += "\n\n";
   auto row = [&](const std::string& name, const ClassScores& s) {
-    return fmt::format("{:>{}}  {:>9.{}f} {:>9.{}f} {:>9.{}f} {:>9}\n", name, width, s.precision, digits, s.recall,
-                       digits, s.f1, digits, s.support);
+    return fmt::format("{:>{}}  {:>9.{}f} {:>9.{}f} {:>9.{}f} {:>9}\n", name, width, s.precision, digits,
+                       s.recall, digits, s.f1, digits, s.support);
   };
   for (std::size_t k = 0; k < classes.size(); ++k) out += row(classes[k], per_class[k]);
   out += "\n";
-  out += fmt::format("{:>{}}  {:>9} {:>9} {:>9.{}f} {:>9}\n", "accuracy", width, "", "", accuracy, digits, examples);
+  out += fmt::format("{:>{}}  {:>9} {:>9} {:>9.{}f} {:>9}\n", "accuracy", width, "", "", accuracy, digits,
+                     examples);
   out += row("macro avg", macro);
   out += row("weighted avg", weighted);
   for (const auto& [k, value] : top_k)
-    out += fmt::format("{:>{}}  {:>9} {:>9} {:>9.{}f} {:>9}\n", fmt::format("top-{} acc", k), width, "", "", value,
-                       digits, examples);
+    out += fmt::format("{:>{}}  {:>9} {:>9} {:>9.{}f} {:>9}\n", fmt::format("top-{} acc", k), width, "", "",
+                       value, digits, examples);
   return out;
 }
 
 std::string ClassificationReport::json() const {
   auto scores = [](const ClassScores& s) {
-    return nlohmann::json{{"precision", s.precision}, {"recall", s.recall}, {"f1-score", s.f1}, {"support", s.support}};
+    return nlohmann::json{
+        {"precision", s.precision}, {"recall", s.recall}, {"f1-score", s.f1}, {"support", s.support}};
   };
   nlohmann::json report_json = nlohmann::json::object();
   for (std::size_t k = 0; k < classes.size(); ++k) report_json[classes[k]] = scores(per_class[k]);
@@ -145,31 +158,35 @@ std::string ClassificationReport::json() const {
     nlohmann::json out = nlohmann::json::object();
     for (std::size_t k = 0; k < classes.size(); ++k) {
       nlohmann::json list = nlohmann::json::array();
-      for (const auto& e : lists[k]) list.push_back({{"class", classes[e.other]}, {"count", e.count}, {"share", e.share}});
+      for (const auto& e : lists[k])
+        list.push_back({{"class", classes[e.other]}, {"count", e.count}, {"share", e.share}});
       out[classes[k]] = list;
     }
     return out;
   };
   nlohmann::json mistakes = nlohmann::json::array();
   for (const auto& m : confident_mistakes)
-    mistakes.push_back({{"example", m.example}, {"truth", classes[m.truth]}, {"predicted", classes[m.predicted]},
+    mistakes.push_back({{"example", m.example},
+                        {"truth", classes[m.truth]},
+                        {"predicted", classes[m.predicted]},
                         {"confidence", m.confidence}});
-  return nlohmann::json{{"classes", classes},
-                        {"examples", examples},
-                        {"accuracy", accuracy},
-                        {"top_k_accuracy", top},
-                        {"report", report_json},
-                        {"confusion_matrix", confusion},
-                        {"errors_to", confusions(errors_to)},
-                        {"mistaken_for", confusions(mistaken_for)},
-                        {"confident_mistakes", mistakes}}
-      .dump(2);
+  return json_text(nlohmann::json{{"classes", classes},
+                                  {"examples", examples},
+                                  {"accuracy", accuracy},
+                                  {"top_k_accuracy", top},
+                                  {"report", report_json},
+                                  {"confusion_matrix", confusion},
+                                  {"errors_to", confusions(errors_to)},
+                                  {"mistaken_for", confusions(mistaken_for)},
+                                  {"confident_mistakes", mistakes}},
+                   2);
 }
 
 std::string ClassificationReport::csv() const {
   std::string out = "class,precision,recall,f1,support\n";
   auto row = [&](const std::string& name, const ClassScores& s) {
-    return fmt::format("{},{:.6f},{:.6f},{:.6f},{}\n", csv_field(name), s.precision, s.recall, s.f1, s.support);
+    return fmt::format("{},{:.6f},{:.6f},{:.6f},{}\n", csv_field(name), s.precision, s.recall, s.f1,
+                       s.support);
   };
   for (std::size_t k = 0; k < classes.size(); ++k) out += row(classes[k], per_class[k]);
   out += row("macro avg", macro);

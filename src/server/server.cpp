@@ -41,6 +41,7 @@
 #include "server/metrics.h"
 #include "server/page.h"
 #include "store/catalog.h"
+#include "store/json_text.h"
 
 namespace tunelens::server {
 namespace {
@@ -71,7 +72,7 @@ class Unauthorized : public std::runtime_error {
 
 void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.set_content(json_text(body), "application/json");
 }
 
 // The JSON error of whatever a handler threw, with its status.
