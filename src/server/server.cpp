@@ -646,7 +646,7 @@ int stop_pipe = -1;
 void serve(const ServerOptions& options) {
   if (options.port < 0 || options.port > 65535) throw app::BadRequest("port", "must be from 0 to 65535");
   if (options.threads < 0) throw app::BadRequest("threads", "must be 0 (automatic) or more");
-  if (!fs::exists(options.catalog))
+  if (!catalog_exists(options.catalog))
     throw CatalogError(CatalogErrorKind::NotFound, options.catalog, "no such catalog");
 
   ::signal(SIGPIPE, SIG_IGN);  // a client that hangs up is an error on its socket, not the end of the service
