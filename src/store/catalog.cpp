@@ -274,6 +274,15 @@ std::string catalog_location_key(const std::filesystem::path& location) {
   return fs::absolute(location).lexically_normal().string();
 }
 
+namespace {
+struct CopiedValue {
+  SqlValueType type = SqlValueType::Null;
+  std::int64_t integer = 0;
+  double real = 0.0;
+  std::string bytes;  // text or blob
+};
+}  // namespace
+
 // A query and its rows, with typed binds and reads; errors are CatalogErrors naming the catalog.
 class Catalog::Statement {
  public:
@@ -306,23 +315,32 @@ class Catalog::Statement {
     }
     return bind(index, *value);
   }
-  // Binds a value read from another catalog's row as it is (copy_from).
-  Statement& bind_value(int index, const Statement& from, int column) {
-    switch (from.statement_->type(column)) {
+  // A column of the current row as it is, and such a value bound again (copy_from, between two databases).
+  CopiedValue value(int column) const {
+    CopiedValue out;
+    out.type = statement_->type(column);
+    if (out.type == SqlValueType::Integer) out.integer = statement_->integer(column);
+    if (out.type == SqlValueType::Real) out.real = statement_->real(column);
+    if (out.type == SqlValueType::Text || out.type == SqlValueType::Blob)
+      out.bytes = statement_->bytes(column);
+    return out;
+  }
+  Statement& bind_value(int index, const CopiedValue& value) {
+    switch (value.type) {
       case SqlValueType::Null:
         statement_->bind_null(index);
         break;
       case SqlValueType::Integer:
-        statement_->bind_integer(index, from.integer(column));
+        statement_->bind_integer(index, value.integer);
         break;
       case SqlValueType::Real:
-        statement_->bind_real(index, from.real(column));
+        statement_->bind_real(index, value.real);
         break;
       case SqlValueType::Text:
-        statement_->bind_text(index, from.statement_->bytes(column));
+        statement_->bind_text(index, value.bytes);
         break;
       case SqlValueType::Blob:
-        statement_->bind_blob(index, from.statement_->bytes(column));
+        statement_->bind_blob(index, value.bytes);
         break;
     }
     return *this;
@@ -1224,21 +1242,41 @@ std::vector<Catalog::TableRows> Catalog::copy_from(const Catalog& source, bool r
   Statement meta_rows = source.prepare("SELECT key, value FROM meta ORDER BY key");
   while (meta_rows.step())
     if (!is_local_meta(meta_rows.text(0))) set_meta(meta_rows.text(0), meta_rows.text(1));
+  // Rows go in by the hundred, one statement each: a round trip to a server per row would be most of the
+  // time.
+  constexpr std::size_t kRowsPerInsert = 256;
   for (const TableColumns& table : kTables) {
     const std::string columns = table.columns;
-    const int count = static_cast<int>(std::count(columns.begin(), columns.end(), ',')) + 1;
-    std::string values = "?";
-    for (int i = 1; i < count; ++i) values += ", ?";
-    Statement rows = source.prepare("SELECT " + columns + " FROM " + table.name + " ORDER BY " + table.key);
-    Statement insert =
-        prepare(std::string("INSERT INTO ") + table.name + "(" + columns + ") VALUES (" + values + ")");
-    copied.push_back({table.name, 0});
-    while (rows.step()) {
-      for (int column = 0; column < count; ++column) insert.bind_value(column + 1, rows, column);
+    const std::size_t count = static_cast<std::size_t>(std::count(columns.begin(), columns.end(), ',')) + 1;
+    const auto insert_sql = [&](std::size_t rows) {
+      std::string row = "(?";
+      for (std::size_t i = 1; i < count; ++i) row += ", ?";
+      row += ")";
+      std::string sql = std::string("INSERT INTO ") + table.name + "(" + columns + ") VALUES " + row;
+      for (std::size_t i = 1; i < rows; ++i) sql += ", " + row;
+      return sql;
+    };
+    std::optional<Statement> full;
+    std::vector<CopiedValue> batch;
+    const auto flush = [&] {
+      const std::size_t rows = batch.size() / count;
+      if (rows == 0) return;
+      std::optional<Statement> partial;
+      Statement& insert = rows == kRowsPerInsert ? (full ? *full : full.emplace(prepare(insert_sql(rows))))
+                                                 : partial.emplace(prepare(insert_sql(rows)));
+      for (std::size_t i = 0; i < batch.size(); ++i) insert.bind_value(static_cast<int>(i) + 1, batch[i]);
       insert.run();
       insert.reset();
-      ++copied.back().rows;
+      batch.clear();
+    };
+    Statement rows = source.prepare("SELECT " + columns + " FROM " + table.name + " ORDER BY " + table.key);
+    copied.push_back({table.name, 0});
+    while (rows.step()) {
+      for (std::size_t column = 0; column < count; ++column)
+        batch.push_back(rows.value(static_cast<int>(column)));
+      if (++copied.back().rows % kRowsPerInsert == 0) flush();
     }
+    flush();
   }
   // Ids are never reused: the counters go on from where the source's stood.
   for (const char* table : {"tracks", "splits"}) set_last_id(table, source.last_id(table));
