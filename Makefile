@@ -1,6 +1,7 @@
 # The two commands of the README, and a few more for developers.
 #   make demo   install what is needed, build, run the whole system on music it generates (scripts/demo.sh)
-#   make test   install what is needed, build, run every test
+#   make test   install what is needed, build, run every test (under tests/pg/with_postgres.sh: a PostgreSQL
+#               server of its own for the catalog's PostgreSQL tests, stopped after)
 #   make bench  install what is needed and the baselines' packages (python3-torch), build, run every benchmark
 #   make fuzz   install clang too, build the libFuzzer harnesses (fuzz preset), run each for FUZZ_SECONDS
 #               (default 600; FUZZ_ONLY="npy model" runs only those)
@@ -26,8 +27,9 @@ build: deps
 demo: build
 	./scripts/demo.sh $(BUILD)/src/tunelens $(DEMO)
 
+# Under a throwaway PostgreSQL server for the catalog's PostgreSQL tests (skipped, saying so, where none starts).
 test: build
-	ctest --preset $(PRESET) -j $(JOBS)
+	./tests/pg/with_postgres.sh ctest --preset $(PRESET) -j $(JOBS)
 
 bench: build
 	./scripts/install-deps.sh --bench || echo "make bench: python3-torch could not be installed; the tagging benchmark runs tunelens's side only"

@@ -18,6 +18,8 @@ packages=(
   libfftw3-dev
   # catalog, command line, formatting, compression (PNG pictures)
   libsqlite3-dev libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev zlib1g-dev
+  # the catalog on a PostgreSQL server (libpq, its C client), and a server for its tests (tests/pg/with_postgres.sh)
+  libpq-dev postgresql
   # models (src/model): libtorch on OpenBLAS
   libtorch-dev libopenblas0-pthread
   # recommendation index and HTTP service

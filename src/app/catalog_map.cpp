@@ -20,7 +20,7 @@ CatalogMap catalog_map(const Catalog& catalog, const std::string& model_key, con
   map.tracks = vectors.size();
   if (vectors.size() == 0)
     throw NotIndexed(
-        fmt::format("{}: no {} vectors of model {} yet", catalog.file().string(), request.by, model_key));
+        fmt::format("{}: no {} vectors of model {} yet", catalog.name(), request.by, model_key));
 
   // Rows mapped: all, or every (n / max)-th.
   std::vector<std::size_t> rows;

@@ -86,7 +86,7 @@ EvaluateResult evaluate_model(const EvaluateRequest& request,
   if (request.models.empty() ||
       (request.models.size() != 1 && request.models.size() != request.splits.size()))
     throw BadRequest("model", "give one model, or one per split (in the same order)");
-  if (!std::filesystem::exists(request.catalog))
+  if (!catalog_exists(request.catalog))
     throw CatalogError(CatalogErrorKind::NotFound, request.catalog, "no such catalog");
   const Catalog catalog = Catalog::open(request.catalog);
   for (const std::string& split : request.splits)

@@ -42,7 +42,7 @@ void keep_saved_indexes_current(const Catalog& catalog, SearchMode mode, int thr
 }  // namespace
 
 IndexSummary index_catalog(const IndexRequest& request, const OnItemDone& on_track) {
-  if (!std::filesystem::exists(request.catalog))
+  if (!catalog_exists(request.catalog))
     throw CatalogError(CatalogErrorKind::NotFound, request.catalog, "no such catalog");
   const Model model = Model::load(request.model, ModelLoadOptions{"cpu", request.threads});
   Catalog catalog = Catalog::open(request.catalog);

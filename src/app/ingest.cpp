@@ -177,7 +177,7 @@ IngestSummary ingest_files(const fs::path& catalog_file, const fs::path& model_f
                            const std::vector<fs::path>& files, const IngestOptions& options,
                            const std::function<void(const IngestedFile&)>& on_file) {
   if (options.k > 0) check_similar_request({options.k, options.by, options.metric});
-  if (!fs::exists(catalog_file))
+  if (!catalog_exists(catalog_file))
     throw CatalogError(CatalogErrorKind::NotFound, catalog_file, "no such catalog");
   const auto message = [&](const std::string& line) {
     if (options.on_message) options.on_message(line);

@@ -1,5 +1,7 @@
 #include "app/json.h"
 
+#include "store/catalog.h"
+
 namespace tunelens::app {
 namespace {
 
@@ -96,7 +98,7 @@ nlohmann::json to_json(const EvaluateResult& result) {
   }
   nlohmann::json out = nlohmann::json::parse(result.report.json());
   out["model"] = result.model;
-  out["catalog"] = result.request.catalog;
+  out["catalog"] = masked_location(result.request.catalog);
   out["split"] = result.split;
   out["part"] = result.request.part;
   out["failed_tracks"] = result.failures.size();

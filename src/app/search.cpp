@@ -145,7 +145,7 @@ bool CatalogIndexes::try_open(const std::string& kind, Metric metric) {
 
 void CatalogIndexes::open(const std::string& kind, Metric metric) {
   if (!try_open(kind, metric))
-    throw NotIndexed(fmt::format("{}: no {} vectors of model {} yet", catalog_.file().string(), kind, key_));
+    throw NotIndexed(fmt::format("{}: no {} vectors of model {} yet", catalog_.name(), kind, key_));
 }
 
 CatalogIndexes::Found CatalogIndexes::search(const std::string& kind, Metric metric,
@@ -236,7 +236,7 @@ QualityResult compare_recommenders(const Catalog& catalog, const std::string& mo
   if (!part) throw BadRequest("part", "must be train, val or test");
   if (!catalog.split(request.split))
     throw BadRequest("split", fmt::format("{}: no split '{}' (tunelens dataset split makes one)",
-                                          catalog.file().string(), request.split));
+                                          catalog.name(), request.split));
   if (request.k < 1) throw BadRequest("k", "must be at least 1");
   TrackQuery query;
   query.split_name = request.split;
@@ -258,12 +258,12 @@ QualityResult compare_recommenders(const Catalog& catalog, const std::string& mo
         recommendation_quality(catalog, model_key, kind.by, kind.metric, ids, request.k, threads);
     if (quality.catalog == 0)
       throw NotIndexed(
-          fmt::format("{}: no {} vectors of model {} yet", catalog.file().string(), kind.by, model_key));
+          fmt::format("{}: no {} vectors of model {} yet", catalog.name(), kind.by, model_key));
     result.recommenders.push_back({kind.name, std::move(quality)});
   }
   if (result.recommenders.front().quality.queries == 0)
     throw NotIndexed(fmt::format("{}: none of the {} {} tracks of split '{}' has vectors",
-                                 catalog.file().string(), ids.size(), request.part, request.split));
+                                 catalog.name(), ids.size(), request.part, request.split));
   return result;
 }
 

@@ -17,6 +17,7 @@ void add_dataset_command(CLI::App& app);
 void add_extract_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
 void add_report_command(CLI::App& app);  // report index
+void add_catalog_command(CLI::App& app);  // catalog copy
 // In tunelens-torch (cli/app.h):
 void add_train_command(CLI::App& app);
 void add_model_command(CLI::App& app);

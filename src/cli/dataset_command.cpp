@@ -87,7 +87,7 @@ int run_import(const std::string& kind, const ImportArgs& args) {
                   summary.seconds, summary.already, failed);
   if (scan.outside_subset > 0)
     line += fmt::format(", {} outside subset {}", scan.outside_subset, args.subset);
-  std::cout << line << fmt::format(" -> {} ({} tracks)\n", args.catalog, catalog.track_count());
+  std::cout << line << fmt::format(" -> {} ({} tracks)\n", catalog.name(), catalog.track_count());
   return failed > 0 ? kSomeFailed : kSuccess;
 }
 
@@ -184,7 +184,7 @@ int run_split(const SplitArgs& args) {
   try {
     result = make_split(catalog.tracks(), options);
   } catch (const SplitError& error) {
-    std::cerr << "tunelens dataset split: error: " << args.catalog << ": " << error.what() << "\n";
+    std::cerr << "tunelens dataset split: error: " << catalog.name() << ": " << error.what() << "\n";
     return kUsageError;
   }
   for (const auto& warning : result.warnings) std::cerr << "warning: " << warning << "\n";
@@ -198,7 +198,7 @@ int run_split(const SplitArgs& args) {
   if (result.unlabelled) std::cout << fmt::format("; {} unlabelled tracks left out", result.unlabelled);
   if (result.without_source_split)
     std::cout << fmt::format("; {} tracks without a source split left out", result.without_source_split);
-  std::cout << " -> " << args.catalog << "\n";
+  std::cout << " -> " << catalog.name() << "\n";
   if (!args.quiet) print_split_table(catalog, args.name, std::cout);
   return kSuccess;
 }
@@ -235,7 +235,7 @@ std::string describe_config(const std::string& parameters) {
 int run_info(const InfoArgs& args) {
   const Catalog catalog = Catalog::open(args.catalog);
   const auto splits = catalog.splits();
-  std::cout << fmt::format("catalog {}: {} tracks, dataset root {} (schema {})\n", args.catalog,
+  std::cout << fmt::format("catalog {}: {} tracks, dataset root {} (schema {})\n", catalog.name(),
                            catalog.track_count(), catalog.dataset_root().string(), catalog.schema_version());
   std::string split_name = args.split;
   if (split_name.empty() && !splits.empty())
@@ -246,7 +246,7 @@ int run_info(const InfoArgs& args) {
   if (!split_name.empty()) {
     const auto split = catalog.split(split_name);
     if (!split) {
-      std::cerr << "tunelens dataset info: error: " << args.catalog << ": no split named '" << split_name
+      std::cerr << "tunelens dataset info: error: " << catalog.name() << ": no split named '" << split_name
                 << "'\n";
       return kUsageError;
     }

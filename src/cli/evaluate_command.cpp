@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "report/html.h"
 #include "report/run_pages.h"
+#include "store/catalog.h"
 #include "store/json_text.h"
 #include "store/whole_file.h"
 
@@ -87,7 +88,7 @@ void print_report(const app::EvaluateResult& result) {
 void write_report_pages(const app::EvaluateResult& result, const EvaluateArgs& args) {
   report::EvaluationSummary summary;
   summary.model = result.model;
-  summary.catalog = result.request.catalog;
+  summary.catalog = masked_location(result.request.catalog);
   summary.split = result.split;
   summary.part = result.request.part;
   summary.tracks = result.report;

@@ -44,7 +44,7 @@ struct SimilarArgs {
     throw;
   } catch (const app::NotIndexed& error) {
     throw std::runtime_error(fmt::format("{}; run `tunelens index --model {} --catalog {}`", error.what(),
-                                         args.model, args.catalog));
+                                         args.model, masked_location(args.catalog)));
   }
 }
 
@@ -120,7 +120,7 @@ int run_similar(const SimilarArgs& args) {
   app::check_similar_request(request);
   const NeighbourFormat format = parse_neighbour_format(args.format);
   const std::string key = app::vector_key_of(args.model);
-  if (!fs::exists(args.catalog))
+  if (!catalog_exists(args.catalog))
     throw CatalogError(CatalogErrorKind::NotFound, args.catalog, "no such catalog");
   const Catalog catalog = Catalog::open(args.catalog);
   if (args.quality) return run_quality(args, catalog, key);

@@ -15,6 +15,7 @@
 
 #include "model/model_file.h"
 #include "model/pipeline.h"
+#include "store/catalog.h"
 #include "store/whole_file.h"
 
 namespace tunelens::model {
@@ -145,7 +146,7 @@ EpochRecord epoch_from_json(const nlohmann::json& json) {
 // The options that decide the result, as stored in model files and checkpoints.
 nlohmann::json training_json(const TrainOptions& o) {
   const AugmentOptions& a = o.augment;
-  return {{"catalog", fs::absolute(o.catalog).lexically_normal().string()},
+  return {{"catalog", catalog_location_key(o.catalog)},
           {"split", o.split},
           {"feature_config", o.feature_config},
           {"window_frames", o.window_frames},
@@ -310,7 +311,7 @@ TrainResult run_training(const TrainOptions& requested, const TrainCallbacks& ca
     } catch (const nlohmann::json::exception& error) {
       throw ModelError(checkpoint_file.string() + ": damaged checkpoint: " + error.what());
     }
-    if (!requested.catalog.empty() && fs::absolute(requested.catalog).lexically_normal() != options.catalog)
+    if (!requested.catalog.empty() && catalog_location_key(requested.catalog) != options.catalog)
       throw ModelError(fmt::format("{}: the checkpoint trains on catalog {}, not {}", checkpoint_file.string(),
                                    options.catalog.string(), requested.catalog.string()));
     if (!requested.split.empty() && requested.split != options.split)

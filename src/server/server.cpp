@@ -713,7 +713,7 @@ void serve(const ServerOptions& options) {
   if (options.threads < 0) throw app::BadRequest("threads", "must be 0 (automatic) or more");
   if (options.ingest_nice < 0 || options.ingest_nice > 19)
     throw app::BadRequest("ingest-nice", "must be from 0 to 19");
-  if (!fs::exists(options.catalog))
+  if (!catalog_exists(options.catalog))
     throw CatalogError(CatalogErrorKind::NotFound, options.catalog, "no such catalog");
 
   ::signal(SIGPIPE, SIG_IGN);  // a client that hangs up is an error on its socket, not the end of the service

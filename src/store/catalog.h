@@ -1,14 +1,20 @@
-// The catalog: one SQLite file that records every track of a dataset (where it is, what it is, its label),
-// the named splits, which features were computed with which configuration, and later the predictions and
-// vectors of models.
+// The catalog: the record of every track of a dataset (where it is, what it is, its label), the named splits,
+// which features were computed with which configuration, and later the predictions and vectors of models.
+// It lives in one SQLite file (the default: any location that is not a URI) or in a PostgreSQL database
+// (a location "postgresql://..." or "postgres://...", libpq's URI form), the same tables in both.
 //
-// Track paths are stored relative to the dataset root, and the root relative to the catalog file's folder
-// (when the two share more than the file system's root), so that a dataset and its catalog can move together.
-// Every change is a transaction: a run killed at any point leaves the file consistent, and a rerun resumes.
-// The file is in WAL mode, so readers do not block the writer.
+// Track paths are stored relative to the dataset root. In an SQLite file the root is stored relative to the
+// file's folder (when the two share more than the file system's root), so that a dataset and its catalog can
+// move together; in PostgreSQL it is stored absolute, as every machine using the database mounts it.
+// Every change is a transaction: a run killed at any point leaves the catalog consistent, and a rerun
+// resumes. An SQLite file is in WAL mode, so readers do not block the writer.
 //
-// Schema (PRAGMA user_version = 1; application_id 'TLNS'):
-//   meta(key, value)                 dataset_root, created_by
+// Files beside the catalog (feature arrays, saved indexes) sit beside the path file() returns: the SQLite
+// file itself, or for PostgreSQL <files folder>/<database>[.<schema>], the files folder being recorded in the
+// catalog (meta files_folder: relative to the dataset root, or absolute; by default the dataset root itself).
+//
+// Schema (version 1; SQLite: PRAGMA user_version and application_id 'TLNS'; PostgreSQL: meta schema_version):
+//   meta(key, value)                 dataset_root, created_by (PostgreSQL: also schema_version, files_folder)
 //   tracks(id, path, fingerprint, size, duration, sample_rate, channels, codec, title, artist, album,
 //   album_order,
 //          year, track_number, label, source, source_id, source_split, source_subset)
@@ -16,9 +22,10 @@
 //   feature_configs(id, parameters, created)                features(track, config, status, n_mels, frames,
 //                                                                    seconds, error)
 //   predictions(track, model, probabilities)                vectors(track, model, kind, vector)
-// Probabilities and vectors are BLOBs of little-endian float32 values.
-// Track ids are never reused (AUTOINCREMENT), so a feature file named after a track id never belongs to
-// another.
+// Probabilities and vectors are BLOBs (PostgreSQL: bytea) of little-endian float32 values.
+// Track ids are never reused (AUTOINCREMENT; an identity column in PostgreSQL), so a feature file named after
+// a track id never belongs to another. Work that many processes share (a queue of tracks to compute, with
+// leases) is meant to come as a later schema version: a table keyed by (track, job), beside these.
 #pragma once
 
 #include <cstdint>
@@ -28,25 +35,25 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
-
-struct sqlite3;
 
 namespace tunelens {
 
 enum class CatalogErrorKind {
-  NotFound,     // no catalog file at that path (or it cannot be opened)
+  NotFound,     // no catalog file at that path (or it cannot be opened; no server, refused, no such database)
   Exists,       // create() over an existing file
   NotACatalog,  // not an SQLite file, or an SQLite file of another program
   NewerSchema,  // written by a newer tunelens than this one
-  Locked,       // another process holds the write lock longer than the busy timeout
+  Locked,       // another process holds the write lock longer than the busy timeout (or a deadlock)
   ReadOnly,     // the file or its folder is not writable
-  Corrupt,      // SQLite found the file damaged
+  Corrupt,      // the database found its data damaged
   Invalid,      // a request the catalog cannot satisfy (unknown track, bad value, ...)
-  Io,           // disk full, I/O error, other SQLite failures
+  Io,           // disk full, I/O error, a lost connection, other database failures
 };
 
-// Every CatalogError names the catalog file and the reason in what(): "<file>: <reason>".
+// Every CatalogError names the catalog and the reason in what(): "<file or URI>: <reason>" (a URI's password
+// masked).
 class CatalogError : public std::runtime_error {
  public:
   CatalogError(CatalogErrorKind kind, const std::filesystem::path& path, const std::string& reason);
@@ -94,8 +101,8 @@ struct TrackQuery {
   // With split_name: only tracks assigned to that split (and to split_part, when set).
   std::optional<std::string> split_name;
   std::optional<SplitPart> split_part;
-  // Only tracks whose title, artist, album or path holds this text (ASCII letters in any case; % and _ are plain
-  // characters).
+  // Only tracks whose title, artist, album or path holds this text (ASCII letters in any case; % and _ are
+  // plain characters).
   std::optional<std::string> text;
   std::size_t offset = 0;  // tracks(): skip this many (in id order)
   std::size_t limit = 0;   // tracks(): at most this many; 0: all
@@ -161,7 +168,25 @@ struct VectorMatrix {
 struct CatalogOptions {
   int busy_timeout_ms =
       10000;  // how long to wait for another process's write lock before CatalogError(Locked)
+  // PostgreSQL, when the catalog is created: the folder of its feature and index files (empty: the dataset
+  // root). Recorded in the catalog.
+  std::filesystem::path files_folder;
 };
+
+enum class CatalogBackend { Sqlite, Postgres };
+
+// True for "postgresql://..." and "postgres://...": a catalog in a PostgreSQL database.
+bool is_database_uri(std::string_view location);
+// The location with a URI's password (user:PASSWORD@ or password=...) replaced by "***".
+std::string masked_location(std::string_view location);
+// False only for a catalog file that is not there: a PostgreSQL location is tried when it is opened. For a
+// check before long work (loading a model) that would be wasted on a mistyped file name.
+bool catalog_exists(const std::filesystem::path& location);
+// How a catalog is recorded elsewhere (a model's provenance): a file as its absolute, lexically normal path,
+// a URI as it is, its password masked.
+std::string catalog_location_key(const std::filesystem::path& location);
+
+class SqlConnection;
 
 // One open catalog. Not thread-safe: share one between threads only under a mutex. Movable, not copyable.
 class Catalog {
@@ -169,12 +194,13 @@ class Catalog {
   static constexpr int kSchemaVersion = 1;
 
   // Creates a new catalog file (CatalogError Exists if there is one), with the given dataset root. The file
-  // appears complete or not at all (it is built under a temporary name).
+  // appears complete or not at all (it is built under a temporary name). A PostgreSQL location names a
+  // database that exists; the tables are made in it (in one transaction), CatalogError Exists if it has them.
   static Catalog create(const std::filesystem::path& file, const std::filesystem::path& dataset_root,
                         const CatalogOptions& options = {});
   // Opens an existing catalog, migrating an older schema in one transaction.
   static Catalog open(const std::filesystem::path& file, const CatalogOptions& options = {});
-  // open() when the file exists, else create().
+  // open() when the file exists (PostgreSQL: the database has a catalog's tables), else create().
   static Catalog open_or_create(const std::filesystem::path& file, const std::filesystem::path& dataset_root,
                                 const CatalogOptions& options = {});
 
@@ -184,7 +210,12 @@ class Catalog {
   Catalog(const Catalog&) = delete;
   Catalog& operator=(const Catalog&) = delete;
 
+  // SQLite: the catalog file. PostgreSQL: <files folder>/<database>[.<schema>], which files beside the
+  // catalog are named after (see the top of this file).
   const std::filesystem::path& file() const { return file_; }
+  // The catalog as errors and messages name it: the file as given, or the URI with its password masked.
+  const std::string& name() const { return name_; }
+  CatalogBackend backend() const;
   int schema_version() const;
 
   // --- dataset root and paths
@@ -274,28 +305,48 @@ class Catalog {
   // The tracks that have a vector of this model and kind, in id order (no vector read).
   std::vector<std::int64_t> vector_tracks(const std::string& model, const std::string& kind) const;
 
-  // The first track (lowest id) whose file has this fingerprint, if any.
+  // The first track (lowest id) whose file has this fingerprint, if any. In PostgreSQL, inside a transaction,
+  // it first waits for any other transaction that looked the same fingerprint up to finish, so two processes
+  // adding the same bytes at once see each other's track, as SQLite's write lock makes them.
   std::optional<Track> find_track_by_fingerprint(const std::string& fingerprint) const;
+
+  // --- copying
+  // Copies every row of `source` (tracks, splits, features, predictions, vectors, meta but the dataset root)
+  // with its id, and the id counters, in one transaction; the dataset root becomes the source's. Throws
+  // CatalogError(Exists) when this catalog holds any row, unless `replace`, which first removes them.
+  // Feature and index files are not copied here (app/catalog_copy.h does).
+  struct TableRows {
+    std::string table;
+    std::size_t rows = 0;
+  };
+  // Returns the rows copied per table, parents first.
+  std::vector<TableRows> copy_from(const Catalog& source, bool replace = false);
+  // No tracks, splits, feature configurations, predictions or vectors.
+  bool empty() const;
 
  private:
   class Statement;
-  Catalog(std::filesystem::path file, sqlite3* db);
-  [[noreturn]] void fail(int code, const std::string& doing) const;
+  Catalog(std::filesystem::path file, std::string name, std::unique_ptr<SqlConnection> db);
+  static Catalog open_postgres(const std::string& uri, const CatalogOptions& options);
+  static Catalog create_postgres(const std::string& uri, const std::filesystem::path& dataset_root,
+                                 const CatalogOptions& options);
   [[noreturn]] void fail(CatalogErrorKind kind, const std::string& reason) const;
-  void execute(const char* sql) const;
-  Statement prepare(const char* sql) const;
+  void execute(const std::string& sql) const;
+  Statement prepare(const std::string& sql) const;
+  bool has_schema() const;
   void check_schema_and_migrate();
+  void resolve_paths();
+  std::int64_t last_id(const char* table) const;
+  void set_last_id(const char* table, std::int64_t id);
   std::int64_t split_id(const std::string& name) const;
   void bind_track_query(Statement& statement, const TrackQuery& query) const;
   void set_meta(const std::string& key, const std::string& value);
   std::optional<std::string> meta(const std::string& key) const;
 
   std::filesystem::path file_;
+  std::string name_;
   std::filesystem::path root_;  // absolute dataset root, symbolic links resolved
-  struct Closer {
-    void operator()(sqlite3* db) const;
-  };
-  std::unique_ptr<sqlite3, Closer> db_;
+  std::unique_ptr<SqlConnection> db_;
 };
 
 }  // namespace tunelens
