@@ -2,7 +2,7 @@
 //
 //   bench_faiss [--n 1000000] [--dim 256] [--clusters 1000] [--spread 0.5] [--queries 500] [--k 10]
 //               [--seed 42] [--lists 1024] [--pq-m 32] [--graph-m 24] [--ef-construction 128]
-//               [--nprobe 1,2,4,8,16,32] [--rerank 0,16,32,64,128,256] [--ef 16,32,64,128] [--rounds 3]
+//               [--nprobe 1,2,4,8,16] [--rerank 0,64,128,256,512] [--ef 16,32,64,128] [--rounds 3]
 //               [--target 0.90] [--no-graphs] [--quick]
 //
 // The vectors are bench_index's mixture of Gaussian clusters (mixture.h), the queries fresh draws from it;
@@ -53,8 +53,7 @@ struct Settings : tunelens::bench::MixtureSettings {
     rounds = 3;
   }
   std::size_t lists = 1024, pq_m = 32, graph_m = 24, ef_construction = 128;
-  std::vector<std::size_t> nprobe = {1, 2, 4, 8, 16, 32}, rerank = {0, 16, 32, 64, 128, 256},
-                           ef = {16, 32, 64, 128};
+  std::vector<std::size_t> nprobe = {1, 2, 4, 8, 16}, rerank = {0, 64, 128, 256, 512}, ef = {16, 32, 64, 128};
   double target = 0.90;
   bool graphs = true;
 };

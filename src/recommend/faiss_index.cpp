@@ -29,6 +29,7 @@
 
 namespace tunelens {
 
+using recommend_detail::nearer;
 using recommend_detail::Neighbor;
 
 namespace {
@@ -213,7 +214,97 @@ struct FaissIndex::State {
   faiss::IndexIVF* ivf() const { return dynamic_cast<faiss::IndexIVF*>(index.get()); }
   // Takes the rows of these ids out of the sorted maps (one pass) and, for ivf, out of the lists.
   void drop(std::vector<std::int64_t> ids);
+
+  // ivf-pq's codebooks laid out for scan_pq(), from a trained index: codebook m's dimension j for centroid c
+  // at
+  // [(m * dsub + j) * 256 + c], and the centroids' squared norms at [m * 256 + c].
+  std::vector<float> pq_columns, pq_norms;
+  void prepare_pq();
+  // The `fetch` rows nearest by code to each of nq queries over `nprobe` cells, as FAISS's search() would
+  // give them (rows -1 and distance +infinity past the cells' vectors).
+  void scan_pq(const float* queries, std::size_t nq, std::size_t nprobe, std::size_t fetch, unsigned threads,
+               float* distances, faiss::Index::idx_t* rows) const;
 };
+
+void FaissIndex::State::prepare_pq() {
+  const auto* ivfpq = dynamic_cast<const faiss::IndexIVFPQ*>(index.get());
+  if (!ivfpq || !ivfpq->is_trained) return;
+  const faiss::ProductQuantizer& pq = ivfpq->pq;
+  pq_columns.assign(pq.M * pq.dsub * pq.ksub, 0.0f);
+  pq_norms.assign(pq.M * pq.ksub, 0.0f);
+  for (std::size_t m = 0; m < pq.M; ++m)
+    for (std::size_t c = 0; c < pq.ksub; ++c) {
+      const float* centroid = pq.get_centroids(m, c);
+      for (std::size_t j = 0; j < pq.dsub; ++j) {
+        pq_columns[(m * pq.dsub + j) * pq.ksub + c] = centroid[j];
+        pq_norms[m * pq.ksub + c] += centroid[j] * centroid[j];
+      }
+    }
+}
+
+// FAISS's own IVF-PQ scan, in Debian's build for baseline x86-64 and without precomputed tables, spends most
+// of a query on each cell's distance table (M × 256 sub-vector distances); here the table is |r_m|² + |c|² -
+// 2 r_m·c, the products as dsub multiply-adds over contiguous rows of 256 that the compiler vectorises.
+void FaissIndex::State::scan_pq(const float* queries, std::size_t nq, std::size_t nprobe, std::size_t fetch,
+                                unsigned threads, float* distances, faiss::Index::idx_t* rows) const {
+  const auto& ivfpq = dynamic_cast<const faiss::IndexIVFPQ&>(*index);
+  const faiss::ProductQuantizer& pq = ivfpq.pq;
+  const std::size_t d = static_cast<std::size_t>(ivfpq.d), M = pq.M, ksub = pq.ksub, dsub = pq.dsub;
+  nprobe = std::min(nprobe, ivfpq.nlist);
+  std::vector<float> coarse_distances(nq * nprobe);
+  std::vector<faiss::Index::idx_t> cells(nq * nprobe);
+  ivfpq.quantizer->search(static_cast<faiss::Index::idx_t>(nq), queries,
+                          static_cast<faiss::Index::idx_t>(nprobe), coarse_distances.data(), cells.data());
+  const auto& quantizer = dynamic_cast<const faiss::IndexFlatCodes&>(*ivfpq.quantizer);
+  const auto* centres = reinterpret_cast<const float*>(quantizer.codes.data());
+  recommend_detail::run_tasks(recommend_detail::resolve_threads(threads), nq, [&](std::size_t q) {
+    const float* query = queries + q * d;
+    std::vector<float> residual(d), table(M * ksub);
+    std::vector<Neighbor> heap;  // the worst on top
+    heap.reserve(fetch + 1);
+    for (std::size_t p = 0; p < nprobe; ++p) {
+      const faiss::Index::idx_t cell = cells[q * nprobe + p];
+      if (cell < 0) continue;
+      const auto list = static_cast<std::size_t>(cell);
+      float base = 0.0f;  // |r|²: the sum over sub-vectors of |r_m|²
+      for (std::size_t j = 0; j < d; ++j) {
+        residual[j] = query[j] - centres[list * d + j];
+        base += residual[j] * residual[j];
+      }
+      for (std::size_t m = 0; m < M; ++m) {
+        float* row = table.data() + m * ksub;
+        std::copy_n(pq_norms.data() + m * ksub, ksub, row);
+        for (std::size_t j = 0; j < dsub; ++j) {
+          const float r = -2.0f * residual[m * dsub + j];
+          const float* column = pq_columns.data() + (m * dsub + j) * ksub;
+          for (std::size_t c = 0; c < ksub; ++c) row[c] += r * column[c];
+        }
+      }
+      const std::size_t size = ivfpq.invlists->list_size(list);
+      faiss::InvertedLists::ScopedCodes codes(ivfpq.invlists, list);
+      faiss::InvertedLists::ScopedIds ids(ivfpq.invlists, list);
+      for (std::size_t i = 0; i < size; ++i) {
+        const std::uint8_t* code = codes.get() + i * M;
+        float distance = base;
+        for (std::size_t m = 0; m < M; ++m) distance += table[m * ksub + code[m]];
+        const Neighbor candidate{distance, ids.get()[i]};
+        if (heap.size() < fetch) {
+          heap.push_back(candidate);
+          std::push_heap(heap.begin(), heap.end(), nearer);
+        } else if (nearer(candidate, heap.front())) {
+          std::pop_heap(heap.begin(), heap.end(), nearer);
+          heap.back() = candidate;
+          std::push_heap(heap.begin(), heap.end(), nearer);
+        }
+      }
+    }
+    std::sort_heap(heap.begin(), heap.end(), nearer);
+    for (std::size_t j = 0; j < fetch; ++j) {
+      distances[q * fetch + j] = j < heap.size() ? heap[j].distance : std::numeric_limits<float>::infinity();
+      rows[q * fetch + j] = j < heap.size() ? heap[j].id : -1;
+    }
+  });
+}
 
 namespace {
 
@@ -341,6 +432,7 @@ void FaissIndex::train(std::span<const float> vectors) {
   const OmpThreads threads(options_.threads);
   try {
     state_->index->train(static_cast<faiss::Index::idx_t>(sample.size() / dim_), sample.data());
+    state_->prepare_pq();
   } catch (const faiss::FaissException& e) {
     throw IndexError(IndexErrorKind::Invalid, name_ + ": training failed: " + faiss_reason(e));
   }
@@ -463,7 +555,10 @@ SearchResults FaissIndex::search(std::span<const float> queries, std::size_t k) 
     const OmpThreads threads(options_.threads);
     const auto n = static_cast<faiss::Index::idx_t>(nq), f = static_cast<faiss::Index::idx_t>(fetch);
     try {
-      if (kind_.family == FaissKind::Family::Hnsw) {
+      if (kind_.family == FaissKind::Family::IvfPq) {
+        s.scan_pq(prepared.data(), nq, options_.nprobe, fetch, options_.threads, distances.data(),
+                  rows.data());
+      } else if (kind_.family == FaissKind::Family::Hnsw) {
         faiss::SearchParametersHNSW params;
         params.efSearch = static_cast<int>(std::max(options_.ef_search, fetch));
         s.index->search(n, prepared.data(), f, distances.data(), rows.data(), &params);
@@ -656,6 +751,7 @@ void FaissIndex::load(const std::filesystem::path& path) {
         reinterpret_cast<const float*>(loaded->mapping->at(static_cast<std::size_t>(kept_offset)));
     loaded->mapped_rows = rows;
   }
+  loaded->prepare_pq();
   state_ = std::move(loaded);
 }
 
@@ -671,7 +767,8 @@ std::size_t FaissIndex::memory_bytes() const {
       for (const auto& ids : lists->ids) bytes += vector_bytes(ids) + sizeof ids;
     }
     if (const auto* pq = dynamic_cast<const faiss::IndexIVFPQ*>(ivf))
-      bytes += vector_bytes(pq->pq.centroids) + pq->precomputed_table.size() * sizeof(float);
+      bytes += vector_bytes(pq->pq.centroids) + pq->precomputed_table.size() * sizeof(float) +
+               vector_bytes(s.pq_columns) + vector_bytes(s.pq_norms);
   } else if (const auto* graph = dynamic_cast<const faiss::IndexHNSW*>(s.index.get())) {
     if (const auto* flat = dynamic_cast<const faiss::IndexFlatCodes*>(graph->storage))
       bytes += vector_bytes(flat->codes);
