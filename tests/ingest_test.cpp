@@ -371,7 +371,7 @@ TEST_F(Ingest, SavedFaissIndexIsBuiltSearchedUpdatedAndReplaced) {
   EXPECT_TRUE(faiss.err.empty()) << faiss.err;
   EXPECT_EQ(exact.out, faiss.out);
   const ProgramRun json = similar("'low tone 0' -k 2 --format json", "faiss.catalog");
-  EXPECT_NE(json.out.find("\"index\": \"ivf-flat:2\""), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find("\"index\":\"ivf-flat:2\""), std::string::npos) << json.out;
 
   ingest_later_into("faiss.catalog", "ivf-flat:2 index of 16 tracks", files);
 
