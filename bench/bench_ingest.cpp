@@ -36,10 +36,10 @@
 #include <string>
 #include <vector>
 
-#include "app/ingest.h"
-#include "app/track_vectors.h"
 #include "audio/audio.h"
 #include "bench_catalog.h"
+#include "app/ingest.h"
+#include "app/track_vectors.h"
 #include "data/extract.h"
 #include "data/import.h"
 #include "model/model.h"
@@ -151,9 +151,8 @@ int main(int argc, char** argv) {
             : fs::path(settings.keep);
     fs::create_directories(folder);
     double start = now_seconds();
-    const fs::path model = settings.model.empty()
-                               ? train_small_model(folder, settings.network, settings.width, settings.threads)
-                               : fs::path(settings.model);
+    const fs::path model =
+        settings.model.empty() ? train_small_model(folder, settings.network, settings.width, settings.threads) : fs::path(settings.model);
     const double train_seconds = now_seconds() - start;
     start = now_seconds();
     const fs::path catalog = folder / "big.db";

@@ -1,26 +1,24 @@
-// Training and inference speed of the original study's convpool network: a naive libtorch loop against
-// tunelens's own training step and inference path, side by side in one run.
+// Training and inference speed of the original study's convpool network: a naive libtorch loop against tunelens's
+// own training step and inference path, side by side in one run.
 //
 //   bench_model [rounds] [threads]     (defaults: 5 rounds, 2 threads)
 //
-// Both run convpool (4 x conv-ReLU-BatchNorm-maxpool, dense 1024, dropout 0.5, 8 classes) on batches of 20
-// windows of 1 x 128 x 1024 held in memory, on the same threads:
+// Both run convpool (4 x conv-ReLU-BatchNorm-maxpool, dense 1024, dropout 0.5, 8 classes) on batches of 20 windows
+// of 1 x 128 x 1024 held in memory, on the same threads:
 //   naive     the layers as listed in a torch::nn::Sequential, default memory layout; a training step is
 //             zero_grad, forward, cross_entropy, backward, Adam step; inference is eval() under NoGradGuard.
-//   tunelens  make_network("convpool") placed as tunelens places it (channels-last on the CPU), Trainer::step
-//   (what
-//             `tunelens train` runs per batch), and infer() (what Model::predict runs), at batch 20 and
-//             at 64.
+//   tunelens  make_network("convpool") placed as tunelens places it (channels-last on the CPU), Trainer::step (what
+//             `tunelens train` runs per batch), and infer() (what Model::predict runs), at batch 20 and at 64.
 // Each figure is the fastest of the rounds (the least disturbed by other work on the machine), the rounds
-// interleaved so that noise hits all alike. Before timing, the two inference paths are checked to give the
-// same probabilities from the same weights.
-#include <ATen/Parallel.h>
-
+// interleaved so that noise hits all alike. Before timing, the two inference paths are checked to give the same
+// probabilities from the same weights.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
+
+#include <ATen/Parallel.h>
 
 #include "model/networks.h"
 #include "model/training.h"
@@ -87,8 +85,7 @@ int main(int argc, char** argv) {
   tunelens::model::Trainer trainer(network, parameters, 1e-3, 1e-4, torch::Tensor(), torch::kCPU);
 
   // Same weights, same answer: after two training steps (so that the BatchNorm statistics are not the initial
-  // ones), tunelens's weights go into the naive network (the same layers in the same order) and both classify
-  // x.
+  // ones), tunelens's weights go into the naive network (the same layers in the same order) and both classify x.
   network->set_training(true);
   for (int i = 0; i < 2; ++i) trainer.step(x, y);
   {
@@ -147,12 +144,10 @@ int main(int argc, char** argv) {
   }
 
   const auto rate = [](const Timing& t) { return static_cast<double>(kBatch) / t.best; };
-  std::printf(
-      "convpool, batches of %lld windows of 1 x %lld x %lld, %d threads (libtorch %s, MKL-DNN %s), best of "
-      "%d "
-      "rounds\n",
-      static_cast<long long>(kBatch), static_cast<long long>(kRows), static_cast<long long>(kFrames), threads,
-      TORCH_VERSION, at::hasMKLDNN() ? "on" : "off", rounds);
+  std::printf("convpool, batches of %lld windows of 1 x %lld x %lld, %d threads (libtorch %s, MKL-DNN %s), best of %d "
+              "rounds\n",
+              static_cast<long long>(kBatch), static_cast<long long>(kRows), static_cast<long long>(kFrames), threads,
+              TORCH_VERSION, at::hasMKLDNN() ? "on" : "off", rounds);
   std::printf("  %-34s %10s %10s %8s\n", "", "naive", "tunelens", "ratio");
   std::printf("  %-34s %10.1f %10.1f %7.2fx\n", "training, windows/s", rate(naive_train), rate(ours_train),
               rate(ours_train) / rate(naive_train));

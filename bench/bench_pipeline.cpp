@@ -2,14 +2,12 @@
 //
 //   bench_pipeline DIR [repeats]
 //
-// DIR holds compressed files (scripts/bench.sh makes 48 kHz stereo Ogg Vorbis and MP3 files of 30 s). In one
-// run:
+// DIR holds compressed files (scripts/bench.sh makes 48 kHz stereo Ogg Vorbis and MP3 files of 30 s). In one run:
 //   1. decode-only: a plain libavformat/libavcodec loop that decodes every packet and discards the frames;
 //   2. tunelens, one thread: load_audio (decode, mono, soxr to 22050 Hz) + mel spectrogram + dB, per file;
-//   3. tunelens over the folder with 1 and with 2 threads (one file per thread at a time, as `tunelens
-//   features`).
-// Each figure is the fastest of `repeats` rounds (the least disturbed by other work on the machine), the
-// rounds interleaved so that noise hits all alike.
+//   3. tunelens over the folder with 1 and with 2 threads (one file per thread at a time, as `tunelens features`).
+// Each figure is the fastest of `repeats` rounds (the least disturbed by other work on the machine), the rounds
+// interleaved so that noise hits all alike.
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
@@ -40,8 +38,7 @@ double now_seconds() {
 // FFmpeg decoding alone, single-threaded: the floor under any pipeline that starts from these files.
 long long ffmpeg_decode_only(const fs::path& path) {
   AVFormatContext* format = nullptr;
-  if (avformat_open_input(&format, path.c_str(), nullptr, nullptr) < 0)
-    throw std::runtime_error("open " + path.string());
+  if (avformat_open_input(&format, path.c_str(), nullptr, nullptr) < 0) throw std::runtime_error("open " + path.string());
   avformat_find_stream_info(format, nullptr);
   const AVCodec* codec = nullptr;
   const int stream = av_find_best_stream(format, AVMEDIA_TYPE_AUDIO, -1, -1, &codec, 0);
@@ -120,12 +117,10 @@ int main(int argc, char** argv) {
   const MelSpectrogram mel;
 
   double audio_seconds = 0.0;
-  for (const auto& file : files)
-    audio_seconds += tunelens_pipeline(file, mel);  // also warms caches and plans
+  for (const auto& file : files) audio_seconds += tunelens_pipeline(file, mel);  // also warms caches and plans
 
   // Per-format figures: decode-only vs the whole pipeline, one thread, file by file.
-  std::printf("pipeline on %zu files, %.0f s of audio, fastest of %d rounds\n", files.size(), audio_seconds,
-              repeats);
+  std::printf("pipeline on %zu files, %.0f s of audio, fastest of %d rounds\n", files.size(), audio_seconds, repeats);
   std::printf("%-12s %14s %14s %8s\n", "format", "ffmpeg decode", "tunelens all", "ratio");
   std::vector<std::string> extensions;
   for (const auto& f : files)
@@ -136,18 +131,14 @@ int main(int argc, char** argv) {
     std::vector<fs::path> group;
     for (const auto& f : files)
       if (f.extension() == extension) group.push_back(f);
-    // Where tunelens's time goes: decoding to mono at the native rate, resampling (what decoding with
-    // resampling adds), features.
+    // Where tunelens's time goes: decoding to mono at the native rate, resampling (what decoding with resampling
+    // adds), features.
     tunelens::LoadOptions native;
     native.sample_rate = 0;
     std::vector<double> decode_times, pipeline_times, load_times, resample_times, feature_times;
     for (int r = 0; r < repeats; ++r) {
-      decode_times.push_back(timed([&] {
-        for (const auto& f : group) ffmpeg_decode_only(f);
-      }));
-      pipeline_times.push_back(timed([&] {
-        for (const auto& f : group) tunelens_pipeline(f, mel);
-      }));
+      decode_times.push_back(timed([&] { for (const auto& f : group) ffmpeg_decode_only(f); }));
+      pipeline_times.push_back(timed([&] { for (const auto& f : group) tunelens_pipeline(f, mel); }));
       double load = 0.0, resampling = 0.0, features = 0.0;
       for (const auto& f : group) {
         load += timed([&] { tunelens::load_audio(f, native); });
@@ -178,9 +169,8 @@ int main(int argc, char** argv) {
     two.push_back(timed([&] { run_folder(files, mel, 2); }));
   }
   const double t1 = fastest(one), t2 = fastest(two);
-  std::printf(
-      "folder, 1 thread: %.3f s (%.0fx realtime); 2 threads: %.3f s (%.0fx realtime); speed-up %.2fx "
-      "(target >= 1.8x)\n",
-      t1, audio_seconds / t1, t2, audio_seconds / t2, t1 / t2);
+  std::printf("folder, 1 thread: %.3f s (%.0fx realtime); 2 threads: %.3f s (%.0fx realtime); speed-up %.2fx "
+              "(target >= 1.8x)\n",
+              t1, audio_seconds / t1, t2, audio_seconds / t2, t1 / t2);
   return 0;
 }
