@@ -34,6 +34,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_util.h"
 #include "mixture.h"
 #include "recommend/distance.h"
 #include "recommend/exact_index.h"
@@ -42,82 +43,29 @@
 namespace {
 
 using tunelens::ExactIndex;
-using tunelens::bench::Mixture;
 using tunelens::HnswIndex;
 using tunelens::Metric;
 using tunelens::SearchResults;
+using tunelens::bench::Mixture;
+using tunelens::bench::parse_list;
+using tunelens::bench::resident_bytes;
+using tunelens::bench::timed;
+using tunelens::bench::with_commas;
 
-struct Settings {
-  std::size_t n = 200'000, dim = 256, clusters = 1000, queries = 1000, k = 10;
+struct Settings : tunelens::bench::MixtureSettings {
   // The library's defaults.
   std::size_t M = tunelens::IndexOptions{}.M, ef_construction = tunelens::IndexOptions{}.ef_construction,
               ef = tunelens::IndexOptions{}.ef_search;
   std::vector<std::size_t> sweep = {12, 16, 20, 24, 32, 48, 64, 96};
-  int rounds = 5;
-  std::uint32_t seed = 42;
-  // Within-cluster standard deviation per dimension is drawn per cluster uniformly in [spread/2, spread]
-  // (centres are N(0, 1) per dimension).
-  float spread = 0.5f;
 };
-
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-template <typename F>
-double timed(F&& f) {
-  const double start = now_seconds();
-  f();
-  return now_seconds() - start;
-}
-
-std::size_t resident_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  std::size_t pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-}
-
-std::string with_commas(double value) {
-  const std::string digits = std::to_string(std::llround(value));
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return out;
-}
-
-std::vector<std::size_t> parse_list(const char* text) {
-  std::vector<std::size_t> values;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) values.push_back(std::stoul(item));
-  return values;
-}
 
 Settings parse(int argc, char** argv) {
   Settings s;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    auto value = [&]() -> const char* {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "bench_index: %s needs a value\n", arg.c_str());
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (arg == "--n")
-      s.n = std::stoul(value());
-    else if (arg == "--dim")
-      s.dim = std::stoul(value());
-    else if (arg == "--clusters")
-      s.clusters = std::stoul(value());
-    else if (arg == "--queries")
-      s.queries = std::stoul(value());
-    else if (arg == "--k")
-      s.k = std::stoul(value());
-    else if (arg == "--M")
+    if (tunelens::bench::read_mixture_option(s, argc, argv, i, "bench_index")) continue;
+    auto value = [&] { return tunelens::bench::option_value(argc, argv, i, "bench_index"); };
+    if (arg == "--M")
       s.M = std::stoul(value());
     else if (arg == "--ef-construction")
       s.ef_construction = std::stoul(value());
@@ -125,21 +73,13 @@ Settings parse(int argc, char** argv) {
       s.ef = std::stoul(value());
     else if (arg == "--sweep")
       s.sweep = parse_list(value());
-    else if (arg == "--rounds")
-      s.rounds = std::max(1, std::atoi(value()));
-    else if (arg == "--seed")
-      s.seed = static_cast<std::uint32_t>(std::stoul(value()));
-    else if (arg == "--spread")
-      s.spread = std::stof(value());
     else if (arg == "--quick") {
       s.n = 20'000;
       s.clusters = 100;
       s.queries = 200;
       s.rounds = 1;
     } else {
-      std::fprintf(stderr, "bench_index: unknown option %s (see the comment at the top of bench_index.cpp)\n",
-                   arg.c_str());
-      std::exit(2);
+      tunelens::bench::unknown_option("bench_index", argv[i]);
     }
   }
   return s;

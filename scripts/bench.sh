@@ -30,6 +30,11 @@ echo "== vector index: HNSW vs exact search, 200,000 clustered vectors of 256 di
 "$build/bench/bench_index"
 
 echo
+echo "== vector index: FAISS (ivf-flat, ivf-pq, hnsw-faiss) vs exact and hnswlib, 1,000,000 vectors of 256 dimensions (about 25 minutes) =="
+# FAISS's OpenMP threads wait passively: on a shared machine spinning ones starve the others (faiss_index.h).
+OMP_WAIT_POLICY=PASSIVE "$build/bench/bench_faiss"
+
+echo
 echo "== models: convpool training and inference, a naive libtorch loop vs tunelens's path (batch 20 x 1 x 128 x 1024) =="
 "$build/bench/bench_model" 3 2
 

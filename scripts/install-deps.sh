@@ -22,8 +22,9 @@ packages=(
   libpq-dev postgresql
   # models (src/model): libtorch on OpenBLAS
   libtorch-dev libopenblas0-pthread
-  # recommendation index and HTTP service
-  libhnswlib-dev libcpp-httplib-dev
+  # recommendation index and HTTP service; FAISS for the ivf-flat, ivf-pq and hnsw-faiss indexes (it brings the
+  # reference BLAS and LAPACK to build against; at run time libblas.so.3 is OpenBLAS, libopenblas0-pthread above)
+  libhnswlib-dev libcpp-httplib-dev libfaiss-dev
   # generated music for tests and the demo: a real synthesizer and a sound font of recorded instruments
   libfluidsynth-dev fluid-soundfont-gm
   # tests and benchmarks

@@ -56,11 +56,11 @@ std::map<std::string, std::string> feature_files(const fs::path& catalog_file) {
 }
 
 // The HNSW files of the catalog's index folder.
-std::vector<fs::path> hnsw_files(const fs::path& catalog_file) {
+std::vector<fs::path> index_files(const fs::path& catalog_file, const std::string& extension = ".hnsw") {
   std::vector<fs::path> files;
   std::error_code error;
   for (const auto& entry : fs::directory_iterator(catalog_index_folder(catalog_file), error))
-    if (entry.path().extension() == ".hnsw") files.push_back(entry.path());
+    if (entry.path().extension() == extension) files.push_back(entry.path());
   std::sort(files.begin(), files.end());
   return files;
 }
@@ -82,6 +82,7 @@ class Ingest : public ::testing::Test {
     // Copies of the indexed catalog (taken before any ingest) for the HNSW tests and the tags test, so that
     // no test depends on what another ingested (all of them may run in one process).
     fs::copy_file(s / "tones.catalog", s / "hnsw.catalog");
+    fs::copy_file(s / "tones.catalog", s / "faiss.catalog");
     fs::copy_file(s / "tones.catalog", s / "tags.catalog");
 
     vectors_before_ = new std::map<std::string, std::string>(vector_rows(s / "tones.catalog"));
@@ -118,6 +119,22 @@ class Ingest : public ::testing::Test {
   }
   static ProgramRun similar(const std::string& arguments, const std::string& catalog = "tones.catalog") {
     return run("similar", catalog, arguments);
+  }
+
+  // Ingests data/new/later_mid.wav into `catalog`, whose output must say `searched`, and checks that every
+  // saved index file in `files` took it.
+  static void ingest_later_into(const std::string& catalog, const std::string& searched,
+                                const std::vector<fs::path>& files) {
+    const ProgramRun added = ingest(quoted(scratch() / "data/new/later_mid.wav") + " -k 2", catalog);
+    ASSERT_EQ(added.status, 0) << added.out << added.err;
+    EXPECT_NE(added.out.find(searched), std::string::npos) << added.out;
+    const auto track = Catalog::open(scratch() / catalog).find_track(std::string("new/later_mid.wav"));
+    ASSERT_TRUE(track);
+    for (const fs::path& file : files) {
+      const auto reloaded = load_index(file);
+      EXPECT_EQ(reloaded->size(), 16u) << file;
+      EXPECT_TRUE(reloaded->contains(track->id)) << file;
+    }
   }
 
   static ScratchDir* scratch_;
@@ -236,11 +253,12 @@ TEST_F(Ingest, TwoIngestsRacingWithTheSameContentAddOneTrack) {
     const std::string one = std::string(TUNELENS_BINARY) + " ingest -j 1 -k 0 --catalog " + quoted(catalog) +
                             " --model " + quoted(s / "tones.tlm") + " ";
     const fs::path log_a = s / "race_a.log", log_b = s / "race_b.log";
-    const std::string both = "(" + one + quoted(a) + " >" + quoted(log_a) + " 2>&1 & " + one + quoted(b) + " >" +
-                             quoted(log_b) + " 2>&1 & wait)";
+    const std::string both = "(" + one + quoted(a) + " >" + quoted(log_a) + " 2>&1 & " + one + quoted(b) +
+                             " >" + quoted(log_b) + " 2>&1 & wait)";
     ASSERT_EQ(std::system(both.c_str()), 0);
     EXPECT_EQ(Catalog::open(catalog).track_count(), 16u)  // 15 + one
-        << "trial " << trial << "\n" << testing::read_bytes(log_a) << testing::read_bytes(log_b);
+        << "trial " << trial << "\n"
+        << testing::read_bytes(log_a) << testing::read_bytes(log_b);
   }
 }
 
@@ -278,7 +296,7 @@ TEST_F(Ingest, SavedHnswIndexIsLoadedUpdatedAndRebuiltWhenStale) {
   const fs::path catalog_file = scratch() / "hnsw.catalog";
   const ProgramRun index = run("index", "hnsw.catalog", "--search hnsw -q");
   ASSERT_EQ(index.status, 0) << index.out << index.err;
-  const std::vector<fs::path> files = hnsw_files(catalog_file);
+  const std::vector<fs::path> files = index_files(catalog_file);
   ASSERT_EQ(files.size(), 2u) << index.out;
   EXPECT_TRUE(files[0].filename().string().ends_with(".embedding.cosine.hnsw")) << files[0];
   EXPECT_TRUE(files[1].filename().string().ends_with(".probs.sqeuclidean.hnsw")) << files[1];
@@ -291,17 +309,7 @@ TEST_F(Ingest, SavedHnswIndexIsLoadedUpdatedAndRebuiltWhenStale) {
   EXPECT_NE(loaded.out.find("hnsw index of 15 tracks"), std::string::npos) << loaded.out;
   EXPECT_TRUE(loaded.err.empty()) << loaded.err;
 
-  // ingest adds the new track to both files.
-  const ProgramRun added = ingest(quoted(scratch() / "data/new/later_mid.wav") + " -k 2", "hnsw.catalog");
-  ASSERT_EQ(added.status, 0) << added.out << added.err;
-  EXPECT_NE(added.out.find("hnsw index of 16 tracks"), std::string::npos) << added.out;
-  const auto track = Catalog::open(catalog_file).find_track(std::string("new/later_mid.wav"));
-  ASSERT_TRUE(track);
-  for (const fs::path& file : files) {
-    const auto reloaded = load_index(file);
-    EXPECT_EQ(reloaded->size(), 16u) << file;
-    EXPECT_TRUE(reloaded->contains(track->id)) << file;
-  }
+  ingest_later_into("hnsw.catalog", "hnsw index of 16 tracks", files);
 
   // A damaged file: one warning line, rebuilt, and the answer is still right.
   std::string bytes = testing::read_bytes(files[0]);
@@ -342,6 +350,52 @@ TEST_F(Ingest, SavedHnswIndexIsLoadedUpdatedAndRebuiltWhenStale) {
   const ProgramRun approximate = similar("'low tone 0' -k 3 --format csv", "hnsw.catalog");
   EXPECT_EQ(ids(exact), ids(approximate)) << exact.out << approximate.out;
   EXPECT_EQ(ids(exact).size(), 4u) << exact.out;
+}
+
+// The FAISS kinds through the commands: index --index builds them beside the catalog, similar loads them
+// (auto) with its --nprobe, ingest adds to them, another kind asked for replaces them, a bad kind is refused.
+TEST_F(Ingest, SavedFaissIndexIsBuiltSearchedUpdatedAndReplaced) {
+  const fs::path catalog_file = scratch() / "faiss.catalog";
+  const ProgramRun index = run("index", "faiss.catalog", "--index ivf-flat:2 -q");
+  ASSERT_EQ(index.status, 0) << index.out << index.err;
+  const std::vector<fs::path> files = index_files(catalog_file, ".faiss");
+  ASSERT_EQ(files.size(), 2u) << index.out;
+  EXPECT_TRUE(files[0].filename().string().ends_with(".embedding.cosine.faiss")) << files[0];
+  EXPECT_EQ(testing::occurrences(index.out, "15 vectors of ivf-flat:2 (built)"), 2u) << index.out;
+  EXPECT_EQ(load_index(files[0])->kind(), "ivf-flat:2");
+
+  // Both lists probed: the same tracks and distances as exact search.
+  const ProgramRun exact = similar("'low tone 0' -k 4 --index exact --format csv", "faiss.catalog");
+  const ProgramRun faiss = similar("'low tone 0' -k 4 --nprobe 2 --format csv", "faiss.catalog");
+  ASSERT_EQ(faiss.status, 0) << faiss.err;
+  EXPECT_TRUE(faiss.err.empty()) << faiss.err;
+  EXPECT_EQ(exact.out, faiss.out);
+  const ProgramRun json = similar("'low tone 0' -k 2 --format json", "faiss.catalog");
+  EXPECT_NE(json.out.find("\"index\":\"ivf-flat:2\""), std::string::npos) << json.out;
+
+  ingest_later_into("faiss.catalog", "ivf-flat:2 index of 16 tracks", files);
+
+  // Too few vectors to train ivf-pq's codebooks: exact search, said once.
+  const ProgramRun few = similar("'low tone 0' -k 2 --index ivf-pq:2:1", "faiss.catalog");
+  ASSERT_EQ(few.status, 0) << few.err;
+  EXPECT_NE(few.err.find("too few to train ivf-pq:2:1 (it needs 256): searching exactly"), std::string::npos)
+      << few.err;
+  EXPECT_NE(few.out.find("exact index of 16 tracks"), std::string::npos) << few.out;
+
+  // Another kind asked for replaces the files: one saved index per vectors and metric.
+  const ProgramRun graph = run("index", "faiss.catalog", "--index hnsw-faiss:8 -q");
+  ASSERT_EQ(graph.status, 0) << graph.out << graph.err;
+  EXPECT_EQ(load_index(files[0])->kind(), "hnsw-faiss:8");
+  const ProgramRun hnsw = run("index", "faiss.catalog", "--index hnsw -q");
+  ASSERT_EQ(hnsw.status, 0) << hnsw.out << hnsw.err;
+  EXPECT_TRUE(index_files(catalog_file, ".faiss").empty());
+  EXPECT_EQ(index_files(catalog_file).size(), 2u);
+
+  const ProgramRun bad = similar("'low tone 0' --index ivf-pq:2:x", "faiss.catalog");
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("bad index kind 'ivf-pq:2:x': code bytes M 'x' is not a whole number"),
+            std::string::npos)
+      << bad.err;
 }
 
 }  // namespace

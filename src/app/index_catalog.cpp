@@ -15,13 +15,15 @@ namespace {
 
 constexpr std::size_t kTracksPerTransaction = 16;
 
-// Brings the model's saved HNSW files up to date with the catalog, and with `mode` hnsw, or auto on a large
-// catalog, builds those of the two recommenders (embedding/cosine, probs/sqeuclidean) that are missing.
-void keep_saved_indexes_current(const Catalog& catalog, SearchMode mode, int threads, IndexSummary& summary) {
+// Brings the model's saved index files up to date with the catalog, and with `mode` hnsw or faiss, or auto
+// on a large catalog, builds those of the two recommenders (embedding/cosine, probs/sqeuclidean) that are
+// missing (or of another kind).
+void keep_saved_indexes_current(const Catalog& catalog, const IndexRequest& request, IndexSummary& summary) {
+  const SearchMode mode = request.search;
   const std::vector<IndexedVectors> saved = saved_catalog_indexes(catalog.file(), summary.model_key);
   std::vector<IndexedVectors> wanted = saved;
   const bool build =
-      mode == SearchMode::Hnsw ||
+      mode == SearchMode::Hnsw || mode == SearchMode::Faiss ||
       (mode == SearchMode::Auto &&
        recommended_index_kind(catalog.vector_tracks(summary.model_key, "embedding").size()) == "hnsw");
   if (build)
@@ -29,13 +31,20 @@ void keep_saved_indexes_current(const Catalog& catalog, SearchMode mode, int thr
          {IndexedVectors{"embedding", Metric::Cosine}, IndexedVectors{"probs", Metric::SqEuclidean}})
       if (std::find(wanted.begin(), wanted.end(), pair) == wanted.end()) wanted.push_back(pair);
   CatalogIndexOptions options;
-  options.mode = SearchMode::Hnsw;
-  options.index.threads = static_cast<unsigned>(std::max(0, threads));
+  options.faiss_kind = request.faiss_kind;
+  options.index.threads = static_cast<unsigned>(std::max(0, request.threads));
   options.on_warning = [&](const std::string& line) { summary.warnings.push_back(line); };
   for (const IndexedVectors& pair : wanted) {
+    // A kind asked for is built (or kept); otherwise a saved file stays of its kind and a new one is HNSW.
+    const bool is_saved = std::find(saved.begin(), saved.end(), pair) != saved.end();
+    options.mode = mode == SearchMode::Hnsw || mode == SearchMode::Faiss ? mode
+                   : is_saved                                            ? SearchMode::Auto
+                                                                         : SearchMode::Hnsw;
     const CatalogIndex index =
         open_catalog_index(catalog, summary.model_key, pair.kind, pair.metric, options);
-    if (index.index) summary.saved.push_back({index.file, index.index->size(), !index.loaded, index.added});
+    if (index.index && !index.file.empty())
+      summary.saved.push_back(
+          {index.file, std::string(index.index->kind()), index.index->size(), !index.loaded, index.added});
   }
 }
 
@@ -87,7 +96,7 @@ IndexSummary index_catalog(const IndexRequest& request, const OnItemDone& on_tra
     transaction.commit();
     summary.added += done.size();
   }
-  keep_saved_indexes_current(catalog, request.search, request.threads, summary);
+  keep_saved_indexes_current(catalog, request, summary);
   return summary;
 }
 

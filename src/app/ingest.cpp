@@ -192,10 +192,13 @@ IngestSummary ingest_files(const fs::path& catalog_file, const fs::path& model_f
   start = now_seconds();
   CatalogIndexes::Options index_options;
   index_options.mode = options.search;
+  index_options.faiss_kind = options.faiss_kind;
+  index_options.nprobe = options.nprobe;
+  index_options.ef_search = options.ef_search;
   index_options.threads = options.threads;
   index_options.on_warning = [&](const std::string& line) { message("warning: " + line); };
   CatalogIndexes indexes(catalog, key, index_options);
-  // Every saved HNSW file of the model takes the new tracks, and the searched index is open before the first
+  // Every saved index file of the model takes the new tracks, and the searched index is open before the first
   // add
   // (--search exact searches an exact one even when a file is saved).
   if (options.search != SearchMode::Exact || options.k == 0) indexes.open_saved();

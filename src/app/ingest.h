@@ -30,7 +30,9 @@ struct IngestOptions {
   std::string by = "embedding";
   Metric metric = Metric::Cosine;
   SearchMode search = SearchMode::Auto;
-  int threads = 0;  // 0: all cores
+  std::string faiss_kind;  // SearchMode::Faiss: the FAISS kind
+  std::size_t nprobe = IndexOptions{}.nprobe, ef_search = IndexOptions{}.ef_search;  // search settings
+  int threads = 0;                                                                   // 0: all cores
   // Lines for the user: "warning: ..." (a damaged stream, a stale index rebuilt, tracks without vectors).
   std::function<void(const std::string&)> on_message;
 };
@@ -53,8 +55,8 @@ struct IngestSummary {
   std::size_t added = 0, already = 0, failed = 0;
   double open_seconds = 0.0;        // loading the model and opening the catalog
   double index_open_seconds = 0.0;  // opening the indexes (reading the catalog's vectors, or an HNSW file)
-  std::string index_kind;           // "exact" or "hnsw" (of the search index; empty without a search)
-  std::size_t indexed = 0;          // vectors in the search index at the end
+  std::string index_kind;   // "exact", "hnsw" or a FAISS kind (of the search index; empty without a search)
+  std::size_t indexed = 0;  // vectors in the search index at the end
 };
 
 // One catalog's ingest with one model, kept open for many files (a command's run, the service's life).

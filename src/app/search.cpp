@@ -98,6 +98,14 @@ CatalogIndexes::CatalogIndexes(const Catalog& catalog, std::string model_key, Op
 
 CatalogIndexes::~CatalogIndexes() = default;
 
+IndexOptions CatalogIndexes::index_settings() const {
+  IndexOptions settings;
+  settings.threads = static_cast<unsigned>(std::max(0, options_.threads));
+  settings.nprobe = options_.nprobe;
+  settings.ef_search = options_.ef_search;
+  return settings;
+}
+
 std::shared_lock<std::shared_mutex> CatalogIndexes::read_lock() {
   { const std::lock_guard gate(turnstile_); }
   return std::shared_lock(mutex_);
@@ -114,7 +122,8 @@ CatalogIndexes::Open& CatalogIndexes::open_locked(const std::string& kind, Metri
     if (open->what == what) return *open;
   CatalogIndexOptions index_options;
   index_options.mode = mode;
-  index_options.index.threads = static_cast<unsigned>(std::max(0, options_.threads));
+  index_options.faiss_kind = options_.faiss_kind;
+  index_options.index = index_settings();
   index_options.on_warning = options_.on_warning;
   auto open = std::make_unique<Open>();
   open->what = what;
@@ -126,7 +135,7 @@ CatalogIndexes::Open& CatalogIndexes::open_locked(const std::string& kind, Metri
 void CatalogIndexes::open_saved() {
   const auto lock = write_lock();
   for (const IndexedVectors& saved : saved_catalog_indexes(catalog_.file(), key_))
-    open_locked(saved.kind, saved.metric, SearchMode::Hnsw);
+    open_locked(saved.kind, saved.metric, SearchMode::Auto);  // Auto opens the saved file, of either kind
 }
 
 bool CatalogIndexes::try_open(const std::string& kind, Metric metric) {
@@ -167,10 +176,10 @@ void CatalogIndexes::add(std::int64_t track, const TrackVectors& vectors) {
   for (auto& open : open_) {
     const std::vector<float>& vector = open->what.kind == "probs" ? vectors.probs : vectors.embedding;
     if (!open->index.index) {  // the catalog had no such vectors when it was opened
-      IndexOptions index_options;
-      index_options.threads = static_cast<unsigned>(std::max(0, options_.threads));
+      // An HNSW file grows from one vector; a FAISS one cannot train on so few: exact until `tunelens index`.
+      if (open->index.file.extension() != ".hnsw") open->index.file.clear();
       open->index.index = make_index(open->index.file.empty() ? "exact" : "hnsw", vector.size(),
-                                     open->what.metric, index_options);
+                                     open->what.metric, index_settings());
     }
     open->index.index->add(std::span(&track, 1), vector);
     open->changed = true;

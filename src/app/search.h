@@ -77,7 +77,7 @@ struct SimilarResult {
   std::string query;                  // ResolvedQuery::described()
   std::optional<std::int64_t> track;  // the query's track, when it is one (never among the neighbours)
   SimilarRequest request;
-  std::string index_kind;             // "exact" or "hnsw"
+  std::string index_kind;             // "exact", "hnsw" or the FAISS kind
   std::size_t indexed = 0;            // vectors the index searched
   std::vector<Neighbour> neighbours;  // nearest first
 };
@@ -89,8 +89,11 @@ struct SimilarResult {
 class CatalogIndexes {
  public:
   struct Options {
-    SearchMode mode = SearchMode::Auto;  // how a first-used index is opened (exact, hnsw or auto)
+    SearchMode mode = SearchMode::Auto;  // how a first-used index is opened (exact, hnsw, faiss or auto)
+    std::string faiss_kind;              // SearchMode::Faiss: the FAISS kind ("ivf-pq:1024:32")
     int threads = 0;                     // search threads (0: all cores)
+    // Search settings of the approximate kinds (recommend/index.h IndexOptions).
+    std::size_t nprobe = IndexOptions{}.nprobe, ef_search = IndexOptions{}.ef_search;
     // A line for the user (a stale HNSW file rebuilt, a file that cannot be saved).
     std::function<void(const std::string&)> on_warning;
   };
@@ -103,7 +106,8 @@ class CatalogIndexes {
 
   const std::string& model_key() const { return key_; }
 
-  // Opens every HNSW file saved for the model, so that added tracks reach them all (tunelens ingest).
+  // Opens every index file (HNSW or FAISS) saved for the model, so that added tracks reach them all (tunelens
+  // ingest).
   void open_saved();
   // Opens the index of these vectors now (else it opens on the first search). Throws NotIndexed when the
   // catalog holds no such vectors of the model.
@@ -123,12 +127,13 @@ class CatalogIndexes {
   // Adds a track (already committed to the catalog) to every open index, making the index of a kind the
   // catalog had no vectors of yet.
   void add(std::int64_t track, const TrackVectors& vectors);
-  // Saves the HNSW files that took tracks since they were opened or last saved.
+  // Saves the index files that took tracks since they were opened or last saved.
   void save();
 
  private:
   struct Open;
   Open& open_locked(const std::string& kind, Metric metric, SearchMode mode);
+  IndexOptions index_settings() const;
   std::shared_lock<std::shared_mutex> read_lock();
   std::unique_lock<std::shared_mutex> write_lock();
 

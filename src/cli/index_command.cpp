@@ -8,6 +8,7 @@
 #include "app/index_catalog.h"
 #include "cli/app.h"
 #include "cli/commands.h"
+#include "cli/index_flags.h"
 #include "cli/progress.h"
 
 namespace tunelens::cli {
@@ -16,13 +17,15 @@ namespace {
 
 struct IndexArgs {
   app::IndexRequest request;
-  std::string search = "auto";
+  IndexFlags index;
   bool quiet = false;
 };
 
 int run_index(const IndexArgs& args) {
   app::IndexRequest request = args.request;
-  request.search = parse_search_mode(args.search);
+  const IndexChoice choice = args.index.choice();
+  request.search = choice.mode;
+  request.faiss_kind = choice.faiss_kind;
   ItemProgress progress("index", "index", args.quiet);
   const app::IndexSummary summary = app::index_catalog(request, std::ref(progress));
   progress.finish();
@@ -33,7 +36,8 @@ int run_index(const IndexArgs& args) {
                            summary.failed > 0 ? fmt::format(", {} failed", summary.failed) : std::string(),
                            summary.model_key, summary.classes, summary.embedding_size);
   for (const app::SavedIndexFile& saved : summary.saved)
-    std::cout << fmt::format("index: {}: {} vectors ({})\n", saved.file.string(), saved.vectors,
+    std::cout << fmt::format("index: {}: {} vectors{} ({})\n", saved.file.string(), saved.vectors,
+                             saved.kind == "hnsw" ? std::string() : " of " + saved.kind,
                              saved.built       ? "built"
                              : saved.added > 0 ? fmt::format("{} added", saved.added)
                                                : "up to date");
@@ -48,11 +52,9 @@ void add_index_command(CLI::App& app) {
       "index", "Compute and store a model's vectors (mean softmax, embedding) for every catalog track");
   command->add_option("--model,-m", args->request.model, "Model file")->required();
   command->add_option("--catalog", args->request.catalog, "Catalog whose tracks to index")->required();
-  command
-      ->add_option(
-          "--search", args->search,
-          "exact, hnsw or auto: hnsw saves an HNSW index beside the catalog (auto: for large catalogs)")
-      ->capture_default_str();
+  add_index_flags(command, args->index,
+                  "hnsw and FAISS kinds save that index beside the catalog (auto: HNSW for large catalogs)",
+                  false);
   command->add_option("--threads,-j", args->request.threads, "Threads (default: all cores)")
       ->check(thread_count());
   command->add_flag("--quiet,-q", args->quiet, "No progress");

@@ -9,6 +9,7 @@
 #include "app/ingest.h"
 #include "cli/app.h"
 #include "cli/commands.h"
+#include "cli/index_flags.h"
 #include "cli/neighbours_output.h"
 
 namespace tunelens::cli {
@@ -20,7 +21,7 @@ struct IngestArgs {
   int k = 10;
   std::string by = "embedding";
   std::string metric = "cosine";
-  std::string search = "auto";
+  IndexFlags index;
   int threads = 0;
 };
 
@@ -30,7 +31,11 @@ int run_ingest(const IngestArgs& args) {
   options.k = static_cast<std::size_t>(args.k);
   options.by = args.by;
   options.metric = parse_metric(args.metric);
-  options.search = parse_search_mode(args.search);
+  const IndexChoice choice = args.index.choice();
+  options.search = choice.mode;
+  options.faiss_kind = choice.faiss_kind;
+  options.nprobe = args.index.nprobe;
+  options.ef_search = args.index.ef_search;
   options.threads = args.threads;
   options.on_message = [](const std::string& line) { std::cerr << "tunelens ingest: " << line << "\n"; };
   const std::vector<std::filesystem::path> files(args.files.begin(), args.files.end());
@@ -70,9 +75,8 @@ void add_ingest_command(CLI::App& app) {
   command->add_option("-k", args->k, "Nearest tracks to list per new track (0: none)")->capture_default_str();
   command->add_option("--by", args->by, "Vectors to compare: embedding or probs")->capture_default_str();
   command->add_option("--metric", args->metric, "Distance: cosine, sqeuclidean or js")->capture_default_str();
-  command
-      ->add_option("--search", args->search, "exact, hnsw or auto (hnsw for large catalogs or a saved file)")
-      ->capture_default_str();
+  add_index_flags(command, args->index,
+                  "the index searched for neighbours; every saved index file takes the new tracks");
   command->add_option("--threads,-j", args->threads, "Threads (default: all cores)")->check(thread_count());
   set_action(command, [args] { return run_ingest(*args); });
 }

@@ -15,6 +15,7 @@
 #include "app/search.h"
 #include "cli/app.h"
 #include "cli/commands.h"
+#include "cli/index_flags.h"
 #include "cli/neighbours_output.h"
 #include "store/catalog.h"
 #include "store/json_text.h"
@@ -30,7 +31,7 @@ struct SimilarArgs {
   int k = 10;
   std::string by = "embedding";
   std::string metric = "cosine";
-  std::string search = "auto";
+  IndexFlags index;
   std::string format = "table";
   bool quality = false;
   std::string split = "default", part = "test";
@@ -127,7 +128,11 @@ int run_similar(const SimilarArgs& args) {
   if (args.query.empty()) throw CLI::ValidationError("query", "a query is needed (or --quality)");
 
   app::CatalogIndexes::Options index_options;
-  index_options.mode = parse_search_mode(args.search);
+  const IndexChoice choice = args.index.choice();
+  index_options.mode = choice.mode;
+  index_options.faiss_kind = choice.faiss_kind;
+  index_options.nprobe = args.index.nprobe;
+  index_options.ef_search = args.index.ef_search;
   index_options.threads = args.threads;
   index_options.on_warning = [](const std::string& line) {
     std::cerr << "tunelens similar: warning: " << line << "\n";
@@ -162,10 +167,8 @@ void add_similar_command(CLI::App& app) {
   command->add_option("-k", args->k, "How many tracks to list")->capture_default_str();
   command->add_option("--by", args->by, "Vectors to compare: embedding or probs")->capture_default_str();
   command->add_option("--metric", args->metric, "Distance: cosine, sqeuclidean or js")->capture_default_str();
-  command
-      ->add_option("--search", args->search,
-                   "exact, hnsw or auto (hnsw with a saved file or for a large catalog; see README)")
-      ->capture_default_str();
+  add_index_flags(command, args->index,
+                  "auto: the saved index file, else hnsw for a large catalog, else exact (see README)");
   command->add_option("--format", args->format, "table, json or csv")->capture_default_str();
   command->add_flag(
       "--quality", args->quality,

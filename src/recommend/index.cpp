@@ -4,8 +4,10 @@
 #include <cmath>
 
 #include "recommend/exact_index.h"
+#include "recommend/faiss_index.h"
 #include "recommend/hnsw_index.h"
 #include "recommend/index_file.h"
+#include "recommend/sharded_index.h"
 
 namespace tunelens {
 
@@ -45,16 +47,26 @@ std::unique_ptr<Index> make_index(std::string_view kind, std::size_t dim, Metric
                                   const IndexOptions& options) {
   if (kind == "exact") return std::make_unique<ExactIndex>(dim, metric, options.threads);
   if (kind == "hnsw") return std::make_unique<HnswIndex>(dim, metric, options);
+  if (is_faiss_kind(kind)) return std::make_unique<FaissIndex>(kind, dim, metric, options);
   throw IndexError(IndexErrorKind::Invalid,
-                   "unknown index kind '" + std::string(kind) + "' (expected exact or hnsw)");
+                   "unknown index kind '" + std::string(kind) +
+                       "' (expected exact, hnsw, ivf-flat:N, ivf-pq:N:M[:R] or hnsw-faiss:M)");
 }
 
 std::unique_ptr<Index> load_index(const std::filesystem::path& path, const IndexOptions& options) {
   std::unique_ptr<Index> index;
   {
-    const recommend_detail::IndexFileReader file(path);  // checks the header; read again by load()
+    recommend_detail::IndexFileReader file(path);  // checks the header; read again by load()
     const auto& header = file.header();
-    if (header.kind == recommend_detail::kExactKind) {
+    if (header.kind == recommend_detail::kShardedKind) return ShardedIndex::open(path, options);
+    if (header.kind == recommend_detail::kFaissKind) {
+      const std::string kind = recommend_detail::read_kind_name(file);  // the payload starts with it
+      try {
+        index = std::make_unique<FaissIndex>(kind, header.dim, file.metric(), options);
+      } catch (const IndexError& error) {
+        file.fail(IndexErrorKind::Corrupt, error.what());
+      }
+    } else if (header.kind == recommend_detail::kExactKind) {
       index = std::make_unique<ExactIndex>(header.dim, file.metric(), options.threads);
     } else {
       IndexOptions graph = options;

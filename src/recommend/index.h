@@ -11,9 +11,11 @@
 //   r.ids_of(0), r.distances_of(0);              // nearest first
 //   index->save("catalog.hnsw");                 // later: tunelens::load_index("catalog.hnsw")
 //
-// Two kinds: ExactIndex (exact_index.h) compares a query with every vector (blocked matrix products, all
+// Kinds: ExactIndex (exact_index.h) compares a query with every vector (blocked matrix products, all
 // cores), HnswIndex (hnsw_index.h) walks an HNSW graph (hnswlib): approximate, and far faster on large
-// catalogs. recommended_index_kind() says which to use for a catalog size.
+// catalogs; FaissIndex (faiss_index.h) holds FAISS's inverted-file indexes (ivf-flat, ivf-pq: compressed
+// codes, for catalogs beyond memory) and its HNSW graph; ShardedIndex (sharded_index.h) searches several
+// indexes as one. recommended_index_kind() says which of the first two to use for a catalog size.
 //
 // Results are deterministic: neighbours at equal distance come in increasing id order. An index is safe for
 // concurrent search() calls; add(), remove(), load() and the setters need the caller to exclude other calls.
@@ -79,13 +81,13 @@ struct SearchResults {
   std::size_t found(std::size_t query) const;
 };
 
-// Recall@k of approximate results against exact ones: the share of each query's true k nearest (by id) that the
-// approximate search also returned in its first k, over all queries.
+// Recall@k of approximate results against exact ones: the share of each query's true k nearest (by id) that
+// the approximate search also returned in its first k, over all queries.
 double recall_at(const SearchResults& approx, const SearchResults& exact, std::size_t k);
 
-// Options of make_index() and load_index(). The HNSW ones are ignored by an exact index.
+// Options of make_index() and load_index(). Each kind reads the ones that concern it.
 struct IndexOptions {
-  // Threads for search() (and for add() of HnswIndex); 0: all cores.
+  // Threads for search() (and for add() of HnswIndex and FaissIndex); 0: all cores.
   unsigned threads = 0;
   // HNSW graph degree: links per vector on the upper layers, twice that on the bottom one. Higher: better
   // recall at a given ef_search, more memory (8·M bytes per vector on top of the vector itself) and slower
@@ -93,11 +95,17 @@ struct IndexOptions {
   std::size_t M = 24;
   // Candidates kept while linking a new vector. Higher: a better graph, slower builds.
   std::size_t ef_construction = 128;
-  // Candidates kept while searching (at least k are always kept). The recall / speed trade-off; changeable on
-  // a built or loaded index with HnswIndex::set_ef_search().
+  // Candidates kept while searching (at least k are always kept), for hnsw and hnsw-faiss. The recall / speed
+  // trade-off; changeable on a built or loaded index with set_ef_search().
   std::size_t ef_search = 32;
-  // Seed of the HNSW level draws. A build with one thread is reproducible; one with several depends on
-  // timing.
+  // Inverted lists (cells) scanned per query by ivf-flat and ivf-pq (faiss_index.h). The recall / speed
+  // trade-off of those kinds; changeable with FaissIndex::set_nprobe().
+  std::size_t nprobe = 16;
+  // Vectors an ivf index trains its cells (and codebooks) on, drawn from its first add(); 0: max(64 × lists,
+  // 16,384).
+  std::size_t train_size = 0;
+  // Seed of the HNSW level draws, and of an ivf index's training sample and k-means. An HNSW build with one
+  // thread is reproducible; one with several depends on timing.
   std::uint64_t seed = 100;
 };
 
@@ -105,11 +113,14 @@ class Index {
  public:
   virtual ~Index() = default;
 
-  virtual std::string_view kind() const = 0;  // "exact" or "hnsw"
+  // "exact", "hnsw", a FAISS kind with its parameters ("ivf-pq:1024:32"), or "sharded"
+  virtual std::string_view kind() const = 0;
   virtual std::size_t dim() const = 0;
   virtual Metric metric() const = 0;
   virtual std::size_t size() const = 0;  // vectors held (removed ones excluded)
   virtual bool contains(std::int64_t id) const = 0;
+  // Whether search() gives true distances (false for codes that only estimate them: ivf-pq without R).
+  virtual bool exact_distances() const { return true; }
 
   // Adds ids.size() vectors, row-major in `vectors` (ids.size() × dim() values). Ids are the caller's (track
   // ids), non-negative and distinct within one call; adding an id already held replaces its vector. Throws
@@ -121,9 +132,9 @@ class Index {
   // Makes room for this many vectors in all (a hint: add() grows the index as needed anyway).
   virtual void reserve(std::size_t capacity) = 0;
 
-  // The k nearest vectors to each of queries.size() / dim() queries (row-major); k is capped at size(), so the
-  // results' k may be smaller than asked. Throws IndexError (Invalid)
-  // when queries.size() is not a multiple of dim() or holds a NaN or infinity.
+  // The k nearest vectors to each of queries.size() / dim() queries (row-major); k is capped at size(), so
+  // the results' k may be smaller than asked. Throws IndexError (Invalid) when queries.size() is not a
+  // multiple of dim() or holds a NaN or infinity.
   virtual SearchResults search(std::span<const float> queries, std::size_t k) const = 0;
 
   // Writes the index to one file (under a temporary name, renamed into place: a killed run never leaves a
@@ -140,12 +151,14 @@ class Index {
   virtual void set_threads(unsigned threads) = 0;  // 0: all cores
 };
 
-// "exact" or "hnsw"; throws IndexError (Invalid) for another kind, a zero dimension or bad HNSW options.
+// "exact", "hnsw", or a FAISS kind: "ivf-flat:N", "ivf-pq:N:M[:R]", "hnsw-faiss:M" (faiss_index.h); throws
+// IndexError (Invalid) for another kind, a zero dimension or bad options.
 std::unique_ptr<Index> make_index(std::string_view kind, std::size_t dim, Metric metric,
                                   const IndexOptions& options = {});
 
-// Opens an index file of either kind, with the dimension and metric it was saved with. `options` gives the
-// threads and ef_search (the graph's own M and ef_construction come from the file).
+// Opens an index file of any kind (a sharded one included), with the kind, dimension and metric it was saved
+// with. `options` gives the threads and the search settings (ef_search, nprobe); the build settings come from
+// the file.
 std::unique_ptr<Index> load_index(const std::filesystem::path& path, const IndexOptions& options = {});
 
 // Rule of thumb (bench/bench_index.cpp --n 50000): exact search below this many vectors. Up to there, at 256

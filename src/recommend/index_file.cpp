@@ -82,6 +82,8 @@ std::uint32_t metric_code(Metric metric) {
 std::string kind_name(std::uint32_t kind) {
   if (kind == kExactKind) return "exact";
   if (kind == kHnswKind) return "hnsw";
+  if (kind == kFaissKind) return "faiss";
+  if (kind == kShardedKind) return "sharded";
   return "unknown kind " + std::to_string(kind);
 }
 
@@ -161,7 +163,7 @@ IndexFileReader::IndexFileReader(const std::filesystem::path& path) : path_(path
                                          " is newer than this tunelens reads (" +
                                          std::to_string(kIndexFormatVersion) + ")");
   if (header_.version == 0) fail(IndexErrorKind::Corrupt, "index format version 0");
-  if (header_.kind != kExactKind && header_.kind != kHnswKind)
+  if (header_.kind < kExactKind || header_.kind > kShardedKind)
     fail(IndexErrorKind::Corrupt, "unknown index kind " + std::to_string(header_.kind));
   if (header_.metric > 2)
     fail(IndexErrorKind::Corrupt, "unknown metric code " + std::to_string(header_.metric));
@@ -231,6 +233,15 @@ void IndexFileReader::verify_checksum() {
 
 void IndexFileReader::fail(IndexErrorKind kind, const std::string& reason) const {
   throw IndexError(kind, path_, reason);
+}
+
+std::string read_kind_name(IndexFileReader& file) {
+  std::uint32_t length = 0;
+  file.read_payload(&length, sizeof length);
+  if (length == 0 || length > kMaxKindName) file.fail(IndexErrorKind::Corrupt, "bad index kind name");
+  std::string name(length, '\0');
+  file.read_payload(name.data(), name.size());
+  return name;
 }
 
 TemporaryFile::TemporaryFile(const std::filesystem::path& folder, const std::string& stem)

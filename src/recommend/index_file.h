@@ -5,7 +5,7 @@
 //   offset  size  field
 //        0     8  magic "TLVINDEX"
 //        8     4  format version (1)
-//       12     4  kind: 1 exact, 2 hnsw
+//       12     4  kind: 1 exact, 2 hnsw, 3 faiss, 4 sharded
 //       16     4  metric: 0 sqeuclidean, 1 cosine, 2 js
 //       20     4  dimension
 //       24     8  vectors held
@@ -18,7 +18,7 @@
 //
 // All integers little-endian. Payload of an exact index: the ids (int64 × n), then the vectors (float32 × n ×
 // dim, row-major, as prepared for the metric). Payload of an HNSW index: hnswlib's own saveIndex() stream,
-// unchanged.
+// unchanged. FAISS indexes: faiss_index.cpp; sharded ones: sharded_index.cpp.
 #pragma once
 
 #include <cstddef>
@@ -35,6 +35,8 @@ inline constexpr char kIndexMagic[8] = {'T', 'L', 'V', 'I', 'N', 'D', 'E', 'X'};
 inline constexpr std::uint32_t kIndexFormatVersion = 1;
 inline constexpr std::uint32_t kExactKind = 1;
 inline constexpr std::uint32_t kHnswKind = 2;
+inline constexpr std::uint32_t kFaissKind = 3;
+inline constexpr std::uint32_t kShardedKind = 4;
 
 struct IndexFileHeader {
   char magic[8] = {};
@@ -115,6 +117,11 @@ class IndexFileReader {
   PayloadChecksum checksum_;
   std::uint64_t read_ = 0;
 };
+
+// The start of a FAISS or other named-kind payload: a u32 length, then the kind's name (at most
+// kMaxKindName bytes). Throws IndexError (Corrupt) naming the file when it is not one.
+inline constexpr std::uint32_t kMaxKindName = 64;
+std::string read_kind_name(IndexFileReader& file);
 
 // A file in `folder` named after `stem` with a unique suffix, removed when the object goes away.
 class TemporaryFile {

@@ -98,4 +98,15 @@ inline SearchResults empty_results(std::size_t queries, std::size_t k) {
   return r;
 }
 
+// Writes the k nearest of `row` (any order) into row `query` of `results`, nearest first, equal distances by
+// id; `row` is reordered.
+inline void write_nearest(std::vector<Neighbor>& row, std::size_t query, SearchResults& results) {
+  const std::size_t k = results.k, m = std::min(k, row.size());
+  std::partial_sort(row.begin(), row.begin() + static_cast<std::ptrdiff_t>(m), row.end(), nearer);
+  for (std::size_t j = 0; j < m; ++j) {
+    results.ids[query * k + j] = row[j].id;
+    results.distances[query * k + j] = row[j].distance;
+  }
+}
+
 }  // namespace tunelens::recommend_detail
