@@ -73,6 +73,23 @@ inline void sqlite_sql(const std::filesystem::path& file, const std::string& sql
   ASSERT_EQ(code, SQLITE_OK) << message;
 }
 
+// The first value of the first row of a query on an SQLite file ("" when none), read-only.
+inline std::string sqlite_text(const std::filesystem::path& file, const std::string& sql) {
+  std::string value;
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  const int code = sqlite3_exec(
+      db, sql.c_str(),
+      [](void* out, int columns, char** values, char**) {
+        if (columns > 0 && values[0]) *static_cast<std::string*>(out) = values[0];
+        return 1;  // the first row is enough
+      },
+      &value, nullptr);
+  EXPECT_TRUE(code == SQLITE_OK || code == SQLITE_ABORT) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  return value;
+}
+
 // A PostgreSQL schema of its own for one test, dropped at the end: the URI of a catalog in it.
 class PostgresSchema {
  public:

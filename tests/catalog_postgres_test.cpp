@@ -3,6 +3,7 @@
 // cases skip without a server (catalog_locations.h).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -96,6 +97,81 @@ TEST_P(CatalogOnBothDatabases, ANewerSchemaIsRefused) {
               std::string::npos)
         << error.what();
   }
+}
+
+// The work queue of tunelens worker: claims in track order that never overlap, even from many connections at
+// once; a lapsed lease taken by another; a claim lost that way cannot be finished; too many lapses fail the
+// track; a stopping worker's claims given back; failed ones queued again when asked.
+TEST_P(CatalogOnBothDatabases, WorkIsClaimedOnceAndALapsedLeaseIsTakenOver) {
+  {
+    Catalog catalog = create();
+    for (int i = 0; i < 40; ++i) catalog.add_track(make_track(std::to_string(i) + ".wav", "rock"));
+  }
+  Catalog catalog = Catalog::open(location());
+  const WorkJob job{WorkJob::Kind::Index, "model"};
+  EXPECT_EQ(catalog.enqueue_work(job), 40u);
+  EXPECT_EQ(catalog.enqueue_work(job), 0u);  // once per track
+  // Four connections claim batches of 3 at once until nothing is left: every track exactly once.
+  std::vector<std::vector<std::int64_t>> claimed(4);
+  std::vector<std::thread> claimers;
+  for (std::size_t w = 0; w < claimed.size(); ++w)
+    claimers.emplace_back([&, w] {
+      Catalog mine = Catalog::open(location());
+      for (;;) {
+        const std::vector<Track> tracks = mine.claim_work(job, std::to_string(w), 3, 60.0, 3);
+        if (tracks.empty()) return;
+        for (const Track& track : tracks) claimed[w].push_back(track.id);
+      }
+    });
+  for (std::thread& thread : claimers) thread.join();
+  std::vector<std::int64_t> all;
+  for (const auto& ids : claimed) all.insert(all.end(), ids.begin(), ids.end());
+  std::sort(all.begin(), all.end());
+  ASSERT_EQ(all.size(), 40u);
+  EXPECT_EQ(std::adjacent_find(all.begin(), all.end()), all.end());
+  EXPECT_EQ(catalog.work_counts().front().claimed, 40u);
+
+  // Given back, then step by step: a claims tracks 1-5, finishes 1; its other leases run out and b takes them.
+  for (int w = 0; w < 4; ++w) catalog.release_work(std::to_string(w));
+  EXPECT_EQ(catalog.work_counts().front().pending, 40u);
+  const auto ids = [](const std::vector<Track>& tracks) {
+    std::vector<std::int64_t> out;
+    for (const Track& track : tracks) out.push_back(track.id);
+    return out;
+  };
+  using Ids = std::vector<std::int64_t>;
+  EXPECT_EQ(ids(catalog.claim_work(job, "a", 5, 60.0, 3)), (Ids{1, 2, 3, 4, 5}));
+  EXPECT_TRUE(catalog.finish_work(job, "a", {1, std::nullopt}));
+  EXPECT_FALSE(catalog.finish_work(job, "a", {1, std::nullopt}));  // finished already
+  EXPECT_EQ(catalog.renew_work("a", -1.0), 4u);                    // its leases run out
+  EXPECT_EQ(ids(catalog.claim_work(job, "b", 4, 60.0, 3)), (Ids{2, 3, 4, 5}));  // lapsed ones first
+  EXPECT_FALSE(catalog.finish_work(job, "a", {2, std::nullopt}));                // a lost it
+  EXPECT_TRUE(catalog.finish_work(job, "b", {2, std::string("bad audio")}));
+
+  // A track whose claims lapse max_attempts times is failed rather than handed out again.
+  EXPECT_EQ(catalog.renew_work("b", -1.0), 3u);
+  EXPECT_EQ(ids(catalog.claim_work(job, "c", 1, -1.0, 3)), (Ids{3}));  // its 3rd claim, lapsed at once
+  EXPECT_EQ(ids(catalog.claim_work(job, "d", 1, 60.0, 3)), (Ids{4}));  // 3 is failed, not claimed
+  WorkCounts counts = catalog.work_counts().front();
+  EXPECT_EQ(counts.failed, 2u);  // "bad audio" and track 3
+  EXPECT_EQ(counts.done, 1u);
+
+  // A stopping worker gives its claims back; failed ones come back when asked.
+  EXPECT_EQ(catalog.release_work("d"), 1u);
+  EXPECT_EQ(catalog.retry_failed_work(job), 2u);
+  counts = catalog.work_counts().front();
+  EXPECT_EQ(counts.failed, 0u);
+  EXPECT_EQ(counts.pending, 38u);  // 6-40, 4 given back, 2 and 3 retried
+  EXPECT_EQ(counts.claimed, 1u);   // 5, b's, lapsed
+  EXPECT_EQ(counts.expired, 1u);
+  // Workers are recorded and heard of.
+  catalog.register_worker({"w0", "host", 42, "index", "working"});
+  catalog.update_worker("w0", 5, 1, "waiting");
+  const std::vector<WorkerRecord> workers = catalog.workers();
+  ASSERT_EQ(workers.size(), 1u);
+  EXPECT_EQ(workers.front().state, "waiting");
+  EXPECT_EQ(workers.front().done, 5u);
+  EXPECT_LT(workers.front().seen_seconds_ago, 60.0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, CatalogOnBothDatabases,

@@ -50,7 +50,7 @@ TEST(Catalog, CreatesWithSchemaAndReopens) {
   EXPECT_FALSE(track->artist.has_value());
   EXPECT_EQ(catalog.absolute_path(track->path), fs::weakly_canonical(scratch / "genres") / "blues" / "a.au");
   // The tables later work fills exist, empty.
-  for (const char* table : {"predictions", "vectors", "features", "split_tracks"})
+  for (const char* table : {"predictions", "vectors", "features", "split_tracks", "work", "workers"})
     sqlite_sql(file, std::string("SELECT COUNT(*) FROM ") + table);
   EXPECT_THROW(Catalog::create(file, scratch.path()), CatalogError);
 }
@@ -266,6 +266,29 @@ TEST_P(CatalogOnBothDatabases, FindsATrackByFingerprint) {
   EXPECT_EQ(found->id, 1);  // the first of the two
   EXPECT_EQ(found->path, "a.mp3");
   EXPECT_FALSE(catalog.find_track_by_fingerprint("0123456789abcdef"));
+}
+
+// A catalog written at schema version 1 (tests/data/catalogs) opens migrated to the current version: every
+// row kept, the work tables there and usable.
+TEST(Catalog, ASchemaOneCatalogIsMigratedKeepingEveryRow) {
+  ScratchDir scratch;
+  const fs::path file = scratch / "old.catalog";
+  fs::copy_file(testing::data_path("catalogs/schema1.catalog"), file);
+  {
+    Catalog catalog = Catalog::open(file);
+    EXPECT_EQ(catalog.schema_version(), Catalog::kSchemaVersion);
+    EXPECT_EQ(catalog.track_count(), 6u);
+    ASSERT_EQ(catalog.feature_configs().size(), 1u);
+    const FeatureConfigInfo config = catalog.feature_configs().front();
+    EXPECT_EQ(config.done, 6u);
+    const WorkJob job{WorkJob::Kind::Extract, config.id};
+    EXPECT_EQ(catalog.enqueue_work(job), 6u);  // all six done already
+    ASSERT_EQ(catalog.work_counts().size(), 1u);
+    EXPECT_EQ(catalog.work_counts().front().done, 6u);
+  }
+  Catalog again = Catalog::open(file);  // opened again: nothing more to migrate
+  EXPECT_EQ(again.schema_version(), Catalog::kSchemaVersion);
+  EXPECT_EQ(again.work_counts().front().done, 6u);
 }
 
 TEST(Catalog, ErrorsNameTheFileAndTheReason) {

@@ -88,11 +88,7 @@ IndexSummary index_catalog(const IndexRequest& request, const OnItemDone& on_tra
       if (on_track) on_track(item);
     }
     Catalog::Transaction transaction(catalog);
-    for (const auto& [id, vectors] : done) {
-      catalog.set_prediction(id, summary.model_key, vectors.probs);
-      catalog.set_vector(id, summary.model_key, "probs", vectors.probs);
-      catalog.set_vector(id, summary.model_key, "embedding", vectors.embedding);
-    }
+    for (const auto& [id, vectors] : done) store_track_vectors(catalog, summary.model_key, id, vectors);
     transaction.commit();
     summary.added += done.size();
   }

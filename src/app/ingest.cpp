@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "app/track_vectors.h"
@@ -37,8 +36,7 @@ Ingester::Ingester(Catalog& catalog, const Model& model, CatalogIndexes& indexes
   const FeatureConfig& config = model_.features();
   if (!config.id.empty() && catalog_.feature_config(config.id)) {
     feature_config_ = config.id;
-    feature_dtype_ =
-        parse_feature_dtype(nlohmann::json::parse(config.parameters).at("dtype").get<std::string>());
+    feature_dtype_ = extraction_settings_from_json(config.parameters).dtype;
   }
 }
 
@@ -158,9 +156,7 @@ std::optional<TrackVectors> Ingester::add_track(const fs::path& file, IngestedFi
       record.seconds = decoded.seconds();
       catalog_.record_features(record);
     }
-    catalog_.set_prediction(*id, indexes_.model_key(), vectors.probs);
-    catalog_.set_vector(*id, indexes_.model_key(), "probs", vectors.probs);
-    catalog_.set_vector(*id, indexes_.model_key(), "embedding", vectors.embedding);
+    store_track_vectors(catalog_, indexes_.model_key(), *id, vectors);
     transaction.commit();
   } catch (...) {  // the row rolls back: so must the file named after its id
     std::error_code ignored;

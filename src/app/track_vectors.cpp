@@ -30,6 +30,13 @@ TrackVectors track_vectors(const Model& model, const Spectrogram& spectrogram) {
   return vectors;
 }
 
+void store_track_vectors(Catalog& catalog, const std::string& model_key, std::int64_t track,
+                         const TrackVectors& vectors) {
+  catalog.set_prediction(track, model_key, vectors.probs);
+  catalog.set_vector(track, model_key, "probs", vectors.probs);
+  catalog.set_vector(track, model_key, "embedding", vectors.embedding);
+}
+
 Spectrogram catalog_track_features(const Catalog& catalog, const Track& track, const FeatureConfig& config,
                                    const MelSpectrogram& mel, bool* recomputed) {
   if (recomputed) *recomputed = false;

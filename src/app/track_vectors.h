@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -31,6 +32,9 @@ struct TrackVectors {
   std::vector<float> probs, embedding;
 };
 TrackVectors track_vectors(const Model& model, const Spectrogram& spectrogram);
+// Stores them as the catalog keeps a model's results: the prediction (the probabilities) and both vectors.
+void store_track_vectors(Catalog& catalog, const std::string& model_key, std::int64_t track,
+                         const TrackVectors& vectors);
 // A catalog track's spectrogram for a model's feature configuration: its feature file when the catalog has
 // one, else computed from its audio with `mel` (made from config.settings.mel); *recomputed says which.
 Spectrogram catalog_track_features(const Catalog& catalog, const Track& track, const FeatureConfig& config,

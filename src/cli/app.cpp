@@ -27,6 +27,7 @@ const std::vector<TorchCommand>& torch_commands() {
       {"analyze", "Study a collection of albums: genre profiles per song and album, nearest songs, a map, a report"},
       {"ingest", "Add new audio files to a catalog, recommendable at once, and list their nearest tracks"},
       {"serve", "Serve a catalog over HTTP: a JSON API and a page to search, listen, classify and explore"},
+      {"worker", "Share a catalog's work with other processes: claim tracks, extract and index them, repeat"},
   };
   return commands;
 }

@@ -18,6 +18,7 @@ void add_extract_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
 void add_report_command(CLI::App& app);  // report index
 void add_catalog_command(CLI::App& app);  // catalog copy
+void add_status_command(CLI::App& app);   // the shared work of a catalog
 // In tunelens-torch (cli/app.h):
 void add_train_command(CLI::App& app);
 void add_model_command(CLI::App& app);
@@ -28,5 +29,6 @@ void add_similar_command(CLI::App& app);
 void add_analyze_command(CLI::App& app);
 void add_ingest_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
+void add_worker_command(CLI::App& app);
 
 }  // namespace tunelens::cli

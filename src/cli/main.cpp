@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   add_synth_command(app);
   add_report_command(app);
   add_catalog_command(app);
+  add_status_command(app);
   // Listed in the help; a command line naming one never reaches the parser (see above).
   for (const auto& command : torch_commands()) app.add_subcommand(command.name, command.description);
   return run_app(app, argc, argv);

@@ -18,5 +18,6 @@ int main(int argc, char** argv) {
   add_analyze_command(app);
   add_ingest_command(app);
   add_serve_command(app);
+  add_worker_command(app);
   return run_app(app, argc, argv);
 }

@@ -105,6 +105,20 @@ std::string ExtractionSettings::canonical_json() const {
   return json.dump();
 }
 
+ExtractionSettings extraction_settings_from_json(const std::string& canonical_json) {
+  const nlohmann::json json = nlohmann::json::parse(canonical_json, nullptr, false);
+  if (!json.is_object()) throw FeatureError("feature configuration is not a JSON object: " + canonical_json);
+  ExtractionSettings settings;
+  static_cast<FeatureSettings&>(settings) = feature_settings_from_json(json);
+  const auto dtype = json.find("dtype");
+  try {
+    if (dtype != json.end()) settings.dtype = parse_feature_dtype(dtype->get<std::string>());
+  } catch (const std::exception&) {
+    throw FeatureError("feature configuration: dtype " + dtype->dump() + " is not float16 or float32");
+  }
+  return settings;
+}
+
 Spectrogram compute_track_features(const std::filesystem::path& audio_file, const FeatureSettings& settings,
                                    const MelSpectrogram& mel,
                                    DecodeResult* decoded, std::string* warning) {
@@ -175,6 +189,31 @@ std::vector<std::int64_t> lost_feature_tracks(const Catalog& catalog, const std:
   return lost;
 }
 
+FeatureRecord extract_track_features(const Catalog& catalog, const Track& track,
+                                     const ExtractionSettings& settings, const std::string& config,
+                                     const MelSpectrogram& mel, std::string* warning) {
+  const fs::path out = catalog.feature_file(track.id, config);
+  FeatureRecord record;
+  record.track = track.id;
+  record.config = config;
+  try {
+    DecodeResult decoded;
+    const Spectrogram features =
+        compute_track_features(catalog.absolute_path(track.path), settings, mel, &decoded, warning);
+    record.seconds = decoded.seconds();
+    write_feature_array(out, features.rows, features.frames, features.values.data(), settings.dtype);
+    record.n_mels = features.rows;
+    record.frames = features.frames;
+  } catch (const std::exception& error) {  // AudioError, NpyError: recorded as failed, the run goes on
+    record.status = FeatureStatus::Failed;
+    record.error = error.what();
+    record.seconds = 0.0;
+    std::error_code ignored;
+    fs::remove(out, ignored);  // features of an earlier version of the file are no longer right
+  }
+  return record;
+}
+
 ExtractSummary run_extraction(Catalog& catalog, const ExtractionSettings& settings,
                               const ExtractionPlan& plan, const ExtractOptions& options) {
   const MelSpectrogram mel(settings.mel);  // the FFT plan, made once and shared by every thread
@@ -195,26 +234,8 @@ ExtractSummary run_extraction(Catalog& catalog, const ExtractionSettings& settin
     for (std::size_t i = next++; i < plan.pending.size() && !stop; i = next++) {
       const Track& track = plan.pending[i];
       const fs::path audio_file = catalog.absolute_path(track.path);
-      const fs::path out = catalog.feature_file(track.id, plan.config);
-      FeatureRecord record;
-      record.track = track.id;
-      record.config = plan.config;
       std::string warning;
-      try {
-        DecodeResult decoded;
-        const Spectrogram features = compute_track_features(audio_file, settings, mel, &decoded, &warning);
-        record.seconds = decoded.seconds();
-        write_feature_array(out, features.rows, features.frames, features.values.data(), settings.dtype);
-        record.n_mels = features.rows;
-        record.frames = features.frames;
-      } catch (const std::exception& error) {  // AudioError, NpyError: recorded as failed, the run goes on
-        const std::string what = error.what();
-        record.status = FeatureStatus::Failed;
-        record.error = what;
-        record.seconds = 0.0;
-        std::error_code ignored;
-        fs::remove(out, ignored);  // features of an earlier version of the file are no longer right
-      }
+      const FeatureRecord record = extract_track_features(catalog, track, settings, plan.config, mel, &warning);
       std::lock_guard guard(lock);
       try {
         if (record.status == FeatureStatus::Done) {

@@ -55,6 +55,10 @@ struct ExtractionSettings : FeatureSettings {
   std::string canonical_json() const;
 };
 
+// A configuration's canonical JSON read back (canonical_json's inverse; dtype float16 when absent). Throws
+// FeatureError naming what is wrong.
+ExtractionSettings extraction_settings_from_json(const std::string& canonical_json);
+
 struct ExtractOptions {
   unsigned threads = 0;  // tracks at once; 0: all cores
   // Called under a lock (one at a time): a line about one track (an error or a warning), and each track
@@ -94,6 +98,14 @@ std::vector<std::int64_t> lost_feature_tracks(const Catalog& catalog, const std:
 // failing).
 ExtractSummary run_extraction(Catalog& catalog, const ExtractionSettings& settings,
                               const ExtractionPlan& plan, const ExtractOptions& options = {});
+
+// One track of a run: computes its features and writes its feature file (catalog.feature_file) and returns
+// the record to store: done, or failed with the reason (audio that cannot be decoded, a file that cannot be
+// written; a stale feature file of the track is then removed). `warning`: damage found while decoding. The
+// caller records it (Catalog::record_features).
+FeatureRecord extract_track_features(const Catalog& catalog, const Track& track,
+                                     const ExtractionSettings& settings, const std::string& config,
+                                     const MelSpectrogram& mel, std::string* warning = nullptr);
 
 // Computes one file's features (decode, resample, mel in chunks if the settings say so, dB: signal_features)
 // as [n_mels, frames]; `mel` is made from settings.mel. A damaged stream gives the features of what decoded

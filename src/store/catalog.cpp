@@ -84,6 +84,31 @@ CREATE TABLE vectors(
   vector BLOB NOT NULL,
   PRIMARY KEY (track, model, kind)) WITHOUT ROWID;
 )sql",
+    // 1 -> 2: work shared by many processes (tunelens worker).
+    R"sql(
+CREATE TABLE work(
+  job TEXT NOT NULL,
+  track INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'claimed', 'done', 'failed')),
+  worker TEXT,
+  lease_until REAL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  error TEXT,
+  finished REAL,
+  PRIMARY KEY (job, track)) WITHOUT ROWID;
+CREATE INDEX work_state ON work(job, state, track);
+CREATE INDEX work_claims ON work(worker) WHERE state = 'claimed';
+CREATE TABLE workers(
+  name TEXT PRIMARY KEY,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  jobs TEXT NOT NULL,
+  state TEXT NOT NULL,
+  started REAL NOT NULL,
+  seen REAL NOT NULL,
+  done INTEGER NOT NULL DEFAULT 0,
+  failed INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+)sql",
 };
 static_assert(std::size(kMigrations) == Catalog::kSchemaVersion, "one migration per schema version");
 
@@ -155,6 +180,31 @@ CREATE TABLE vectors(
   PRIMARY KEY (track, model, kind));
 CREATE INDEX vectors_model ON vectors(model, kind, track);
 )sql",
+    // 1 -> 2: work shared by many processes (tunelens worker).
+    R"sql(
+CREATE TABLE work(
+  job TEXT COLLATE "C" NOT NULL,
+  track BIGINT NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+  state TEXT COLLATE "C" NOT NULL CHECK (state IN ('pending', 'claimed', 'done', 'failed')),
+  worker TEXT COLLATE "C",
+  lease_until DOUBLE PRECISION,
+  attempts BIGINT NOT NULL DEFAULT 0,
+  error TEXT COLLATE "C",
+  finished DOUBLE PRECISION,
+  PRIMARY KEY (job, track));
+CREATE INDEX work_state ON work(job, state, track);
+CREATE INDEX work_claims ON work(worker) WHERE state = 'claimed';
+CREATE TABLE workers(
+  name TEXT COLLATE "C" PRIMARY KEY,
+  host TEXT COLLATE "C" NOT NULL,
+  pid BIGINT NOT NULL,
+  jobs TEXT COLLATE "C" NOT NULL,
+  state TEXT COLLATE "C" NOT NULL,
+  started DOUBLE PRECISION NOT NULL,
+  seen DOUBLE PRECISION NOT NULL,
+  done BIGINT NOT NULL DEFAULT 0,
+  failed BIGINT NOT NULL DEFAULT 0);
+)sql",
 };
 static_assert(std::size(kPostgresMigrations) == Catalog::kSchemaVersion, "one migration per schema version");
 
@@ -176,6 +226,7 @@ constexpr TableColumns kTables[] = {
     {"features", "track, config, status, n_mels, frames, seconds, error", "track, config"},
     {"predictions", "track, model, probabilities", "track, model"},
     {"vectors", "track, model, kind, vector", "track, model, kind"},
+    {"work", "job, track, state, worker, lease_until, attempts, error, finished", "job, track"},
 };
 
 // Meta keys that describe where a catalog is rather than what it holds: each catalog keeps its own.
@@ -188,6 +239,12 @@ const char* now_sql(CatalogBackend backend) {
   return backend == CatalogBackend::Sqlite
              ? "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
              : "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
+}
+
+// The database's clock, in seconds since 1970 (work leases and worker records).
+const char* epoch_sql(CatalogBackend backend) {
+  return backend == CatalogBackend::Sqlite ? "((julianday('now') - 2440587.5) * 86400.0)"
+                                           : "extract(epoch FROM clock_timestamp())::double precision";
 }
 
 // A lexically normal absolute path with symbolic links of its existing part resolved, without a trailing '/'.
@@ -357,6 +414,11 @@ class Catalog::Statement {
     bool changed = false;
     while (step()) changed = true;
     return changed;
+  }
+  // Runs an INSERT, UPDATE or DELETE; returns the rows it changed.
+  std::size_t run_counted() {
+    run();
+    return static_cast<std::size_t>(statement_->changed_rows());
   }
   void reset() { statement_->reset(); }
 
@@ -1219,6 +1281,175 @@ void Catalog::set_last_id(const char* table, std::int64_t id) {
         .bind(3, id >= 1 ? "true" : "false")
         .run();
   }
+}
+
+// --- shared work
+
+std::string WorkJob::name() const { return (kind == Kind::Extract ? "extract:" : "index:") + key; }
+
+std::size_t Catalog::enqueue_work(const WorkJob& job, std::int64_t from_track) {
+  // Done already: the features recorded as done, or both vectors of the model.
+  const char* done = job.kind == WorkJob::Kind::Extract
+                         ? "EXISTS (SELECT 1 FROM features f WHERE f.track = t.id AND f.config = ?2 AND "
+                           "f.status = 'done')"
+                         : "(SELECT COUNT(*) FROM vectors v WHERE v.track = t.id AND v.model = ?2 AND "
+                           "v.kind IN ('probs', 'embedding')) = 2";
+  Statement insert = prepare(std::string("INSERT INTO work(job, track, state) SELECT ?1, t.id, CASE WHEN ") +
+                             done +
+                             " THEN 'done' ELSE 'pending' END FROM tracks t WHERE t.id >= ?3 AND NOT EXISTS "
+                             "(SELECT 1 FROM work w WHERE w.job = ?1 AND w.track = t.id) ON CONFLICT DO NOTHING");
+  insert.bind(1, job.name()).bind(2, job.key).bind(3, from_track);
+  return insert.run_counted();
+}
+
+bool Catalog::has_work(const WorkJob& job, bool unfinished_only) const {
+  Statement statement =
+      prepare(unfinished_only ? "SELECT 1 FROM work WHERE job = ? AND state IN ('pending', 'claimed') LIMIT 1"
+                              : "SELECT 1 FROM work WHERE job = ? LIMIT 1");
+  statement.bind(1, job.name());
+  return statement.step();
+}
+
+std::int64_t Catalog::last_work_track(const WorkJob& job) const {
+  Statement statement = prepare("SELECT COALESCE(MAX(track), 0) FROM work WHERE job = ?");
+  statement.bind(1, job.name());
+  return statement.step() ? statement.integer(0) : 0;
+}
+
+std::vector<Track> Catalog::claim_work(const WorkJob& job, const std::string& worker, std::size_t batch,
+                                       double lease_seconds, int max_attempts,
+                                       const std::optional<WorkJob>& after) {
+  if (batch == 0) return {};
+  const std::string now = epoch_sql(backend());
+  Transaction transaction(*this);
+  // A claim that lapsed too often is a track that kills its workers (or outlives every lease): failed.
+  Statement give_up = prepare("UPDATE work SET state = 'failed', finished = " + now +
+                              ", error = 'claimed ' || attempts || ' times and never finished (did it stop its "
+                              "workers?)' WHERE job = ? AND state = 'claimed' AND lease_until < " +
+                              now + " AND attempts >= ?");
+  give_up.bind(1, job.name()).bind(2, max_attempts).run();
+  std::string eligible = "SELECT w.track FROM work w WHERE w.job = ?1 AND (w.state = 'pending' OR (w.state = "
+                         "'claimed' AND w.lease_until < " +
+                         now + "))";
+  if (after)
+    eligible += " AND EXISTS (SELECT 1 FROM work a WHERE a.job = ?5 AND a.track = w.track AND a.state IN "
+                "('done', 'failed'))";
+  eligible += " ORDER BY w.track LIMIT ?2";
+  if (backend() == CatalogBackend::Postgres) eligible += " FOR UPDATE OF w SKIP LOCKED";
+  Statement claim = prepare("UPDATE work SET state = 'claimed', worker = ?3, lease_until = " + now +
+                            " + ?4, attempts = attempts + 1, error = NULL WHERE job = ?1 AND track IN (" +
+                            eligible + ") RETURNING track");
+  claim.bind(1, job.name()).bind(2, batch).bind(3, worker).bind(4, lease_seconds);
+  if (after) claim.bind(5, after->name());
+  std::vector<std::int64_t> ids;
+  while (claim.step()) ids.push_back(claim.integer(0));
+  std::sort(ids.begin(), ids.end());
+  std::vector<Track> tracks;
+  for (const std::int64_t id : ids)
+    if (auto track = find_track(id)) tracks.push_back(std::move(*track));
+  transaction.commit();
+  return tracks;
+}
+
+bool Catalog::finish_work(const WorkJob& job, const std::string& worker, const WorkOutcome& outcome) {
+  Statement finish = prepare("UPDATE work SET state = ?, error = ?, lease_until = NULL, finished = " +
+                             std::string(epoch_sql(backend())) +
+                             " WHERE job = ? AND track = ? AND worker = ? AND state = 'claimed'");
+  finish.bind(1, outcome.error ? "failed" : "done")
+      .bind(2, outcome.error)
+      .bind(3, job.name())
+      .bind(4, outcome.track)
+      .bind(5, worker);
+  return finish.run_counted() > 0;
+}
+
+std::size_t Catalog::renew_work(const std::string& worker, double lease_seconds) {
+  Statement renew = prepare("UPDATE work SET lease_until = " + std::string(epoch_sql(backend())) +
+                            " + ? WHERE worker = ? AND state = 'claimed'");
+  renew.bind(1, lease_seconds).bind(2, worker);
+  return renew.run_counted();
+}
+
+std::size_t Catalog::release_work(const std::string& worker) {
+  Statement release = prepare(
+      "UPDATE work SET state = 'pending', lease_until = NULL, attempts = attempts - 1 WHERE worker = ? AND "
+      "state = 'claimed'");
+  release.bind(1, worker);
+  return release.run_counted();
+}
+
+std::size_t Catalog::retry_failed_work(const WorkJob& job) {
+  Statement retry =
+      prepare("UPDATE work SET state = 'pending', attempts = 0 WHERE job = ? AND state = 'failed'");
+  retry.bind(1, job.name());
+  return retry.run_counted();
+}
+
+std::vector<WorkCounts> Catalog::work_counts() const {
+  const std::string now = epoch_sql(backend());
+  Statement statement = prepare(
+      "SELECT job, SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), SUM(CASE WHEN state = 'claimed' THEN 1 "
+      "ELSE 0 END), SUM(CASE WHEN state = 'claimed' AND lease_until < " +
+      now +
+      " THEN 1 ELSE 0 END), SUM(CASE WHEN state = 'done' THEN 1 ELSE 0 END), SUM(CASE WHEN state = 'failed' "
+      "THEN 1 ELSE 0 END), SUM(CASE WHEN finished > " +
+      now + " - 60 THEN 1 ELSE 0 END) FROM work GROUP BY job ORDER BY job");
+  std::vector<WorkCounts> counts;
+  while (statement.step()) {
+    WorkCounts row;
+    row.job = statement.text(0);
+    row.pending = static_cast<std::size_t>(statement.integer(1));
+    row.claimed = static_cast<std::size_t>(statement.integer(2));
+    row.expired = static_cast<std::size_t>(statement.integer(3));
+    row.done = static_cast<std::size_t>(statement.integer(4));
+    row.failed = static_cast<std::size_t>(statement.integer(5));
+    row.done_last_minute = static_cast<std::size_t>(statement.integer(6));
+    counts.push_back(std::move(row));
+  }
+  return counts;
+}
+
+void Catalog::register_worker(const WorkerRecord& worker) {
+  const std::string now = epoch_sql(backend());
+  Statement upsert = prepare(
+      "INSERT INTO workers(name, host, pid, jobs, state, started, seen, done, failed) VALUES (?1, ?2, ?3, ?4, ?5, " +
+      now + ", " + now +
+      ", 0, 0) ON CONFLICT (name) DO UPDATE SET host = ?2, pid = ?3, jobs = ?4, state = ?5, started = " + now +
+      ", seen = " + now + ", done = 0, failed = 0");
+  upsert.bind(1, worker.name).bind(2, worker.host).bind(3, worker.pid).bind(4, worker.jobs).bind(5, worker.state);
+  upsert.run();
+}
+
+void Catalog::update_worker(const std::string& name, std::size_t done, std::size_t failed,
+                            const std::string& state) {
+  Statement update = prepare("UPDATE workers SET done = ?, failed = ?, state = ?, seen = " +
+                             std::string(epoch_sql(backend())) + " WHERE name = ?");
+  update.bind(1, done).bind(2, failed).bind(3, state).bind(4, name).run();
+}
+
+std::vector<WorkerRecord> Catalog::workers(double within_seconds) const {
+  const std::string now = epoch_sql(backend());
+  Statement statement =
+      prepare("SELECT name, host, pid, jobs, state, started, seen, done, failed, " + now +
+              " - seen FROM workers WHERE CAST(?1 AS DOUBLE PRECISION) <= 0 OR seen > " + now +
+              " - CAST(?1 AS DOUBLE PRECISION) ORDER BY seen DESC, name");
+  statement.bind(1, within_seconds);
+  std::vector<WorkerRecord> out;
+  while (statement.step()) {
+    WorkerRecord worker;
+    worker.name = statement.text(0);
+    worker.host = statement.text(1);
+    worker.pid = statement.integer(2);
+    worker.jobs = statement.text(3);
+    worker.state = statement.text(4);
+    worker.started = statement.real(5);
+    worker.seen = statement.real(6);
+    worker.done = static_cast<std::size_t>(statement.integer(7));
+    worker.failed = static_cast<std::size_t>(statement.integer(8));
+    worker.seen_seconds_ago = statement.real(9);
+    out.push_back(std::move(worker));
+  }
+  return out;
 }
 
 bool Catalog::empty() const {

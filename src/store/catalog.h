@@ -13,7 +13,7 @@
 // file itself, or for PostgreSQL <files folder>/<database>[.<schema>], the files folder being recorded in the
 // catalog (meta files_folder: relative to the dataset root, or absolute; by default the dataset root itself).
 //
-// Schema (version 1; SQLite: PRAGMA user_version and application_id 'TLNS'; PostgreSQL: meta schema_version):
+// Schema (version 2; SQLite: PRAGMA user_version and application_id 'TLNS'; PostgreSQL: meta schema_version):
 //   meta(key, value)                 dataset_root, created_by (PostgreSQL: also schema_version, files_folder)
 //   tracks(id, path, fingerprint, size, duration, sample_rate, channels, codec, title, artist, album,
 //   album_order,
@@ -22,10 +22,17 @@
 //   feature_configs(id, parameters, created)                features(track, config, status, n_mels, frames,
 //                                                                    seconds, error)
 //   predictions(track, model, probabilities)                vectors(track, model, kind, vector)
+//   work(job, track, state, worker, lease_until, attempts, error, finished)      (version 2)
+//   workers(name, host, pid, jobs, started, seen, done, failed, state)           (version 2)
 // Probabilities and vectors are BLOBs (PostgreSQL: bytea) of little-endian float32 values.
 // Track ids are never reused (AUTOINCREMENT; an identity column in PostgreSQL), so a feature file named after
-// a track id never belongs to another. Work that many processes share (a queue of tracks to compute, with
-// leases) is meant to come as a later schema version: a table keyed by (track, job), beside these.
+// a track id never belongs to another.
+//
+// Work that many processes share (tunelens worker): one `work` row per job and track, pending, claimed (by a
+// worker, until its lease runs out), done or failed. Claims take a batch of pending rows (or of claims whose
+// lease lapsed) in one statement, with FOR UPDATE SKIP LOCKED on PostgreSQL (SQLite's write lock serialises
+// them), so no two workers hold one row. Times in work and workers are seconds since 1970 by the database's
+// clock, so that the machines' clocks need not agree.
 #pragma once
 
 #include <cstdint>
@@ -165,6 +172,40 @@ struct VectorMatrix {
   std::span<const float> row(std::size_t i) const { return {values.data() + i * dim, dim}; }
 };
 
+// A job of shared work: what a worker computes for each track.
+struct WorkJob {
+  enum class Kind { Extract, Index };
+  Kind kind = Kind::Extract;
+  std::string key;  // Extract: the feature configuration id; Index: the model's vector key
+  // "extract:<key>" or "index:<key>": the job as the work table names it.
+  std::string name() const;
+};
+
+// A job's rows by state. `expired` of the claimed ones have a lease that ran out (a worker that died): the
+// next claim takes them.
+struct WorkCounts {
+  std::string job;
+  std::size_t pending = 0, claimed = 0, expired = 0, done = 0, failed = 0;
+  std::size_t done_last_minute = 0;  // finished (done or failed) in the last 60 s
+};
+
+struct WorkerRecord {
+  std::string name;  // unique among the workers of a catalog
+  std::string host;
+  std::int64_t pid = 0;
+  std::string jobs;  // as the worker was asked: "extract,index"
+  std::string state = "working";  // working, waiting (--follow, nothing pending), stopped
+  double started = 0.0, seen = 0.0;  // seconds since 1970 (the database's clock)
+  std::size_t done = 0, failed = 0;  // tracks
+  double seen_seconds_ago = 0.0;     // workers(): how long since it was last heard of
+};
+
+// One claimed row's outcome.
+struct WorkOutcome {
+  std::int64_t track = 0;
+  std::optional<std::string> error;  // failed, why; nullopt: done
+};
+
 struct CatalogOptions {
   int busy_timeout_ms =
       10000;  // how long to wait for another process's write lock before CatalogError(Locked)
@@ -191,7 +232,7 @@ class SqlConnection;
 // One open catalog. Not thread-safe: share one between threads only under a mutex. Movable, not copyable.
 class Catalog {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Creates a new catalog file (CatalogError Exists if there is one), with the given dataset root. The file
   // appears complete or not at all (it is built under a temporary name). A PostgreSQL location names a
@@ -309,6 +350,39 @@ class Catalog {
   // it first waits for any other transaction that looked the same fingerprint up to finish, so two processes
   // adding the same bytes at once see each other's track, as SQLite's write lock makes them.
   std::optional<Track> find_track_by_fingerprint(const std::string& fingerprint) const;
+
+  // --- shared work (tunelens worker; the top of this file)
+  // Adds a row for every track that has none for the job: done when the catalog holds the job's result
+  // already (features recorded as done; both vectors of the model), else pending. Tracks with ids below
+  // `from_track` are not looked at (a caller that polls for new tracks). Returns the rows added.
+  std::size_t enqueue_work(const WorkJob& job, std::int64_t from_track = 0);
+  // Whether any row of the job exists (someone queued it); unfinished_only: any pending or claimed one.
+  bool has_work(const WorkJob& job, bool unfinished_only = false) const;
+  // The highest track id with a row for the job (0: none).
+  std::int64_t last_work_track(const WorkJob& job) const;
+  // Claims up to `batch` rows of the job for `worker`, in track order: pending ones and claims whose lease ran
+  // out; the lease lasts `lease_seconds`. A lapsed claim already taken `max_attempts` times is marked failed
+  // instead (a track that kills its workers). With `after`, only tracks whose row of that job is done or
+  // failed (index after extract). Returns the tracks, in one transaction of its own.
+  std::vector<Track> claim_work(const WorkJob& job, const std::string& worker, std::size_t batch,
+                                double lease_seconds, int max_attempts,
+                                const std::optional<WorkJob>& after = std::nullopt);
+  // Records the outcome of a claimed row, in the caller's transaction. False when the worker no longer holds
+  // the claim (its lease ran out and another took it): the caller rolls its results back.
+  bool finish_work(const WorkJob& job, const std::string& worker, const WorkOutcome& outcome);
+  // Extends the lease of every row the worker holds; returns how many.
+  std::size_t renew_work(const std::string& worker, double lease_seconds);
+  // Gives the worker's claims back (pending again, the attempt not counted): a worker told to stop.
+  std::size_t release_work(const std::string& worker);
+  // Failed rows of the job become pending again; returns how many.
+  std::size_t retry_failed_work(const WorkJob& job);
+  // Every job's counts, by job name.
+  std::vector<WorkCounts> work_counts() const;
+  // Records a worker starting (replacing a record of that name), then what it has done and its state.
+  void register_worker(const WorkerRecord& worker);
+  void update_worker(const std::string& name, std::size_t done, std::size_t failed, const std::string& state);
+  // Workers heard of within `within_seconds`, most recently seen first (0: all of them).
+  std::vector<WorkerRecord> workers(double within_seconds = 0.0) const;
 
   // --- copying
   // Copies every row of `source` (tracks, splits, features, predictions, vectors, meta but the dataset root)

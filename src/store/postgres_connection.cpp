@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -106,6 +107,9 @@ class PostgresStatement final : public SqlStatement {
   void bind_blob(int index, std::string_view bytes) override { set(index, std::string(bytes), true); }
 
   bool step() override;
+  std::int64_t changed_rows() const override {
+    return result_ ? std::strtoll(PQcmdTuples(result_.get()), nullptr, 10) : 0;
+  }
   void reset() override {
     result_.reset();
     row_ = -1;

@@ -29,6 +29,8 @@ class SqlStatement {
   virtual bool step() = 0;
   // Ready to run again, with no parameters bound.
   virtual void reset() = 0;
+  // The rows an INSERT, UPDATE or DELETE changed, once step() has returned false.
+  virtual std::int64_t changed_rows() const = 0;
   virtual SqlValueType type(int column) const = 0;
   virtual std::int64_t integer(int column) const = 0;    // 0 for NULL
   virtual double real(int column) const = 0;             // 0 for NULL

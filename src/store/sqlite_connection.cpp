@@ -70,6 +70,7 @@ class SqliteStatement final : public SqlStatement {
     sqlite3_reset(statement_);
     sqlite3_clear_bindings(statement_);
   }
+  std::int64_t changed_rows() const override { return sqlite3_changes64(sqlite3_db_handle(statement_)); }
 
   SqlValueType type(int column) const override {
     switch (sqlite3_column_type(statement_, column)) {
