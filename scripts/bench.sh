@@ -30,9 +30,16 @@ echo "== vector index: HNSW vs exact search, 200,000 clustered vectors of 256 di
 "$build/bench/bench_index"
 
 echo
-echo "== vector index: FAISS (ivf-flat, ivf-pq, hnsw-faiss) vs exact and hnswlib, 1,000,000 vectors of 256 dimensions (about 25 minutes) =="
+# 200,000 vectors by default (about 8 minutes); FAISS_VECTORS=1000000 for the README's figures (about 50 minutes).
+faiss_vectors=${FAISS_VECTORS:-200000}
+echo "== vector index: FAISS (ivf-flat, ivf-pq, hnsw-faiss) vs exact and hnswlib, $faiss_vectors vectors of 256 dimensions =="
 # FAISS's OpenMP threads wait passively: on a shared machine spinning ones starve the others (faiss_index.h).
-OMP_WAIT_POLICY=PASSIVE "$build/bench/bench_faiss"
+OMP_WAIT_POLICY=PASSIVE "$build/bench/bench_faiss" --n "$faiss_vectors"
+
+echo
+echo "== workers sharing a PostgreSQL catalog: 4 with one killed vs one process on SQLite, then 1 vs 2 workers =="
+# 400 generated tracks by default (about 10 minutes with the corpus); WORKER_TRACKS=2000 for the README's figures.
+scripts/bench_workers.sh "$build/src/tunelens" "${WORKER_TRACKS:-400}"
 
 echo
 echo "== models: convpool training and inference, a naive libtorch loop vs tunelens's path (batch 20 x 1 x 128 x 1024) =="

@@ -228,6 +228,24 @@ TEST_F(Serve, ReadEndpointsAnswerInJson) {
             std::string::npos);
 }
 
+// --index, --nprobe and --ef-search as similar takes them: the kind opened is the kind the answers name.
+TEST_F(Serve, TheIndexOptionsChooseTheSearchIndex) {
+  const fs::path copy = *scratch_ / "index-options.catalog";  // its HNSW file stays away from the other tests
+  fs::copy_file(*scratch_ / "tones.catalog", copy, fs::copy_options::overwrite_existing);
+  const std::string model = " --model " + testing::quoted(*scratch_ / "tones.tlm");
+  {
+    Served served(*scratch_, "--catalog " + testing::quoted(copy) + model + " --index hnsw --ef-search 40");
+    ASSERT_GT(served.port(), 0) << served.log();
+    const json found = body_of(served.client().Get("/api/tracks/1/similar?k=4"));
+    EXPECT_EQ(found["index"], "hnsw") << found.dump();
+    EXPECT_EQ(found["results"].size(), 4u);
+  }
+  Served bad(*scratch_, "--catalog " + testing::quoted(copy) + model + " --index ivf-pq:many");
+  EXPECT_EQ(bad.port(), 0);
+  EXPECT_NE(bad.stop(SIGTERM), 0) << bad.log();
+  EXPECT_NE(bad.log().find("ivf-pq:many"), std::string::npos) << bad.log();
+}
+
 TEST_F(Serve, UploadsAreClassifiedAndMatched) {
   Served served(*scratch_, catalog_args());
   ASSERT_GT(served.port(), 0) << served.log();

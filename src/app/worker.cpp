@@ -162,8 +162,8 @@ class Worker {
         });
         if (!others_busy && !request_.follow) break;
         set_state("waiting");
-        wait(others_busy ? std::min(request_.poll_seconds, std::max(0.2, request_.lease_seconds / 4.0))
-                         : request_.poll_seconds);
+        // Others' claims end soon (a batch, or a lease): look again within a second, not a whole poll.
+        wait(others_busy ? std::min(request_.poll_seconds, 1.0) : request_.poll_seconds);
       }
       summary.stopped = stop_requested();
       if (summary.stopped) catalog_.release_work(name_);

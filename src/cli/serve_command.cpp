@@ -4,6 +4,7 @@
 
 #include "cli/app.h"
 #include "cli/commands.h"
+#include "cli/index_flags.h"
 #include "server/server.h"
 
 namespace tunelens::cli {
@@ -12,12 +13,16 @@ namespace {
 struct ServeArgs {
   server::ServerOptions options;
   double max_upload_mb = 200.0;
+  IndexFlags index;
 };
 
 int run_serve(ServeArgs& args) {
   if (!(args.max_upload_mb > 0.0) || args.max_upload_mb > 16384.0)
     throw CLI::ValidationError("--max-upload", "must be more than 0 and at most 16384 (MB)");
   args.options.max_upload = static_cast<std::size_t>(args.max_upload_mb * 1024.0 * 1024.0);
+  args.options.index = args.index.choice();
+  args.options.nprobe = args.index.nprobe;
+  args.options.ef_search = args.index.ef_search;
   args.options.on_log = [](const std::string& line) { std::cerr << "tunelens serve: " << line << std::endl; };
   server::serve(args.options);
   return kSuccess;
@@ -61,6 +66,8 @@ void add_serve_command(CLI::App& app) {
           "CPU priority of ingests below reads: a nice value added to the service's (0: the same as reads)")
       ->capture_default_str()
       ->check(CLI::Range(0, 19));
+  add_index_flags(command, args->index,
+                  "a saved index file of any kind is used; with none, the kind to open (auto: exact or HNSW by size)");
   set_action(command, [args] { return run_serve(*args); });
 }
 

@@ -311,6 +311,10 @@ class Service {
     genres_ = app::shown_classes(model.info(), model.info().tag_categories.empty() ? "all" : "genre");
     app::CatalogIndexes::Options index_options;
     index_options.threads = 1;  // one request, one core: the request threads are the parallelism
+    index_options.mode = options.index.mode;
+    index_options.faiss_kind = options.index.faiss_kind;
+    index_options.nprobe = options.nprobe;
+    index_options.ef_search = options.ef_search;
     index_options.on_warning = [this](const std::string& line) { log("warning: " + line); };
     indexes_ = std::make_unique<app::CatalogIndexes>(index_catalog_, key_, index_options);
     if (!options.token_file.empty()) {

@@ -19,6 +19,8 @@
 #include <functional>
 #include <string>
 
+#include "recommend/catalog_index.h"
+
 namespace tunelens::server {
 
 struct ServerOptions {
@@ -36,6 +38,10 @@ struct ServerOptions {
   // The ingests' CPU priority as a nice value (0-19) added to the service's: higher leaves more of the cores
   // to reads while an upload is ingested, and makes the ingest itself slower on a busy machine.
   int ingest_nice = 10;
+  // How the search indexes are opened (as tunelens similar's --index: a saved file of any kind is used; with
+  // none, exact or HNSW by size, or the kind named) and searched (FAISS IVF's nprobe, HNSW's efSearch).
+  IndexChoice index;
+  std::size_t nprobe = IndexOptions{}.nprobe, ef_search = IndexOptions{}.ef_search;
   std::function<void(const std::string&)> on_log;  // one line per event (start, stop, errors); may be empty
   std::function<void(int port)> on_listening;      // once bound
 };
