@@ -5,6 +5,7 @@
 // no orphan rows; and status must say so.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -209,11 +210,44 @@ TEST_P(Worker, AFollowingWorkerTakesNewTracksAndStopsOnSigterm) {
   EXPECT_NE(testing::read_bytes(scratch / "f.out").find("stopped"), std::string::npos);
 }
 
+TEST_P(Worker, TheIngestJobTakesSettledInboxFilesOnceAndTheOthersIndexThem) {
+  import_tracks();
+  const fs::path inbox = scratch / "inbox";
+  fs::create_directories(inbox / "day2");
+  testing::write_noisy_tone(inbox / "a.wav", 300.0, 71);
+  testing::write_noisy_tone(inbox / "day2/b.wav", 3000.0, 72);
+  testing::write_noisy_tone(inbox / "day2/c.wav", 800.0, 73);
+  testing::write_bytes(inbox / "broken.wav", "RIFF not really a wave file at all");
+  testing::write_noisy_tone(inbox / ".hidden.wav", 500.0, 74);
+  const auto minute_ago = fs::file_time_type::clock::now() - std::chrono::minutes(1);
+  for (const char* name : {"a.wav", "day2/b.wav", "day2/c.wav", "broken.wav", ".hidden.wav"})
+    fs::last_write_time(inbox / name, minute_ago);
+  testing::write_noisy_tone(inbox / "fresh.wav", 600.0, 75);  // still being copied, as far as anyone knows
+  const std::string arguments = "--jobs ingest,extract,index --inbox " + quoted(inbox) + " --inbox-settle 30";
+  const std::vector<int> statuses = run_workers({{arguments + " --name x", ""}, {arguments + " --name y", ""}});
+  for (std::size_t i = 0; i < statuses.size(); ++i) {
+    EXPECT_TRUE(statuses[i] == 0 || statuses[i] == 1) << worker_output(i);
+    EXPECT_EQ(statuses[i] == 1, worker_output(i).find("broken.wav") != std::string::npos) << worker_output(i);
+  }
+  EXPECT_TRUE(statuses[0] == 1 || statuses[1] == 1);
+  EXPECT_NE(worker_output(0).find(": extract:"), std::string::npos) << worker_output(0);  // its summary
+  EXPECT_NE(worker_output(0).find(": index:"), std::string::npos) << worker_output(0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM tracks WHERE source = 'inbox'"), 3);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM tracks WHERE path LIKE '%fresh%' OR path LIKE '%hidden%'"), 0);
+  const std::int64_t tracks = count("SELECT COUNT(*) FROM tracks");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM work WHERE state = 'done'"), 2 * tracks);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM vectors"), 2 * tracks);
+}
+
 TEST_P(Worker, BadJobsAndCatalogsAreOneLine) {
   import_tracks();
   std::vector<int> statuses = run_workers({{"--jobs extract,bogus", ""}});
   EXPECT_EQ(statuses[0], 2) << worker_output(0);
   EXPECT_NE(worker_output(0).find("'bogus' is no job"), std::string::npos) << worker_output(0);
+  statuses = run_workers({{"--jobs ingest", ""}, {"--jobs index --inbox " + quoted(scratch.path()), ""}});
+  EXPECT_EQ(statuses, (std::vector<int>{2, 2}));
+  EXPECT_NE(worker_output(0).find("needs --inbox"), std::string::npos) << worker_output(0);
+  EXPECT_NE(worker_output(1).find("add it to --jobs"), std::string::npos) << worker_output(1);
   const ProgramRun missing = tunelens("status --catalog " + quoted(scratch / "nothing.db"), scratch);
   EXPECT_NE(missing.status, 0);
   EXPECT_NE(missing.err.find("nothing.db"), std::string::npos) << missing.err;

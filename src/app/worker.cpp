@@ -10,11 +10,14 @@
 #include <exception>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "app/errors.h"
 #include "app/track_vectors.h"
+#include "audio/audio.h"
 #include "data/extract.h"
+#include "data/import.h"
 #include "model/model.h"
 #include "store/catalog.h"
 
@@ -125,11 +128,20 @@ class Worker {
         jobs_.push_back({extract_, {}, 0});
       } else if (name == "index") {
         jobs_.push_back({{WorkJob::Kind::Index, model_vector_key(model_.info(), request.model)}, {}, 0});
+      } else if (name == "ingest") {
+        if (request.inbox.empty()) throw BadRequest("inbox", "the ingest job needs --inbox DIR");
+        std::error_code error;
+        if (!std::filesystem::is_directory(request.inbox, error))
+          throw BadRequest("inbox", request.inbox + ": not a folder");
+        inbox_.emplace();
+        inbox_->job = "ingest";
       } else {
-        throw BadRequest("jobs", "'" + name + "' is no job (extract, index)");
+        throw BadRequest("jobs", "'" + name + "' is no job (ingest, extract, index)");
       }
     }
-    if (jobs_.empty()) throw BadRequest("jobs", "no job given (extract, index)");
+    if (jobs_.empty() && !inbox_) throw BadRequest("jobs", "no job given (ingest, extract, index)");
+    if (!request.inbox.empty() && !inbox_) throw BadRequest("inbox", "--inbox is for the ingest job: add it to --jobs");
+    for (Job& job : jobs_) job.summary.job = job.work.name();
     // Extraction first: indexing may wait for it.
     std::stable_sort(jobs_.begin(), jobs_.end(),
                      [](const Job& a, const Job& b) { return a.work.kind < b.work.kind; });
@@ -141,6 +153,7 @@ class Worker {
     std::string jobs;
     for (const std::string& job : request_.jobs) jobs += (jobs.empty() ? "" : ",") + job;
     catalog_.register_worker({name_, host_name(), ::getpid(), jobs, "working"});
+    import_inbox();
     for (Job& job : jobs_) {
       if (request_.retry_failed) catalog_.retry_failed_work(job.work);
       queue_new_tracks(job, true);
@@ -153,14 +166,14 @@ class Worker {
           ++summary.batches;
           continue;
         }
-        bool queued = false;
+        bool queued = import_inbox() > 0 && jobs_.empty();
         for (Job& job : jobs_) queued = queue_new_tracks(job, false) > 0 || queued;
         if (queued) continue;
         // Claims of other workers still open: wait for them to finish, or to lapse and be taken here.
         const bool others_busy = std::any_of(jobs_.begin(), jobs_.end(), [&](const Job& job) {
           return catalog_.has_work(job.work, true);
         });
-        if (!others_busy && !request_.follow) break;
+        if (!others_busy && !request_.follow && !queued) break;
         set_state("waiting");
         // Others' claims end soon (a batch, or a lease): look again within a second, not a whole poll.
         wait(others_busy ? std::min(request_.poll_seconds, 1.0) : request_.poll_seconds);
@@ -169,6 +182,7 @@ class Worker {
       if (summary.stopped) catalog_.release_work(name_);
     }
     set_state("stopped");
+    if (inbox_) summary.jobs.push_back(*inbox_);
     for (const Job& job : jobs_) summary.jobs.push_back(job.summary);
     return summary;
   }
@@ -191,6 +205,49 @@ class Worker {
     const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
     while (!stop_requested() && std::chrono::steady_clock::now() < end)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+
+  // The ingest job: the inbox's settled audio files that are not tracks yet become tracks. Returns how many.
+  std::size_t import_inbox() {
+    if (!inbox_) return 0;
+    std::vector<std::string> problems;
+    const auto settled = std::filesystem::file_time_type::clock::now() -
+                         std::chrono::duration_cast<std::filesystem::file_time_type::duration>(
+                             std::chrono::duration<double>(request_.inbox_settle_seconds));
+    std::vector<ImportCandidate> candidates;
+    for (const std::filesystem::path& file : find_audio_files(request_.inbox, true, &problems)) {
+      std::error_code error;
+      if (refused_.contains(file.string()) || std::filesystem::last_write_time(file, error) > settled || error ||
+          catalog_.has_track(catalog_.relative_path(std::filesystem::absolute(file))))
+        continue;
+      ImportCandidate candidate;
+      candidate.file = file;
+      candidate.origin = file.string();
+      candidate.info.title = file.stem().string();
+      candidate.info.source = "inbox";
+      candidates.push_back(std::move(candidate));
+    }
+    for (const std::string& problem : problems)
+      if (refused_.insert(problem).second && on_track_) on_track_({0, request_.inbox, problem, {}});
+    if (candidates.empty()) return 0;
+    ImportOptions options;
+    options.threads = 1;
+    options.on_problem = [&](const std::string& line) {
+      ++inbox_->failed;
+      if (on_track_) on_track_({0, {}, line, {}});
+    };
+    options.on_warning = [&](const std::string& line) {
+      if (on_track_) on_track_({0, {}, {}, line});
+    };
+    const std::size_t failed_before = inbox_->failed;
+    const ImportSummary imported = import_candidates(catalog_, candidates, options);
+    inbox_->done += imported.added;
+    // Files that failed are not tried again by this worker (their error said once).
+    if (inbox_->failed > failed_before)
+      for (const ImportCandidate& candidate : candidates)
+        if (!catalog_.has_track(catalog_.relative_path(std::filesystem::absolute(candidate.file))))
+          refused_.insert(candidate.file.string());
+    return imported.added;
   }
 
   // Queues the job for tracks that have no row for it: all of them at the start, then those near the end.
@@ -288,6 +345,8 @@ class Worker {
   ExtractionSettings settings_;
   WorkJob extract_;  // the model's extraction job, whether this worker runs it or not
   std::vector<Job> jobs_;
+  std::optional<WorkerJobSummary> inbox_;       // the ingest job, when asked for
+  std::set<std::string> refused_;  // inbox files that failed, and problems with its folders: said once
   Progress progress_;
   std::size_t computed_ = 0;
 };

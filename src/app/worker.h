@@ -5,6 +5,9 @@
 // (store/catalog.h); audio and feature files live under the dataset root that every worker mounts.
 //
 // Jobs, per track, for one model:
+//   ingest   new audio files in an inbox folder become tracks (probed, fingerprinted, their tags read, as
+//            tunelens dataset import does), which the other jobs then take up. Files changed in the last few
+//            seconds are left for the next look (still being copied); a file that cannot be read is named once.
 //   extract  its mel spectrogram in the model's feature configuration: the feature file and its record
 //   index    its prediction and two vectors (as tunelens index): from its feature file when the catalog has
 //            the model's configuration, else from its audio. When the extract job has been queued, a track is
@@ -27,6 +30,8 @@ struct WorkerRequest {
   std::string catalog;  // postgresql://... or an SQLite file
   std::string model;    // model file or shipped network
   std::vector<std::string> jobs = {"extract", "index"};
+  std::string inbox;  // the ingest job's folder (its subfolders too), mounted by every worker at this path
+  double inbox_settle_seconds = 5.0;  // a file changed more recently than this is left for the next look
   std::string name;                    // unique among the catalog's workers; empty: <host>-<pid>
   std::size_t batch = 16;              // tracks per claim (and per transaction)
   double lease_seconds = 60.0;         // a claim not renewed for this long goes back to the queue
@@ -42,7 +47,7 @@ struct WorkerRequest {
 };
 
 struct WorkerJobSummary {
-  std::string job;  // as the work table names it: extract:<config id>, index:<model key>
+  std::string job;  // as the work table names it: extract:<config id>, index:<model key>; or ingest
   std::size_t done = 0, failed = 0;
   std::size_t lost = 0;  // claims another worker took over (this one was too slow to renew them)
 };

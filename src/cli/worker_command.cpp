@@ -60,9 +60,16 @@ void add_worker_command(CLI::App& app) {
   command->add_option("--model,-m", request->model, "Model file or shipped network")->required();
   command
       ->add_option("--jobs", request->jobs,
-                   "What to compute for each track, comma-separated: extract (its feature file), index (its "
-                   "prediction and vectors)")
+                   "What to do, comma-separated: ingest (new files in --inbox become tracks), extract (each "
+                   "track's feature file), index (each track's prediction and vectors)")
       ->delimiter(',')
+      ->capture_default_str();
+  command->add_option("--inbox", request->inbox,
+                      "The ingest job's folder: its audio files (subfolders too) become tracks as they arrive");
+  command
+      ->add_option("--inbox-settle", request->inbox_settle_seconds,
+                   "Seconds an inbox file must be left unchanged before it is taken (still being copied)")
+      ->check(CLI::Range(0.0, 86400.0))
       ->capture_default_str();
   command->add_option("--name", request->name, "This worker's name, unique per catalog (default: <host>-<pid>)");
   command->add_option("--batch", request->batch, "Tracks claimed at once, stored in one transaction")
