@@ -60,13 +60,16 @@ if [[ " $parts " == *" check "* ]]; then
   "$tunelens" worker --catalog "$sqlite" --model "$model" --jobs extract >"$run/baseline.log" 2>&1
   "$tunelens" index -j 1 -q --model "$model" --catalog "$sqlite" >>"$run/baseline.log" 2>&1
   uri=$(pg_catalog fleet)
-  # The killed one first takes a batch of 16 and dies with 10 of them computed; three more do the rest (its
-  # batch after its lease of 10 s lapses). Then a fourth, killed at once from outside while the others run.
-  TUNELENS_WORKER_KILL_AFTER=10 "$tunelens" worker --catalog "$uri" --model "$model" --name killed \
-    --lease 10 >"$run/killed.log" 2>&1 && { echo "the killed worker was not killed" >&2; exit 1; }
+  # Four start together; one (TUNELENS_WORKER_KILL_AFTER) is killed with SIGKILL once it has computed a tenth
+  # of the tracks, holding a batch it has not stored; the three others finish, its batch too once its lease
+  # (10 s) lapses.
+  (TUNELENS_WORKER_KILL_AFTER=$((tracks / 10)) exec "$tunelens" worker --catalog "$uri" --model "$model" \
+    --name killed --lease 10 >"$run/killed.log" 2>&1) &
+  killed=$!
   seconds=$(workers "$uri" 3 --lease 10)
+  wait "$killed" && { echo "the killed worker was not killed" >&2; exit 1; }
   n=$(sql "$uri" "SELECT COUNT(*) FROM tracks")
-  echo "tracks: $n; 3 workers after the kill: $seconds s"
+  echo "tracks: $n; 4 workers, one killed: $seconds s"
   echo "work rows: $(sql "$uri" "SELECT state || ' ' || COUNT(*) FROM work GROUP BY state" | tr '\n' ' ')"
   echo "claims per row: $(sql "$uri" "SELECT attempts || ' claim(s): ' || COUNT(*) FROM work GROUP BY attempts ORDER BY attempts" | tr '\n' ' ')"
   echo "the killed worker's batch, finished by: $(sql "$uri" "SELECT DISTINCT worker FROM work WHERE attempts = 2 ORDER BY worker" | tr '\n' ' ')"

@@ -173,7 +173,7 @@ class Worker {
         const bool others_busy = std::any_of(jobs_.begin(), jobs_.end(), [&](const Job& job) {
           return catalog_.has_work(job.work, true);
         });
-        if (!others_busy && !request_.follow && !queued) break;
+        if (!others_busy && !request_.follow) break;
         set_state("waiting");
         // Others' claims end soon (a batch, or a lease): look again within a second, not a whole poll.
         wait(others_busy ? std::min(request_.poll_seconds, 1.0) : request_.poll_seconds);
