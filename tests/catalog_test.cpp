@@ -415,6 +415,22 @@ TEST(Catalog, OneInAFolderNobodyMayWriteCanBeRead) {
   EXPECT_NE(split.err.find("read-only"), std::string::npos) << split.err;
   EXPECT_EQ(std::distance(fs::directory_iterator(s / "ro"), fs::directory_iterator()), 1);  // no -wal, -shm
   fs::permissions(s / "ro", fs::perms::owner_all);
+
+  // A catalog of an older schema there is read at its own version (it cannot be migrated): status says there
+  // is no work rather than failing on the missing work table.
+  fs::copy_file(testing::data_path("catalogs/schema1.catalog"), s / "ro" / "old.db");
+  fs::permissions(s / "ro" / "old.db", fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  fs::permissions(s / "ro", fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                                fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
+  const std::string old_catalog = testing::quoted(s / "ro" / "old.db");
+  const testing::ProgramRun old_info = testing::tunelens("dataset info --catalog " + old_catalog, s, as_user);
+  EXPECT_EQ(old_info.status, 0) << old_info.err;
+  EXPECT_NE(old_info.out.find("6 tracks"), std::string::npos) << old_info.out;
+  EXPECT_NE(old_info.out.find("(schema 1)"), std::string::npos) << old_info.out;
+  const testing::ProgramRun old_status = testing::tunelens("status --catalog " + old_catalog, s, as_user);
+  EXPECT_EQ(old_status.status, 0) << old_status.err;
+  EXPECT_NE(old_status.out.find("no work queued"), std::string::npos) << old_status.out;
+  fs::permissions(s / "ro", fs::perms::owner_all);
 }
 
 TEST(Fingerprint, StableAndSensitiveToEveryByte) {

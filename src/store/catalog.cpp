@@ -571,7 +571,7 @@ Catalog Catalog::open(const std::filesystem::path& file, const CatalogOptions& o
                   open_sqlite_connection(file, writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY,
                                          options, file.string()));
   catalog.execute("PRAGMA foreign_keys = ON");
-  catalog.check_schema_and_migrate();
+  catalog.check_schema_and_migrate(writable);
   // WAL: readers (tunelens dataset info, a trainer) do not block the writer, and commits are cheap. NORMAL
   // synchronisation keeps the file consistent after a crash of the program; a power cut may lose the last
   // commits.
@@ -626,7 +626,7 @@ void Catalog::resolve_paths() {
   file_ = resolved(files.is_absolute() ? files : root_ / files) / name.text(0);
 }
 
-void Catalog::check_schema_and_migrate() {
+void Catalog::check_schema_and_migrate(bool writable) {
   const bool sqlite = backend() == CatalogBackend::Sqlite;
   auto number = [&](const std::string& sql) {
     Statement statement = prepare(sql);
@@ -659,7 +659,9 @@ void Catalog::check_schema_and_migrate() {
     fail(CatalogErrorKind::NewerSchema, "catalog schema version " + std::to_string(version) +
                                             ", this program knows versions up to " +
                                             std::to_string(kSchemaVersion) + "; upgrade tunelens");
-  if (version < kSchemaVersion) {
+  // An older catalog that cannot be written is read as it is: what it lacks are tables of later features
+  // (work_counts() and workers() find none; writing commands are refused as read-only anyway).
+  if (version < kSchemaVersion && writable) {
     Transaction transaction(*this);
     if (!sqlite) execute(kSchemaLock);  // SQLite's BEGIN IMMEDIATE holds the write lock already
     // Read again under the lock: another process may have migrated in the meantime.
@@ -1386,6 +1388,7 @@ std::size_t Catalog::retry_failed_work(const WorkJob& job) {
 }
 
 std::vector<WorkCounts> Catalog::work_counts() const {
+  if (schema_version() < 2) return {};  // an older catalog opened read-only: no work table
   const std::string now = epoch_sql(backend());
   Statement statement = prepare(
       "SELECT job, SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), SUM(CASE WHEN state = 'claimed' THEN 1 "
@@ -1428,6 +1431,7 @@ void Catalog::update_worker(const std::string& name, std::size_t done, std::size
 }
 
 std::vector<WorkerRecord> Catalog::workers(double within_seconds) const {
+  if (schema_version() < 2) return {};
   const std::string now = epoch_sql(backend());
   Statement statement =
       prepare("SELECT name, host, pid, jobs, state, started, seen, done, failed, " + now +

@@ -239,7 +239,8 @@ class Catalog {
   // database that exists; the tables are made in it (in one transaction), CatalogError Exists if it has them.
   static Catalog create(const std::filesystem::path& file, const std::filesystem::path& dataset_root,
                         const CatalogOptions& options = {});
-  // Opens an existing catalog, migrating an older schema in one transaction.
+  // Opens an existing catalog, migrating an older schema in one transaction (an SQLite file that cannot be
+  // written is read at its own version).
   static Catalog open(const std::filesystem::path& file, const CatalogOptions& options = {});
   // open() when the file exists (PostgreSQL: the database has a catalog's tables), else create().
   static Catalog open_or_create(const std::filesystem::path& file, const std::filesystem::path& dataset_root,
@@ -408,7 +409,7 @@ class Catalog {
   void execute(const std::string& sql) const;
   Statement prepare(const std::string& sql) const;
   bool has_schema() const;
-  void check_schema_and_migrate();
+  void check_schema_and_migrate(bool writable = true);
   void resolve_paths();
   std::int64_t last_id(const char* table) const;
   void set_last_id(const char* table, std::int64_t id);
