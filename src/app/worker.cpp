@@ -28,17 +28,14 @@ namespace {
 // transactions that took them may commit out of order.
 constexpr std::int64_t kEnqueueLookback = 10000;
 
-std::string default_worker_name() {
-  char host[256] = {};
-  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::snprintf(host, sizeof host, "worker");
-  return fmt::format("{}-{}", host, ::getpid());
-}
-
+// This machine's name ("worker" when it has none).
 std::string host_name() {
   char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "worker";
   return host;
 }
+
+std::string default_worker_name() { return fmt::format("{}-{}", host_name(), ::getpid()); }
 
 // What the worker has done so far, shared with its heartbeat.
 struct Progress {
