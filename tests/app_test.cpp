@@ -88,8 +88,8 @@ TEST(AppClassify, ATagKindTheModelLacksIsABadRequest) {
 // the network as soon as its frames exist. Here each file is classified so and, as the whole-spectrogram path
 // does, from its features computed whole and then Model::predict; the answers must agree to the bit. Models:
 // a small one on whole spectrograms and one on chunks of a window each (trained here on the tone tracks), and
-// a shipped network (chunked, as real-genres.tlm). Files: 100 s of changing tones (two batches of 64 windows
-// and part of a third), 0.3 s (shorter than a window: one padded window), and real music through libmpg123.
+// a shipped network (chunked, as real-genres.tlm). Files: 100 s of changing tones (for the small models two batches
+// of 64 windows and part of a third), 0.3 s (shorter than a window: one padded window), and real music through libmpg123.
 TEST(AppClassify, StreamedFilesGetTheWholeSpectrogramsAnswerToTheBit) {
   ScratchDir scratch;
   testing::write_tone_tracks(scratch);
@@ -115,7 +115,7 @@ TEST(AppClassify, StreamedFilesGetTheWholeSpectrogramsAnswerToTheBit) {
   const std::vector<std::string> files = {(scratch / "long.wav").string(), (scratch / "short.wav").string(),
                                           testing::data_path("librosa/music_44k_stereo.mp3").string()};
 
-  for (const std::string model_file : {(scratch / "whole.tlm").string(), (scratch / "chunks.tlm").string(),
+  for (const std::string& model_file : {(scratch / "whole.tlm").string(), (scratch / "chunks.tlm").string(),
                                        std::string("jamendo-musicnn")}) {
     const Model model = Model::load(model_file, {.threads = 2});
     const FeatureSettings& settings = model.features().settings;
@@ -131,7 +131,9 @@ TEST(AppClassify, StreamedFilesGetTheWholeSpectrogramsAnswerToTheBit) {
       std::string warning;
       const Spectrogram features = compute_track_features(file, settings, mel, &decoded, &warning);
       const WindowPredictions whole = model.predict(features);
-      if (file == files[0]) EXPECT_GT(whole.windows, 2 * Model::kBatchSize) << what;
+      if (file == files[0] && model_file != "jamendo-musicnn") {  // (whose 3-s windows are 33)
+        EXPECT_GT(whole.windows, 2 * Model::kBatchSize) << what;
+      }
       ASSERT_EQ(streamed.windows, whole.windows) << what;
       EXPECT_TRUE(streamed.probabilities == whole.mean_probabilities()) << what;
       std::vector<std::size_t> ranking = shown;
@@ -153,7 +155,9 @@ TEST(AppClassify, StreamedFilesGetTheWholeSpectrogramsAnswerToTheBit) {
       EXPECT_EQ(streamed.decoder, decoded.decoder) << what;
       EXPECT_EQ(streamed.warnings.size(), (warning.empty() ? 0u : 1u) + (decoded.seconds() < 1.0 ? 1u : 0u))
           << what;
-      if (!warning.empty()) EXPECT_EQ(streamed.warnings.at(0), warning) << what;
+      if (!warning.empty()) {
+        EXPECT_EQ(streamed.warnings.at(0), warning) << what;
+      }
 
       // Pieces of any size, not only a decoder block's frames, give predict's windows and batches.
       for (const std::size_t piece : {std::size_t{1}, std::size_t{31}, std::size_t{1000}, features.frames}) {

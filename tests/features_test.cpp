@@ -918,7 +918,9 @@ TEST(FeatureStream, FramesTakenAsTheyComeAreTheWholeSignalsFeatures) {
       taken.append(stream.finish());
       const Spectrogram parts = taken.finish();
       const std::string what = db + ", chunks of " + std::to_string(chunk);
-      if (chunk < signal.size()) EXPECT_GT(before_the_end, whole.frames / 2) << what;  // not all at the end
+      if (chunk < signal.size()) {
+        EXPECT_GT(before_the_end, whole.frames / 2) << what;  // not all at the end
+      }
       ASSERT_EQ(parts.frames, whole.frames) << what;
       EXPECT_TRUE(parts.values == whole.values) << what;
     }
