@@ -201,7 +201,7 @@ void WindowStream::push(Spectrogram frames) {
 }
 
 void WindowStream::finish() {
-  // Before the first window is complete nothing was let go: the frames are the whole song.
+  // A song shorter than one window let no frame go: predict pads its window from the whole song, as ever.
   if (complete_windows() == 0) {
     if (held_end_ > 0) on_batch_(model_.predict(frames(0, held_end_)));
   } else {
