@@ -88,8 +88,9 @@ TEST(AppClassify, ATagKindTheModelLacksIsABadRequest) {
 // the network as soon as its frames exist. Here each file is classified so and, as the whole-spectrogram path
 // does, from its features computed whole and then Model::predict; the answers must agree to the bit. Models:
 // a small one on whole spectrograms and one on chunks of a window each (trained here on the tone tracks), and
-// a shipped network (chunked, as real-genres.tlm). Files: 100 s of changing tones (for the small models two batches
-// of 64 windows and part of a third), 0.3 s (shorter than a window: one padded window), and real music through libmpg123.
+// a shipped network (chunked, as real-genres.tlm). Files: 100 s of changing tones (for the small models two
+// batches of 64 windows and part of a third), 0.3 s (shorter than a window: one padded window), and real
+// music through libmpg123.
 TEST(AppClassify, StreamedFilesGetTheWholeSpectrogramsAnswerToTheBit) {
   ScratchDir scratch;
   testing::write_tone_tracks(scratch);
@@ -116,7 +117,7 @@ TEST(AppClassify, StreamedFilesGetTheWholeSpectrogramsAnswerToTheBit) {
                                           testing::data_path("librosa/music_44k_stereo.mp3").string()};
 
   for (const std::string& model_file : {(scratch / "whole.tlm").string(), (scratch / "chunks.tlm").string(),
-                                       std::string("jamendo-musicnn")}) {
+                                        std::string("jamendo-musicnn")}) {
     const Model model = Model::load(model_file, {.threads = 2});
     const FeatureSettings& settings = model.features().settings;
     ASSERT_TRUE(settings.pointwise()) << model_file;
