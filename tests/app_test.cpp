@@ -4,11 +4,17 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
+#include <cmath>
 #include <mutex>
 #include <numeric>
+#include <random>
 #include <set>
 
 #include "app/errors.h"
+#include "app/track_vectors.h"
+#include "data/extract.h"
 #include "test_support.h"
 
 namespace tunelens {
@@ -76,6 +82,109 @@ TEST(AppClassify, ATagKindTheModelLacksIsABadRequest) {
   request.inputs = {(scratch / "empty").string()};
   std::filesystem::create_directories(scratch / "empty");
   EXPECT_THROW(app::classify_files(request), app::BadRequest);
+}
+
+// Pointwise features (decibels relative to 1 without a floor, or power) stream: each batch of windows goes to
+// the network as soon as its frames exist. Here each file is classified so and, as the whole-spectrogram path
+// does, from its features computed whole and then Model::predict; the answers must agree to the bit. Models:
+// a small one on whole spectrograms and one on chunks of a window each (trained here on the tone tracks), and
+// a shipped network (chunked, as real-genres.tlm). Files: 100 s of changing tones (for the small models two
+// batches of 64 windows and part of a third), 0.3 s (shorter than a window: one padded window), and real
+// music through libmpg123.
+TEST(AppClassify, StreamedFilesGetTheWholeSpectrogramsAnswerToTheBit) {
+  ScratchDir scratch;
+  testing::write_tone_tracks(scratch);
+  std::vector<testing::ProgramRun> steps = testing::train_tone_model(
+      scratch, "whole", "--n-mels 16 --db ref-one --top-db 0 --dtype float32", "--epochs 1");
+  for (testing::ProgramRun& step : testing::train_tone_model(
+           scratch, "chunks", "--n-mels 16 --chunk-samples 15872 --db none --dtype float32", "--epochs 1"))
+    steps.push_back(std::move(step));  // 15872 samples: 32 frames at hop 512, a window
+  for (const testing::ProgramRun& step : steps) ASSERT_EQ(step.status, 0) << step.err;
+
+  constexpr int kRate = 22050;
+  std::mt19937 random(5);
+  std::normal_distribution<float> noise(0.0f, 0.02f);
+  std::vector<float> samples(100 * kRate);
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    const double frequency = std::array{150.0, 1200.0, 5000.0}[(i / (kRate * 3 / 2)) % 3];
+    samples[i] =
+        0.4f * static_cast<float>(std::sin(2.0 * M_PI * frequency * static_cast<double>(i) / kRate)) +
+        noise(random);
+  }
+  write_wav(scratch / "long.wav", samples, kRate);
+  write_wav(scratch / "short.wav", std::span(samples).first(kRate * 3 / 10), kRate);
+  const std::vector<std::string> files = {(scratch / "long.wav").string(), (scratch / "short.wav").string(),
+                                          testing::data_path("librosa/music_44k_stereo.mp3").string()};
+
+  for (const std::string& model_file : {(scratch / "whole.tlm").string(), (scratch / "chunks.tlm").string(),
+                                        std::string("jamendo-musicnn")}) {
+    const Model model = Model::load(model_file, {.threads = 2});
+    const FeatureSettings& settings = model.features().settings;
+    ASSERT_TRUE(settings.pointwise()) << model_file;
+    const MelSpectrogram mel(settings.mel);
+    const std::vector<std::size_t> shown = app::shown_classes(model.info(), "all");
+    for (const std::string& file : files) {
+      const std::string what = model_file + ", " + std::filesystem::path(file).filename().string();
+      const app::FileClassification streamed = app::classify_file(model, mel, shown, file, false);
+      ASSERT_TRUE(streamed.error.empty()) << what << ": " << streamed.error;
+
+      DecodeResult decoded;
+      std::string warning;
+      const Spectrogram features = compute_track_features(file, settings, mel, &decoded, &warning);
+      const WindowPredictions whole = model.predict(features);
+      if (file == files[0] && model_file != "jamendo-musicnn") {  // (whose 3-s windows are 33)
+        EXPECT_GT(whole.windows, 2 * Model::kBatchSize) << what;
+      }
+      ASSERT_EQ(streamed.windows, whole.windows) << what;
+      EXPECT_TRUE(streamed.probabilities == whole.mean_probabilities()) << what;
+      std::vector<std::size_t> ranking = shown;
+      std::stable_sort(ranking.begin(), ranking.end(), [&](std::size_t a, std::size_t b) {
+        return streamed.probabilities[a] > streamed.probabilities[b];
+      });
+      EXPECT_EQ(streamed.ranking, ranking) << what;
+      const std::vector<double> starts = window_start_seconds(model.features(), whole.windows);
+      ASSERT_EQ(streamed.timeline.size(), whole.windows) << what;
+      for (std::size_t w = 0; w < whole.windows; ++w) {
+        const float* row = whole.probabilities.data() + w * whole.classes;
+        const std::size_t best = *std::max_element(
+            shown.begin(), shown.end(), [&](std::size_t a, std::size_t b) { return row[a] < row[b]; });
+        EXPECT_EQ(streamed.timeline[w].start, starts[w]) << what << ", window " << w;
+        EXPECT_EQ(streamed.timeline[w].label, best) << what << ", window " << w;
+        EXPECT_EQ(streamed.timeline[w].probability, row[best]) << what << ", window " << w;
+      }
+      EXPECT_EQ(streamed.seconds, decoded.seconds()) << what;
+      EXPECT_EQ(streamed.decoder, decoded.decoder) << what;
+      EXPECT_EQ(streamed.warnings.size(), (warning.empty() ? 0u : 1u) + (decoded.seconds() < 1.0 ? 1u : 0u))
+          << what;
+      if (!warning.empty()) {
+        EXPECT_EQ(streamed.warnings.at(0), warning) << what;
+      }
+
+      // Pieces of any size, not only a decoder block's frames, give predict's windows and batches.
+      for (const std::size_t piece : {std::size_t{1}, std::size_t{31}, std::size_t{1000}, features.frames}) {
+        WindowPredictions batches;
+        WindowStream stream(model, [&](const WindowPredictions& batch) {
+          EXPECT_LE(batch.windows, Model::kBatchSize);
+          batches.windows += batch.windows;
+          batches.probabilities.insert(batches.probabilities.end(), batch.probabilities.begin(),
+                                       batch.probabilities.end());
+          batches.embeddings.insert(batches.embeddings.end(), batch.embeddings.begin(),
+                                    batch.embeddings.end());
+        });
+        for (std::size_t at = 0; at < features.frames; at += piece) {
+          Spectrogram part(features.rows, std::min(piece, features.frames - at));
+          for (std::size_t r = 0; r < part.rows; ++r)
+            std::copy_n(features.values.begin() + static_cast<std::ptrdiff_t>(r * features.frames + at),
+                        part.frames, part.values.begin() + static_cast<std::ptrdiff_t>(r * part.frames));
+          stream.push(std::move(part));
+        }
+        stream.finish();
+        EXPECT_EQ(batches.windows, whole.windows) << what << ", pieces of " << piece;
+        EXPECT_TRUE(batches.probabilities == whole.probabilities) << what << ", pieces of " << piece;
+        EXPECT_TRUE(batches.embeddings == whole.embeddings) << what << ", pieces of " << piece;
+      }
+    }
+  }
 }
 
 }  // namespace

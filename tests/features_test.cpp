@@ -896,6 +896,47 @@ TEST(FeatureStream, EqualsSignalFeaturesInChunksAndWhole) {
   }
 }
 
+// With pointwise settings the frames can be taken as they come (what classify streams), and together they are
+// the whole signal's features, to the bit; decibels that depend on the whole spectrogram refuse.
+TEST(FeatureStream, FramesTakenAsTheyComeAreTheWholeSignalsFeatures) {
+  const std::vector<float> signal = noise_signal(16000 * 7 + 999, 12);
+  for (const std::size_t chunk : {std::size_t{0}, std::size_t{48000}, std::size_t{200000}}) {
+    for (const std::string db : {"ref-one", "none"}) {
+      FeatureSettings settings = pretrained_front_end(chunk);
+      settings.db = db;
+      settings.top_db = 0.0;
+      ASSERT_TRUE(settings.pointwise());
+      const MelSpectrogram mel(settings.mel);
+      const Spectrogram whole = signal_features(mel, signal, settings);
+      FeatureStream stream(mel, settings);
+      SpectrogramBuilder taken(whole.rows);
+      for (std::size_t at = 0; at < signal.size(); at += 12345) {
+        stream.push(std::span(signal).subspan(at, std::min<std::size_t>(12345, signal.size() - at)));
+        taken.append(stream.take());
+      }
+      const std::size_t before_the_end = taken.frames();
+      taken.append(stream.finish());
+      const Spectrogram parts = taken.finish();
+      const std::string what = db + ", chunks of " + std::to_string(chunk);
+      if (chunk < signal.size()) {
+        EXPECT_GT(before_the_end, whole.frames / 2) << what;  // not all at the end
+      }
+      ASSERT_EQ(parts.frames, whole.frames) << what;
+      EXPECT_TRUE(parts.values == whole.values) << what;
+    }
+  }
+  for (const auto& [db, top_db] :
+       {std::pair{"ref-max", 0.0}, std::pair{"ref-max", 80.0}, std::pair{"ref-one", 80.0}}) {
+    FeatureSettings settings;
+    settings.db = db;
+    settings.top_db = top_db;
+    EXPECT_FALSE(settings.pointwise()) << db << " " << top_db;
+    const MelSpectrogram mel(settings.mel);
+    FeatureStream stream(mel, settings);
+    EXPECT_THROW(stream.take(), std::logic_error) << db << " " << top_db;
+  }
+}
+
 // One window at a time (what Model::predict asks for, so a long song's windows are never all held) is the same
 // as cutting them all, the padded short clip included.
 TEST(Windows, OneAtATimeAsAllAtOnce) {

@@ -200,12 +200,10 @@ inline void write_noisy_tone(const std::filesystem::path& file, double frequency
   write_wav(file, samples, rate);
 }
 
-// The small world of the index, similar and ingest tests, made in `s` with the program itself: three "genres" of
-// noisy tones (high 5000 Hz, low 150 Hz, mid 1200 Hz, five tracks each, artists "Artist 0/1", titles "<genre> tone
-// <k>") under data/ with a tracks.csv, imported into tones.catalog, split per class (1 val, 1 test per genre),
-// with 16-mel float32 features, and a small shortchunk model trained on it (tones.tlm); plus outside/query.wav
-// (160 Hz), not in the catalog. Returns every step's run (each should have status 0).
-inline std::vector<ProgramRun> make_tone_catalog(const ScratchDir& s) {
+// Three "genres" of noisy tones (high 5000 Hz, low 150 Hz, mid 1200 Hz, five tracks each, artists "Artist
+// 0/1", titles "<genre> tone <k>") under s/data/ with a tracks.csv; plus outside/query.wav (160 Hz), for no
+// catalog.
+inline void write_tone_tracks(const ScratchDir& s) {
   const std::vector<std::pair<std::string, double>> genres = {{"high", 5000.0}, {"low", 150.0}, {"mid", 1200.0}};
   std::string csv = "path,label,artist,album,title\n";
   unsigned seed = 1;
@@ -221,21 +219,36 @@ inline std::vector<ProgramRun> make_tone_catalog(const ScratchDir& s) {
   write_bytes(s / "data/tracks.csv", csv);
   std::filesystem::create_directories(s / "outside");
   write_noisy_tone(s / "outside/query.wav", 160.0, 99);
+}
 
-  const std::string catalog = quoted(s / "tones.catalog");
+// The tone tracks (write_tone_tracks, already written) imported into <name>.catalog, split per class (1 val,
+// 1 test per genre), their features extracted with `extract_options` (the front end) and a small shortchunk
+// model trained on them with `train_options` (epochs, ...) into <name>.tlm. Returns every step's run.
+inline std::vector<ProgramRun> train_tone_model(const ScratchDir& s, const std::string& name,
+                                                const std::string& extract_options,
+                                                const std::string& train_options) {
+  const std::string catalog = quoted(s / (name + ".catalog"));
   std::vector<ProgramRun> steps;
   std::string command = "dataset import csv ";
   command += quoted(s / "data/tracks.csv");
   command += " --catalog " + catalog + " -q";
   steps.push_back(tunelens(command, s));
   steps.push_back(tunelens("dataset split --catalog " + catalog + " --scheme per-class --val 1 --test 1 -q", s));
-  steps.push_back(tunelens("extract --catalog " + catalog + " --n-mels 16 --dtype float32 -q", s));
+  steps.push_back(tunelens("extract --catalog " + catalog + " " + extract_options + " -q", s));
   command = "train " + catalog;
-  command += " --split default --out " + quoted(s / "tones.tlm");
-  command += " --window 32 --width 4 --depth 10 --epochs 15 --batch-size 4 --lr 0.003"
-             " --lr-schedule constant --patience 0 --threads 1 --seed 7 -q";
+  command += " --split default --out " + quoted(s / (name + ".tlm"));
+  command += " --window 32 --width 4 --depth 10 " + train_options + " --patience 0 --threads 1 --seed 7 -q";
   steps.push_back(tunelens(command, s));
   return steps;
+}
+
+// The small world of the index, similar and ingest tests, made in `s` with the program itself: the tone
+// tracks (write_tone_tracks) imported into tones.catalog, split, with 16-mel float32 features, and a small
+// shortchunk model trained on it (tones.tlm). Returns every step's run (each should have status 0).
+inline std::vector<ProgramRun> make_tone_catalog(const ScratchDir& s) {
+  write_tone_tracks(s);
+  return train_tone_model(s, "tones", "--n-mels 16 --dtype float32",
+                          "--epochs 15 --batch-size 4 --lr 0.003 --lr-schedule constant");
 }
 
 // Names parameterised tests after a string parameter (or a string member of it), with non-alphanumerics as '_'.

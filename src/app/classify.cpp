@@ -32,27 +32,41 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs, b
   return files;
 }
 
-// The model's answer on a file's features: the mean over its windows, the shown classes ranked, each window's
-// best.
-void judge(const Model& model, const std::vector<std::size_t>& shown, const Spectrogram& features,
-           FileClassification& result) {
-  const FeatureConfig& config = model.features();
-  const WindowPredictions predictions = model.predict(features);
-  if (predictions.windows == 0) throw std::runtime_error("no audio to classify");
-  result.windows = predictions.windows;
-  result.probabilities = predictions.mean_probabilities();
-  result.ranking = shown;
-  std::stable_sort(result.ranking.begin(), result.ranking.end(), [&](std::size_t a, std::size_t b) {
-    return result.probabilities[a] > result.probabilities[b];
-  });
-  const std::vector<double> starts = window_start_seconds(config, predictions.windows);
-  for (std::size_t w = 0; w < predictions.windows; ++w) {
-    const float* row = predictions.probabilities.data() + w * predictions.classes;
-    const std::size_t best = *std::max_element(shown.begin(), shown.end(),
-                                               [&](std::size_t a, std::size_t b) { return row[a] < row[b]; });
-    result.timeline.push_back({starts[w], best, row[best]});
+// The model's answer, gathered as its windows' predictions come (a batch at a time when a long file streams):
+// the mean over the windows, the shown classes ranked, each window's best.
+class Verdict {
+ public:
+  Verdict(const Model& model, const std::vector<std::size_t>& shown, FileClassification& result)
+      : model_(model), shown_(shown), result_(result) {}
+
+  void add(const WindowPredictions& batch) {
+    mean_.add(batch);
+    for (std::size_t w = 0; w < batch.windows; ++w) {
+      const float* row = batch.probabilities.data() + w * batch.classes;
+      const std::size_t best = *std::max_element(
+          shown_.begin(), shown_.end(), [&](std::size_t a, std::size_t b) { return row[a] < row[b]; });
+      result_.timeline.push_back({0.0, best, row[best]});  // its start once the windows are counted
+    }
   }
-}
+
+  void finish() {
+    if (mean_.windows() == 0) throw std::runtime_error("no audio to classify");
+    result_.windows = mean_.windows();
+    result_.probabilities = mean_.mean();
+    result_.ranking = shown_;
+    std::stable_sort(result_.ranking.begin(), result_.ranking.end(), [&](std::size_t a, std::size_t b) {
+      return result_.probabilities[a] > result_.probabilities[b];
+    });
+    const std::vector<double> starts = window_start_seconds(model_.features(), result_.windows);
+    for (std::size_t w = 0; w < result_.windows; ++w) result_.timeline[w].start = starts[w];
+  }
+
+ private:
+  const Model& model_;
+  const std::vector<std::size_t>& shown_;
+  FileClassification& result_;
+  MeanProbabilities mean_;
+};
 
 }  // namespace
 
@@ -66,20 +80,31 @@ FileClassification classify_file(const Model& model, const MelSpectrogram& mel,
                                  bool repair_samples) {
   FileClassification result;
   result.file = file;
-  const FeatureConfig& config = model.features();
-  FeatureSettings settings = config.settings;
+  FeatureSettings settings = model.features().settings;
   settings.repair_samples = repair_samples;
   // (decoding says why a path is no file it can read: missing, a folder, a pipe, a name too long)
   DecodeResult decoded;
   std::string warning;
-  const Spectrogram features = compute_track_features(file, settings, mel, &decoded, &warning);
+  Verdict verdict(model, shown, result);
+  if (settings.pointwise()) {
+    // Frames are final as they are computed: each batch of windows goes to the network as soon as its frames
+    // exist, and a long file's spectrogram is never held whole.
+    WindowStream windows(model, [&](const WindowPredictions& batch) { verdict.add(batch); });
+    stream_track_features(
+        file, settings, mel, [&](Spectrogram frames) { windows.push(std::move(frames)); }, &decoded,
+        &warning);
+    windows.finish();
+  } else {
+    // Decibels against the loudest bin, or floored below it: no frame is final before the last is computed.
+    verdict.add(model.predict(compute_track_features(file, settings, mel, &decoded, &warning)));
+  }
   if (!warning.empty()) result.warnings.push_back(warning);
   result.seconds = decoded.seconds();
   result.decoder = decoded.decoder;
   if (result.seconds < kShortestJudgedSeconds)
     result.warnings.push_back(fmt::format(
         "{}: only {:.3f} s of audio: the genres of so little sound are a guess", file, result.seconds));
-  judge(model, shown, features, result);
+  verdict.finish();
   return result;
 }
 
@@ -89,8 +114,9 @@ FileClassification classify_track(const Model& model, const MelSpectrogram& mel,
   FileClassification result;
   result.file = track.path;
   result.seconds = track.duration;
-  const Spectrogram features = catalog_track_features(catalog, track, model.features(), mel);
-  judge(model, shown, features, result);
+  Verdict verdict(model, shown, result);
+  verdict.add(model.predict(catalog_track_features(catalog, track, model.features(), mel)));
+  verdict.finish();
   return result;
 }
 

@@ -119,27 +119,38 @@ ExtractionSettings extraction_settings_from_json(const std::string& canonical_js
   return settings;
 }
 
-Spectrogram compute_track_features(const std::filesystem::path& audio_file, const FeatureSettings& settings,
-                                   const MelSpectrogram& mel,
-                                   DecodeResult* decoded, std::string* warning) {
-  // The decoder's blocks go straight into the spectrogram: the signal is never held whole (a 6-hour file's
-  // features take the memory of its spectrogram, not of its 476 million samples).
+namespace {
+
+// Decodes a file's blocks straight into `stream`: the signal is never held whole (a 6-hour file is 476
+// million samples). With `on_frames`, the frames each block completes go to it; without, they stay in the
+// stream for its finish(), whose spectrogram is reserved once from the length the file declares.
+void decode_into(const std::filesystem::path& audio_file, const FeatureSettings& settings,
+                 FeatureStream& stream, const std::function<void(Spectrogram)>& on_frames,
+                 DecodeResult* decoded, std::string* warning) {
   class ToFeatures : public AudioSink {
    public:
-    explicit ToFeatures(FeatureStream& stream) : stream_(stream) {}
-    void start(const DecodeResult&, std::size_t expected_frames) override { stream_.expect(expected_frames); }
-    void write(std::span<const float> samples) override { stream_.push(samples); }
+    ToFeatures(FeatureStream& stream, const std::function<void(Spectrogram)>& on_frames)
+        : stream_(stream), on_frames_(on_frames) {}
+    void start(const DecodeResult&, std::size_t expected_frames) override {
+      if (!on_frames_) stream_.expect(expected_frames);
+    }
+    void write(std::span<const float> samples) override {
+      stream_.push(samples);
+      if (!on_frames_) return;
+      Spectrogram frames = stream_.take();
+      if (frames.frames > 0) on_frames_(std::move(frames));
+    }
 
    private:
     FeatureStream& stream_;
+    const std::function<void(Spectrogram)>& on_frames_;
   };
   LoadOptions load;
   load.sample_rate = settings.mel.sample_rate;
   load.offset = settings.offset;
   load.duration = settings.duration;
   load.repair = settings.repair_samples;
-  FeatureStream stream(mel, settings);
-  ToFeatures sink(stream);
+  ToFeatures sink(stream, on_frames);
   const DecodeResult audio = decode_audio(audio_file, load, sink);
   if (warning && audio.damaged())
     *warning =
@@ -154,7 +165,24 @@ Spectrogram compute_track_features(const std::filesystem::path& audio_file, cons
                 fmt::format("{}: {} NaN, infinite or huge samples read as silence", audio_file.string(),
                             audio.repaired_samples);
   if (decoded) *decoded = audio;
+}
+
+}  // namespace
+
+Spectrogram compute_track_features(const std::filesystem::path& audio_file, const FeatureSettings& settings,
+                                   const MelSpectrogram& mel, DecodeResult* decoded, std::string* warning) {
+  FeatureStream stream(mel, settings);
+  decode_into(audio_file, settings, stream, {}, decoded, warning);
   return stream.finish();
+}
+
+void stream_track_features(const std::filesystem::path& audio_file, const FeatureSettings& settings,
+                           const MelSpectrogram& mel, const std::function<void(Spectrogram)>& on_frames,
+                           DecodeResult* decoded, std::string* warning) {
+  FeatureStream stream(mel, settings);
+  decode_into(audio_file, settings, stream, on_frames, decoded, warning);
+  Spectrogram rest = stream.finish();
+  if (rest.frames > 0) on_frames(std::move(rest));
 }
 
 ExtractionPlan plan_extraction(Catalog& catalog, const ExtractionSettings& settings) {

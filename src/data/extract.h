@@ -114,4 +114,12 @@ Spectrogram compute_track_features(const std::filesystem::path& audio_file, cons
                                    const MelSpectrogram& mel,
                                    DecodeResult* decoded = nullptr, std::string* warning = nullptr);
 
+// The same frames for settings whose frames are final as soon as computed (FeatureSettings::pointwise()),
+// handed to `on_frames` in order as each decoded block completes some, and never held together: memory does
+// not grow with the file's length. Throws AudioError, and std::logic_error for settings that are not
+// pointwise.
+void stream_track_features(const std::filesystem::path& audio_file, const FeatureSettings& settings,
+                           const MelSpectrogram& mel, const std::function<void(Spectrogram)>& on_frames,
+                           DecodeResult* decoded = nullptr, std::string* warning = nullptr);
+
 }  // namespace tunelens

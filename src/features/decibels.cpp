@@ -71,6 +71,10 @@ Spectrogram mfcc(const Spectrogram& db_mel, int n_mfcc) {
   return out;
 }
 
+bool FeatureSettings::pointwise() const {
+  return !in_db() || (db_options().reference == DbReference::Value && top_db <= 0.0);
+}
+
 DbOptions FeatureSettings::db_options() const {
   DbOptions options;
   if (db == "ref-max") options.reference = DbReference::Max;

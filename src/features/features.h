@@ -127,6 +127,8 @@ class SpectrogramBuilder {
   void reserve(std::size_t frames);
   // Room for `count` more frames: returns where row 0 of the first of them goes; row r is stride() further on.
   float* append(std::size_t count);
+  // Appends all the frames of a spectrogram with as many rows.
+  void append(const Spectrogram& frames);
   std::size_t stride() const { return capacity_; }
   std::size_t frames() const { return frames_; }
   // The spectrogram; the builder is left empty.
@@ -180,7 +182,10 @@ class MelStream {
   // A hint: the signal will have about this many samples (the spectrogram is reserved once).
   void expect(std::size_t samples);
   void push(std::span<const float> samples);
-  // The spectrogram of everything pushed; the stream is spent.
+  // The frames computed so far that take() has not given yet; the stream goes on.
+  Spectrogram take();
+  // The frames not yet taken, up to the end of everything pushed (all of them without take()); the stream is
+  // spent.
   Spectrogram finish();
 
  private:
@@ -223,6 +228,10 @@ struct FeatureSettings {
   std::size_t chunk_samples = 0;
 
   bool in_db() const { return db != "none"; }
+  // Whether each value is a function of its mel bin alone (power, or decibels relative to 1 without a floor
+  // below the peak): then a frame is final as soon as it is computed, without waiting for the rest of the
+  // signal.
+  bool pointwise() const;
   // The dB options that `db` and `top_db` stand for. Throws FeatureError for a `db` other than the three words.
   DbOptions db_options() const;
 };
@@ -247,8 +256,9 @@ Spectrogram chunked_mel_spectrogram(const MelSpectrogram& mel, std::span<const f
 Spectrogram signal_features(const MelSpectrogram& mel, std::span<const float> signal,
                             const FeatureSettings& settings);
 
-// signal_features of a signal that arrives in pieces, holding only the spectrogram (and a chunk, or the samples
-// the next frames need), not the signal: a 6-hour file's features take the memory of its spectrogram.
+// signal_features of a signal that arrives in pieces, holding only the spectrogram (and a chunk, or the
+// samples the next frames need), not the signal: a 6-hour file's features take the memory of its spectrogram;
+// with pointwise settings and take(), only the frames not yet taken.
 class FeatureStream {
  public:
   // `mel` is made from settings.mel and outlives the stream. Throws FeatureError as chunked_mel_spectrogram does.
@@ -256,17 +266,23 @@ class FeatureStream {
   ~FeatureStream();
   void expect(std::size_t samples);  // a hint, as MelStream::expect
   void push(std::span<const float> samples);
+  // The frames computed since the last take(), final: pointwise settings only (else throws std::logic_error),
+  // so that a long signal's frames can be used and let go as they come.
+  Spectrogram take();
+  // The frames not yet taken, the end's included; the stream is spent.
   Spectrogram finish();
 
  private:
   void add_chunk(std::span<const float> chunk);
+  Spectrogram scaled(Spectrogram frames) const;  // in decibels when the settings say so
 
   const MelSpectrogram& mel_;
   FeatureSettings settings_;
   std::unique_ptr<MelStream> whole_;  // when not in chunks
   std::vector<float> chunk_;          // when in chunks: the samples of the chunk being filled
   std::size_t frames_per_chunk_ = 0;
-  SpectrogramBuilder chunks_;
+  std::size_t chunks_added_ = 0;
+  SpectrogramBuilder chunks_;  // the frames of the chunks added and not yet taken
 };
 
 // Where frame `frame` of a signal's features starts, in seconds from the start of the file: the offset, then

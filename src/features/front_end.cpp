@@ -1,6 +1,7 @@
 // The front-end choices beyond librosa's defaults (mel scale, filter norm, pad mode) by name, and the chunked
 // computation the pretrained networks were fed with.
 #include <algorithm>
+#include <stdexcept>
 #include <string>
 
 #include "features/features.h"
@@ -85,30 +86,34 @@ void FeatureStream::push(std::span<const float> samples) {
 }
 
 void FeatureStream::add_chunk(std::span<const float> chunk) {
-  const Spectrogram part = mel_.compute(chunk);
-  float* at = chunks_.append(frames_per_chunk_);
-  for (std::size_t m = 0; m < part.rows; ++m)
-    std::copy_n(part.values.data() + m * frames_per_chunk_, frames_per_chunk_, at + m * chunks_.stride());
+  chunks_.append(mel_.compute(chunk));
+  ++chunks_added_;
+}
+
+Spectrogram FeatureStream::scaled(Spectrogram frames) const {
+  if (settings_.in_db()) power_to_db(frames, settings_.db_options());
+  return frames;
+}
+
+Spectrogram FeatureStream::take() {
+  // With decibels relative to the loudest bin, or floored below the peak, no frame is final before the last.
+  if (!settings_.pointwise())
+    throw std::logic_error("FeatureStream::take: these decibels need the whole spectrogram");
+  return scaled(whole_ ? whole_->take() : chunks_.finish());
 }
 
 Spectrogram FeatureStream::finish() {
-  Spectrogram spectrogram;
-  if (whole_) {
-    spectrogram = whole_->finish();
-  } else {
-    // The tail shorter than a chunk is dropped; but a short excerpt still makes one whole chunk: the signal
-    // looped, so that its content fills the chunk rather than silence (which would shift the network's view).
-    if (chunks_.frames() == 0 && !chunk_.empty()) {
-      const std::size_t length = chunk_.size();
-      chunk_.resize(settings_.chunk_samples);
-      for (std::size_t i = length; i < chunk_.size(); ++i) chunk_[i] = chunk_[i - length];
-      add_chunk(chunk_);
-    }
-    chunk_.clear();
-    spectrogram = chunks_.finish();
+  if (whole_) return scaled(whole_->finish());
+  // The tail shorter than a chunk is dropped; but a short excerpt still makes one whole chunk: the signal
+  // looped, so that its content fills the chunk rather than silence (which would shift the network's view).
+  if (chunks_added_ == 0 && !chunk_.empty()) {
+    const std::size_t length = chunk_.size();
+    chunk_.resize(settings_.chunk_samples);
+    for (std::size_t i = length; i < chunk_.size(); ++i) chunk_[i] = chunk_[i - length];
+    add_chunk(chunk_);
   }
-  if (settings_.in_db()) power_to_db(spectrogram, settings_.db_options());
-  return spectrogram;
+  chunk_.clear();
+  return scaled(chunks_.finish());
 }
 
 Spectrogram chunked_mel_spectrogram(const MelSpectrogram& mel, std::span<const float> signal,

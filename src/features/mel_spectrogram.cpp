@@ -279,6 +279,12 @@ float* SpectrogramBuilder::append(std::size_t count) {
   return at;
 }
 
+void SpectrogramBuilder::append(const Spectrogram& frames) {
+  float* at = append(frames.frames);
+  for (std::size_t r = 0; r < rows_; ++r)
+    std::copy_n(frames.values.data() + r * frames.frames, frames.frames, at + r * capacity_);
+}
+
 Spectrogram SpectrogramBuilder::finish() {
   Spectrogram result;
   result.rows = rows_;
@@ -336,12 +342,16 @@ void MelStream::compute_ready(std::size_t ready_frames, std::ptrdiff_t n) {
   }
 }
 
+Spectrogram MelStream::take() {
+  return out_.finish();
+}
+
 Spectrogram MelStream::finish() {
   const std::size_t n = base_ + buffer_.size();
   compute_ready(mel_.frame_count(n), static_cast<std::ptrdiff_t>(n));
   buffer_.clear();
   buffer_.shrink_to_fit();
-  return out_.finish();
+  return take();
 }
 
 }  // namespace tunelens

@@ -32,15 +32,24 @@ Outputs infer(Network& network, const torch::Tensor& inputs, bool multi_label) {
 
 }  // namespace model
 
-std::vector<float> WindowPredictions::mean_probabilities() const {
+void MeanProbabilities::add(const WindowPredictions& batch) {
+  sum_.resize(batch.classes, 0.0);
+  for (std::size_t w = 0; w < batch.windows; ++w)
+    for (std::size_t c = 0; c < batch.classes; ++c) sum_[c] += batch.probabilities[w * batch.classes + c];
+  windows_ += batch.windows;
+}
+
+std::vector<float> MeanProbabilities::mean() const {
   std::vector<float> mean;
-  if (windows == 0) return mean;
-  mean.assign(classes, 0.0f);
-  std::vector<double> sum(classes, 0.0);
-  for (std::size_t w = 0; w < windows; ++w)
-    for (std::size_t c = 0; c < classes; ++c) sum[c] += probabilities[w * classes + c];
-  for (std::size_t c = 0; c < classes; ++c) mean[c] = static_cast<float>(sum[c] / static_cast<double>(windows));
+  if (windows_ == 0) return mean;
+  for (const double sum : sum_) mean.push_back(static_cast<float>(sum / static_cast<double>(windows_)));
   return mean;
+}
+
+std::vector<float> WindowPredictions::mean_probabilities() const {
+  MeanProbabilities mean;
+  mean.add(*this);
+  return mean.mean();
 }
 
 std::vector<float> WindowPredictions::mean_embedding() const {
@@ -111,15 +120,23 @@ Model Model::load(const std::filesystem::path& file, const ModelLoadOptions& opt
   return Model(std::move(impl));
 }
 
-WindowPredictions Model::predict(const Spectrogram& spectrogram, std::size_t batch_size) const {
-  const FeatureConfig& features = impl_->info.features;
+WindowOptions Model::windows() const {
+  WindowOptions windows;
+  windows.frames = features().window_frames;
+  windows.hop = features().window_hop;
+  windows.short_clip = ShortClip::Pad;
+  return windows;
+}
+
+void Model::check_rows(const Spectrogram& spectrogram) const {
   if (spectrogram.rows != impl_->format.rows)
     throw ModelError(fmt::format("{}: the model takes {} mel bands, the spectrogram has {}",
                                  impl_->info.file.string(), impl_->format.rows, spectrogram.rows));
-  WindowOptions windows;
-  windows.frames = features.window_frames;
-  windows.hop = features.window_hop;
-  windows.short_clip = ShortClip::Pad;
+}
+
+WindowPredictions Model::predict(const Spectrogram& spectrogram, std::size_t batch_size) const {
+  check_rows(spectrogram);
+  const WindowOptions windows = this->windows();
   // Window by window, as the batches need them: a 6-hour song's windows are never all copied at once.
   return predict_each(window_count(spectrogram, windows),
                       [&](std::size_t i) { return cut_window(spectrogram, windows, i); }, batch_size);
@@ -163,6 +180,64 @@ WindowPredictions Model::predict_each(std::size_t count, const std::function<Spe
     std::copy_n(p.data_ptr<float>(), n * out.classes, out.probabilities.begin() + static_cast<std::ptrdiff_t>(begin * out.classes));
     std::copy_n(e.data_ptr<float>(), n * out.embedding_size,
                 out.embeddings.begin() + static_cast<std::ptrdiff_t>(begin * out.embedding_size));
+  }
+  return out;
+}
+
+WindowStream::WindowStream(const Model& model, std::function<void(const WindowPredictions&)> on_batch)
+    : model_(model),
+      on_batch_(std::move(on_batch)),
+      windows_(model.windows()),
+      hop_(windows_.hop > 0 ? windows_.hop : windows_.frames) {}
+
+void WindowStream::push(Spectrogram frames) {
+  model_.check_rows(frames);
+  if (frames.frames == 0) return;
+  held_end_ += frames.frames;
+  held_.push_back(std::move(frames));
+  // Whole batches from window 0, as predict makes them: a network's output for a window may differ in its
+  // last bits with the size of the batch it is in.
+  while (complete_windows() >= predicted_ + Model::kBatchSize) predict_up_to(predicted_ + Model::kBatchSize);
+}
+
+void WindowStream::finish() {
+  // A song shorter than one window let no frame go: predict pads its window from the whole song, as ever.
+  if (complete_windows() == 0) {
+    if (held_end_ > 0) on_batch_(model_.predict(frames(0, held_end_)));
+  } else {
+    predict_up_to(complete_windows());
+  }
+  held_.clear();
+}
+
+std::size_t WindowStream::complete_windows() const {
+  return held_end_ < windows_.frames ? 0 : (held_end_ - windows_.frames) / hop_ + 1;
+}
+
+void WindowStream::predict_up_to(std::size_t end) {
+  const std::size_t first = predicted_;
+  if (end == first) return;
+  on_batch_(model_.predict_each(
+      end - first, [&](std::size_t i) { return frames((first + i) * hop_, windows_.frames); },
+      Model::kBatchSize));
+  predicted_ = end;
+  // The pieces that end before the next window starts are let go.
+  while (!held_.empty() && held_from_ + held_.front().frames <= predicted_ * hop_) {
+    held_from_ += held_.front().frames;
+    held_.pop_front();
+  }
+}
+
+Spectrogram WindowStream::frames(std::size_t first, std::size_t count) const {
+  Spectrogram out(held_.empty() ? 0 : held_.front().rows, count);
+  std::size_t at = held_from_;  // where the piece starts
+  for (const Spectrogram& piece : held_) {
+    const std::size_t from = std::max(first, at), to = std::min(first + count, at + piece.frames);
+    for (std::size_t r = 0; from < to && r < out.rows; ++r)
+      std::copy(piece.values.begin() + static_cast<std::ptrdiff_t>(r * piece.frames + from - at),
+                piece.values.begin() + static_cast<std::ptrdiff_t>(r * piece.frames + to - at),
+                out.values.begin() + static_cast<std::ptrdiff_t>(r * count + from - first));
+    at += piece.frames;
   }
   return out;
 }

@@ -29,6 +29,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -241,6 +242,19 @@ struct WindowPredictions {
   std::vector<float> mean_embedding() const;
 };
 
+// The mean of windows' probabilities gathered a batch of windows at a time. The sums run in window order as
+// mean_probabilities() runs them, so the mean is that of all the windows at once, to the bit.
+class MeanProbabilities {
+ public:
+  void add(const WindowPredictions& batch);
+  std::size_t windows() const { return windows_; }
+  std::vector<float> mean() const;  // empty without windows
+
+ private:
+  std::vector<double> sum_;  // per class
+  std::size_t windows_ = 0;
+};
+
 struct ModelLoadOptions {
   std::string device = "cpu";
   int threads = 0;  // 0: all cores (sets libtorch's intra-op thread count for the process)
@@ -265,18 +279,51 @@ class Model {
   // Cuts a [n_mels, frames] spectrogram (as FeatureConfig describes: decibels, not normalised) into windows as the
   // model was trained (padding a short one with its minimum), normalises each, and returns every window's softmax
   // and embedding. Throws ModelError when the spectrogram has the wrong number of rows.
-  WindowPredictions predict(const Spectrogram& spectrogram, std::size_t batch_size = 64) const;
+  static constexpr std::size_t kBatchSize = 64;
+  WindowPredictions predict(const Spectrogram& spectrogram, std::size_t batch_size = kBatchSize) const;
   // The same for windows already cut (each [rows, input_frames], not normalised).
-  WindowPredictions predict_windows(const std::vector<Spectrogram>& windows, std::size_t batch_size = 64) const;
+  WindowPredictions predict_windows(const std::vector<Spectrogram>& windows,
+                                    std::size_t batch_size = kBatchSize) const;
 
   struct Impl;
 
  private:
+  friend class WindowStream;
   explicit Model(std::unique_ptr<Impl> impl);
+  WindowOptions windows() const;  // how predict cuts a spectrogram
+  // Throws ModelError for a spectrogram with the wrong number of mel bands.
+  void check_rows(const Spectrogram& spectrogram) const;
   // Predicts `count` windows, asking for each (window_at(i)) only when its batch is built.
   WindowPredictions predict_each(std::size_t count, const std::function<Spectrogram(std::size_t)>& window_at,
                                  std::size_t batch_size) const;
   std::unique_ptr<Impl> impl_;
+};
+
+// Model::predict of a spectrogram that arrives in pieces of frames (FeatureStream::take's): each batch of
+// windows is predicted as soon as its frames are in and handed to `on_batch`, and the frames no later window
+// needs are let go, so a long song is never held whole. The windows, their batches, and so the predictions
+// are exactly predict's of the whole spectrogram.
+class WindowStream {
+ public:
+  WindowStream(const Model& model, std::function<void(const WindowPredictions&)> on_batch);
+  // The next frames. Throws ModelError for the wrong number of mel bands, as predict does.
+  void push(Spectrogram frames);
+  // The windows left (fewer than a batch); a song shorter than one window is one window, padded as predict
+  // pads it.
+  void finish();
+
+ private:
+  std::size_t complete_windows() const;                            // windows all of whose frames are in
+  void predict_up_to(std::size_t end);                             // windows [predicted_, end)
+  Spectrogram frames(std::size_t first, std::size_t count) const;  // frames [first, first + count), held
+
+  const Model& model_;
+  std::function<void(const WindowPredictions&)> on_batch_;
+  WindowOptions windows_;
+  std::size_t hop_ = 0;           // frames between window starts
+  std::deque<Spectrogram> held_;  // consecutive pieces of frames: from frame held_from_ to held_end_
+  std::size_t held_from_ = 0, held_end_ = 0;
+  std::size_t predicted_ = 0;  // windows predicted so far
 };
 
 std::string tunelens_version();
