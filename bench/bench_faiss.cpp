@@ -2,11 +2,12 @@
 //
 //   bench_faiss [--n 1000000] [--dim 256] [--clusters 1000] [--spread 0.5] [--queries 500] [--k 10]
 //               [--seed 42] [--lists 1024] [--pq-m 32] [--graph-m 24] [--ef-construction 128]
-//               [--nprobe 1,2,4,8,16] [--rerank 0,64,128,256,512] [--ef 16,32,64,128] [--rounds 3]
-//               [--target 0.90] [--no-graphs] [--quick]
+//               [--nprobe 1,2,4,8,16] [--probe-ratio 0,1.2] [--rerank 0,64,128,256,512]
+//               [--ef 16,32,64,128] [--rounds 3] [--target 0.90] [--no-graphs] [--no-flat] [--quick]
 //
 // The vectors are bench_index's mixture of Gaussian clusters (mixture.h), the queries fresh draws from it;
-// ground truth is the exact index's answer. For each kind: its build time (training included, all threads),
+// ground truth is the exact index's answer. The ivf kinds are searched at each nprobe and each probe ratio
+// (IndexOptions::probe_ratio: 0 scans all nprobe cells). For each kind: its build time (training included, all threads),
 // its memory (memory_bytes() per vector; ivf-pq:N:M:R's kept vectors are measured after a save and load,
 // when they are read through a mapping of the file and not held), then a sweep of its search setting, each
 // point's recall@k and queries per second (the whole batch in one search() call on all threads, fastest of
@@ -54,8 +55,9 @@ struct Settings : tunelens::bench::MixtureSettings {
   }
   std::size_t lists = 1024, pq_m = 32, graph_m = 24, ef_construction = 128;
   std::vector<std::size_t> nprobe = {1, 2, 4, 8, 16}, rerank = {0, 64, 128, 256, 512}, ef = {16, 32, 64, 128};
+  std::vector<float> probe_ratio = {0.0f, 1.2f};
   double target = 0.90;
-  bool graphs = true;
+  bool graphs = true, flat = true;
 };
 
 Settings parse(int argc, char** argv) {
@@ -74,6 +76,10 @@ Settings parse(int argc, char** argv) {
       *sizes[size_at - std::begin(size_names)] = std::stoul(value());
     } else if (list_at != std::end(list_names)) {
       *lists[list_at - std::begin(list_names)] = parse_list(value());
+    } else if (arg == "--probe-ratio") {
+      s.probe_ratio = tunelens::bench::parse_list<float>(value());
+    } else if (arg == "--no-flat") {
+      s.flat = false;
     } else if (arg == "--target") {
       s.target = std::stod(value());
     } else if (arg == "--no-graphs") {
@@ -133,7 +139,7 @@ class Bench {
     for (int r = 0; r < s_.rounds; ++r) time_exact();
     rows_.push_back({"exact", exact_build, per_vector(exact_->memory_bytes()), 0, {"every vector", 1.0, 0}});
 
-    ivf_flat();
+    if (s_.flat) ivf_flat();
     ivf_pq();
     if (s_.graphs) {
       hnswlib();
@@ -143,6 +149,16 @@ class Bench {
   }
 
  private:
+  static std::string probe_setting(std::size_t nprobe, float ratio) {
+    std::string setting = "nprobe " + std::to_string(nprobe);
+    if (ratio > 0) {
+      char text[32];
+      std::snprintf(text, sizeof text, ", ratio %.2g", static_cast<double>(ratio));
+      setting += text;
+    }
+    return setting;
+  }
+
   double per_vector(std::size_t bytes) const {
     return static_cast<double>(bytes) / static_cast<double>(s_.n);
   }
@@ -169,7 +185,7 @@ class Bench {
       if (p.recall >= s_.target && (!best || p.qps > best->qps)) best = &p;
     if (best) return *best;
     for (const Point& p : points)
-      if (!best || p.recall > best->recall) best = &p;
+      if (!best || p.recall > best->recall || (p.recall == best->recall && p.qps > best->qps)) best = &p;
     return *best;
   }
 
@@ -196,11 +212,12 @@ class Bench {
     FaissIndex index(kind, s_.dim, Metric::SqEuclidean, options());
     const double seconds = build(index, kind.c_str());
     std::vector<Point> points;
-    for (std::size_t nprobe : s_.nprobe) {
-      index.set_nprobe(nprobe);
-      points.push_back(
-          measure("nprobe " + std::to_string(nprobe), [&] { return index.search(queries_, s_.k); }));
-    }
+    for (float ratio : s_.probe_ratio)
+      for (std::size_t nprobe : s_.nprobe) {
+        index.set_nprobe(nprobe);
+        index.set_probe_ratio(ratio);
+        points.push_back(measure(probe_setting(nprobe, ratio), [&] { return index.search(queries_, s_.k); }));
+      }
     rows_.push_back({kind, seconds, per_vector(index.memory_bytes()), 0, pick(points)});
     time_exact();
   }
@@ -230,13 +247,15 @@ class Bench {
         per_vector(index.memory_bytes()), per_vector(index.mapped_bytes()));
     std::vector<Point> code_points, rerank_points;
     for (std::size_t rerank : s_.rerank)
-      for (std::size_t nprobe : s_.nprobe) {
-        index.set_nprobe(nprobe);
-        index.set_rerank(rerank);
-        Point p = measure("nprobe " + std::to_string(nprobe) + ", re-rank " + std::to_string(rerank),
-                          [&] { return index.search(queries_, s_.k); });
-        (rerank == 0 ? code_points : rerank_points).push_back(std::move(p));
-      }
+      for (float ratio : s_.probe_ratio)
+        for (std::size_t nprobe : s_.nprobe) {
+          index.set_nprobe(nprobe);
+          index.set_probe_ratio(ratio);
+          index.set_rerank(rerank);
+          Point p = measure(probe_setting(nprobe, ratio) + ", re-rank " + std::to_string(rerank),
+                            [&] { return index.search(queries_, s_.k); });
+          (rerank == 0 ? code_points : rerank_points).push_back(std::move(p));
+        }
     const double bytes = per_vector(index.memory_bytes());
     if (!code_points.empty())
       rows_.push_back({codes + " (codes only)", seconds, bytes, 0, pick(code_points)});
@@ -254,10 +273,13 @@ class Bench {
   // (loading reads the file for its checksum; nothing maps it yet, so the drop takes).
   void cold_pass(const std::string& kind, const std::filesystem::path& file, const Point& chosen) {
     std::size_t nprobe = 0, rerank = 0;
-    std::sscanf(chosen.setting.c_str(), "nprobe %zu, re-rank %zu", &nprobe, &rerank);
+    float ratio = 0;
+    if (std::sscanf(chosen.setting.c_str(), "nprobe %zu, ratio %f, re-rank %zu", &nprobe, &ratio, &rerank) != 3)
+      std::sscanf(chosen.setting.c_str(), "nprobe %zu, re-rank %zu", &nprobe, &rerank);
     FaissIndex reloaded(kind, s_.dim, Metric::SqEuclidean, options());
     reloaded.load(file);
     reloaded.set_nprobe(nprobe);
+    reloaded.set_probe_ratio(ratio);
     reloaded.set_rerank(rerank);
     const int fd = ::open(file.c_str(), O_RDONLY);
     if (fd < 0 || ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) != 0) {

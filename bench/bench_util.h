@@ -13,6 +13,9 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <type_traits>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 namespace tunelens::bench {
@@ -49,11 +52,13 @@ inline std::string with_commas(double value) {
 }
 
 // "1,2,4" -> {1, 2, 4}
-inline std::vector<std::size_t> parse_list(const char* text) {
-  std::vector<std::size_t> values;
+template <typename T = std::size_t>
+std::vector<T> parse_list(const char* text) {
+  std::vector<T> values;
   std::stringstream in(text);
   std::string item;
-  while (std::getline(in, item, ',')) values.push_back(std::stoul(item));
+  while (std::getline(in, item, ','))
+    values.push_back(std::is_integral_v<T> ? static_cast<T>(std::stoul(item)) : static_cast<T>(std::stod(item)));
   return values;
 }
 

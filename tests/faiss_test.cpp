@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <vector>
@@ -157,6 +158,59 @@ TEST(FaissIndex, RecallAgainstExactOnAMixture) {
   FaissIndex again("ivf-pq:64:8", kDim, Metric::SqEuclidean, one_thread());
   again.add(ids_from(4000, 0), data);
   EXPECT_EQ(again.search(queries, 10).ids, codes.search(queries, 10).ids);
+}
+
+// Probing by distance ratio: cells much farther than the nearest add nothing on separated clusters, so a
+// ratio keeps nprobe's recall; ratio 1 keeps the nearest cell alone; a ratio below 1 is refused.
+TEST(FaissIndex, ProbeRatioScansTheCellsAsNearAsTheNearest) {
+  const auto data = mixture(4000, 40, 4), queries = mixture(100, 40, 5);
+  ExactIndex exact(kDim, Metric::SqEuclidean, 1);
+  exact.add(ids_from(4000, 0), data);
+  const SearchResults truth = exact.search(queries, 10);
+  for (const char* kind : {"ivf-flat:128", "ivf-pq:128:8:64"}) {
+    IndexOptions options = one_thread();
+    options.nprobe = 8;
+    FaissIndex index(kind, kDim, Metric::SqEuclidean, options);
+    index.add(ids_from(4000, 0), data);
+    const SearchResults all = index.search(queries, 10);
+    index.set_probe_ratio(1.0f);
+    const SearchResults nearest_only = index.search(queries, 10);
+    index.set_probe_ratio(0.0f);
+    index.set_nprobe(1);
+    EXPECT_EQ(nearest_only.ids, index.search(queries, 10).ids) << kind;
+    index.set_nprobe(8);
+    index.set_probe_ratio(1.5f);
+    const double by_ratio = recall_at(index.search(queries, 10), truth, 10);
+    EXPECT_GE(by_ratio, recall_at(all, truth, 10) - 0.01) << kind;
+    EXPECT_GT(by_ratio, recall_at(nearest_only, truth, 10)) << kind;
+    index.set_probe_ratio(1e6f);
+    EXPECT_EQ(index.search(queries, 10).ids, all.ids) << kind;
+    for (float bad : {0.5f, -1.0f, std::numeric_limits<float>::quiet_NaN()})
+      EXPECT_EQ(error_kind([&] { index.set_probe_ratio(bad); }), IndexErrorKind::Invalid) << bad;
+  }
+}
+
+// ivf-pq:N:M:R picks its candidates by an estimate with each vector's true distance to its cell centre:
+// better than the codes' own estimate (the same codebooks: the same training sample), and the same once
+// saved and loaded (the distances then come from the mapped vectors).
+TEST(FaissIndex, KeptVectorsSharpenTheCodesEstimate) {
+  ScratchDir dir;
+  const auto data = mixture(4000, 40, 4), queries = mixture(200, 40, 5);
+  ExactIndex exact(kDim, Metric::SqEuclidean, 1);
+  exact.add(ids_from(4000, 0), data);
+  const SearchResults truth = exact.search(queries, 10);
+  FaissIndex codes("ivf-pq:64:8", kDim, Metric::SqEuclidean, one_thread());
+  codes.add(ids_from(4000, 0), data);
+  FaissIndex kept("ivf-pq:64:8:64", kDim, Metric::SqEuclidean, one_thread());
+  kept.add(ids_from(4000, 0), data);
+  kept.set_rerank(0);  // the estimates alone
+  const SearchResults estimated = kept.search(queries, 10);
+  EXPECT_GT(recall_at(estimated, truth, 10), recall_at(codes.search(queries, 10), truth, 10) + 0.01);
+  kept.save(dir / "pq.tli");
+  FaissIndex loaded("ivf-pq:64:8:64", kDim, Metric::SqEuclidean, one_thread());
+  loaded.load(dir / "pq.tli");
+  loaded.set_rerank(0);
+  EXPECT_EQ(loaded.search(queries, 10).ids, estimated.ids);
 }
 
 TEST(FaissIndex, AddReplacesAndRemoveForgetsInEveryKind) {

@@ -223,6 +223,58 @@ float squared_norm(const float* a, std::size_t dim) {
   return static_cast<float>(s);
 }
 
+TUNELENS_CLONES void pq_distance_table(const float* residual, const float* columns, const float* norms,
+                                       std::size_t M, std::size_t dsub, float* table) {
+  for (std::size_t m = 0; m < M; ++m) {
+    float* row = table + m * kPqCentroids;
+    if (norms)
+      std::copy_n(norms + m * kPqCentroids, kPqCentroids, row);
+    else
+      std::fill_n(row, kPqCentroids, 0.0f);
+    for (std::size_t j = 0; j < dsub; ++j) {
+      const float r = -2.0f * residual[m * dsub + j];
+      const float* column = columns + (m * dsub + j) * kPqCentroids;
+      for (std::size_t c = 0; c < kPqCentroids; ++c) row[c] += r * column[c];
+    }
+  }
+}
+
+// Two codes at a time, each summed in four partial sums: eight independent chains of table loads and
+// additions rather than one chain of M dependent additions per code.
+TUNELENS_CLONES void pq_code_distances(const float* table, const std::uint8_t* codes, std::size_t n,
+                                       std::size_t M, float base, float* out) {
+  std::size_t i = 0;
+  const std::size_t m4 = M - M % 4;
+  for (; i + 2 <= n; i += 2) {
+    const std::uint8_t* a = codes + i * M;
+    const std::uint8_t* b = a + M;
+    float a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+    std::size_t m = 0;
+    for (; m < m4; m += 4) {
+      const float* t = table + m * kPqCentroids;
+      a0 += t[a[m]];
+      b0 += t[b[m]];
+      a1 += t[kPqCentroids + a[m + 1]];
+      b1 += t[kPqCentroids + b[m + 1]];
+      a2 += t[2 * kPqCentroids + a[m + 2]];
+      b2 += t[2 * kPqCentroids + b[m + 2]];
+      a3 += t[3 * kPqCentroids + a[m + 3]];
+      b3 += t[3 * kPqCentroids + b[m + 3]];
+    }
+    for (; m < M; ++m) {
+      a0 += table[m * kPqCentroids + a[m]];
+      b0 += table[m * kPqCentroids + b[m]];
+    }
+    out[i] = base + ((a0 + a1) + (a2 + a3));
+    out[i + 1] = base + ((b0 + b1) + (b2 + b3));
+  }
+  for (; i < n; ++i) {
+    float s = base;
+    for (std::size_t m = 0; m < M; ++m) s += table[m * kPqCentroids + codes[i * M + m]];
+    out[i] = s;
+  }
+}
+
 void panel_distances(Metric metric, const float* queries, std::size_t nq, const float* qnorms,
                      const float* panels, std::size_t npanels, const float* xnorms, std::size_t dim,
                      float* out, std::size_t out_stride) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -49,5 +50,19 @@ void prepare_vectors(Metric metric, std::size_t dim, std::span<const float> valu
                      std::vector<float>& out);
 
 float squared_norm(const float* a, std::size_t dim);
+
+// Product quantisation (ivf-pq): M sub-quantizers of kPqCentroids centroids, each over dsub dimensions.
+inline constexpr std::size_t kPqCentroids = 256;
+
+// The distance table of one residual r (M·dsub values) for asymmetric distances: table[m·256 + c] =
+// |centroid c of m|² − 2 r_m·centroid c of m, from the codebooks laid out by column, columns[(m·dsub + j)·256 +
+// c] = dimension j of centroid c of m, and their squared norms norms[m·256 + c] (nullptr: the norms left out,
+// table[m·256 + c] = −2 r_m·centroid c of m). |r − decoded code|² is then |r|² + Σ_m table[m·256 + code[m]].
+void pq_distance_table(const float* residual, const float* columns, const float* norms, std::size_t M,
+                       std::size_t dsub, float* table);
+
+// out[i] = base + Σ_m table[m·256 + codes[i·M + m]] for n codes of M bytes.
+void pq_code_distances(const float* table, const std::uint8_t* codes, std::size_t n, std::size_t M,
+                       float base, float* out);
 
 }  // namespace tunelens::recommend_detail

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "recommend/distance.h"
+#include "recommend/exact_index.h"
 #include "recommend/index_file.h"
 #include "recommend/search_support.h"
 
@@ -38,8 +39,8 @@ constexpr std::size_t kMaxLists = std::size_t{1} << 22;
 constexpr std::size_t kMaxCodeBytes = 1024;
 constexpr std::size_t kMaxGraphDegree = 512;
 constexpr std::size_t kMaxRerank = std::size_t{1} << 16;
-constexpr std::size_t kPqBits = 8;  // 256 centroids per sub-quantizer: one byte per sub-vector
-constexpr std::size_t kPqCentroids = std::size_t{1} << kPqBits;
+constexpr std::size_t kPqBits = 8;  // 256 centroids per sub-quantizer (distance.h): one byte per sub-vector
+using recommend_detail::kPqCentroids;
 // Kept vectors start at a file offset that is a multiple of this (aligned floats in the mapping).
 constexpr std::size_t kKeptAlignment = 64;
 // After an add of at least this many vectors the lists give back the room std::vector grew them by.
@@ -193,8 +194,7 @@ FaissKind parse_faiss_kind(std::string_view kind) {
 struct FaissIndex::State {
   std::unique_ptr<faiss::Index> index;     // IndexIVFFlat, IndexIVFPQ or IndexHNSWFlat, over rows
   std::vector<std::int64_t> row_ids;       // row -> caller's id; -1 once removed
-  std::vector<std::int64_t> sorted_ids;    // the ids held, ascending
-  std::vector<std::uint32_t> sorted_rows;  // their rows
+  std::vector<std::uint32_t> sorted_rows;  // the live rows, by their id (row_ids) ascending
   std::size_t removed = 0;                 // rows removed
   // ivf-pq:N:M:R: the prepared vector of every row, rows [0, mapped_rows) in the file mapping and the others
   // in `kept`.
@@ -204,9 +204,10 @@ struct FaissIndex::State {
   std::size_t mapped_rows = 0;
 
   std::optional<std::size_t> position(std::int64_t id) const {
-    const auto it = std::lower_bound(sorted_ids.begin(), sorted_ids.end(), id);
-    if (it == sorted_ids.end() || *it != id) return std::nullopt;
-    return static_cast<std::size_t>(it - sorted_ids.begin());
+    const auto it = std::lower_bound(sorted_rows.begin(), sorted_rows.end(), id,
+                                     [&](std::uint32_t row, std::int64_t value) { return row_ids[row] < value; });
+    if (it == sorted_rows.end() || row_ids[*it] != id) return std::nullopt;
+    return static_cast<std::size_t>(it - sorted_rows.begin());
   }
   const float* row_vector(std::size_t row, std::size_t dim) const {
     return row < mapped_rows ? mapped + row * dim : kept.data() + (row - mapped_rows) * dim;
@@ -215,20 +216,43 @@ struct FaissIndex::State {
   // Takes the rows of these ids out of the sorted maps (one pass) and, for ivf, out of the lists.
   void drop(std::vector<std::int64_t> ids);
 
-  // ivf-pq's codebooks laid out for scan_pq(), from a trained index: codebook m's dimension j for centroid c
-  // at
-  // [(m * dsub + j) * 256 + c], and the centroids' squared norms at [m * 256 + c].
+  // An ivf index's search data, from the trained index (prepare_search): the cell centres in an exact index
+  // (the queries' cells), and for ivf-pq the codebooks laid out for pq_distance_table() (distance.h).
+  std::unique_ptr<ExactIndex> centres;
   std::vector<float> pq_columns, pq_norms;
-  void prepare_pq();
-  // The `fetch` rows nearest by code to each of nq queries over `nprobe` cells, as FAISS's search() would
-  // give them (rows -1 and distance +infinity past the cells' vectors).
-  void scan_pq(const float* queries, std::size_t nq, std::size_t nprobe, std::size_t fetch, unsigned threads,
-               float* distances, faiss::Index::idx_t* rows) const;
+  // ivf-pq:N:M:R: |v − c|² of every row's kept vector v and its cell's centre c (0 for removed rows). A code's
+  // estimate of |q − v|² is |q − c|² + |v − c|² − 2 (q − c)·(v − c) with the code standing in for v − c in
+  // all but the first term; the true |v − c|² in the second halves the estimate's error on clustered vectors,
+  // so that fewer candidates need re-ranking for the same recall.
+  std::vector<float> residual_norms;
+  // Appends the norms of rows [first, first + n), these vectors in these cells.
+  void add_residual_norms(std::size_t first, const float* vectors, std::size_t n,
+                          const faiss::Index::idx_t* cells);
+  void prepare_search(unsigned threads);
+  // The cells each query scans: its `nprobe` nearest, nearest first, those past `ratio` times the nearest's
+  // distance (ratio > 0) replaced by -1.
+  SearchResults probe_cells(const float* queries, std::size_t nq, std::size_t nprobe, float ratio) const;
+  // The ivf kinds' search: the vectors of each query's cells, by their distance (ivf-flat) or their code's
+  // (ivf-pq); with `rerank` > 0 the `rerank` nearest by code re-ranked by their kept vectors. Distances are
+  // multiplied by `scale`.
+  void search_ivf(const float* queries, const SearchResults& cells, std::size_t rerank, unsigned threads,
+                 float scale, SearchResults& results) const;
 };
 
-void FaissIndex::State::prepare_pq() {
-  const auto* ivfpq = dynamic_cast<const faiss::IndexIVFPQ*>(index.get());
-  if (!ivfpq || !ivfpq->is_trained) return;
+void FaissIndex::State::prepare_search(unsigned threads) {
+  const faiss::IndexIVF* ivf_index = ivf();
+  if (!ivf_index || !ivf_index->is_trained) return;
+  const auto d = static_cast<std::size_t>(ivf_index->d);
+  const auto& quantizer = dynamic_cast<const faiss::IndexFlatCodes&>(*ivf_index->quantizer);
+  const std::span<const float> cells(reinterpret_cast<const float*>(quantizer.codes.data()),
+                                     ivf_index->nlist * d);
+  std::vector<std::int64_t> numbers(ivf_index->nlist);
+  std::iota(numbers.begin(), numbers.end(), std::int64_t{0});
+  centres = std::make_unique<ExactIndex>(d, Metric::SqEuclidean, threads);
+  centres->add(numbers, cells);
+
+  const auto* ivfpq = dynamic_cast<const faiss::IndexIVFPQ*>(ivf_index);
+  if (!ivfpq) return;
   const faiss::ProductQuantizer& pq = ivfpq->pq;
   pq_columns.assign(pq.M * pq.dsub * pq.ksub, 0.0f);
   pq_norms.assign(pq.M * pq.ksub, 0.0f);
@@ -240,69 +264,116 @@ void FaissIndex::State::prepare_pq() {
         pq_norms[m * pq.ksub + c] += centroid[j] * centroid[j];
       }
     }
+  if (mapped_rows + kept.size() / d > 0 && residual_norms.size() < row_ids.size()) {
+    residual_norms.assign(row_ids.size(), 0.0f);
+    const float* centre = reinterpret_cast<const float*>(quantizer.codes.data());
+    for (std::size_t list = 0; list < ivfpq->nlist; ++list) {
+      const std::size_t size = ivfpq->invlists->list_size(list);
+      const faiss::Index::idx_t* rows = ivfpq->invlists->get_ids(list);
+      for (std::size_t i = 0; i < size; ++i) {
+        const auto row = static_cast<std::size_t>(rows[i]);
+        residual_norms[row] = recommend_detail::sqeuclidean_distance(row_vector(row, d), centre + list * d, d);
+      }
+    }
+  }
 }
 
-// FAISS's own IVF-PQ scan, in Debian's build for baseline x86-64 and without precomputed tables, spends most
-// of a query on each cell's distance table (M × 256 sub-vector distances); here the table is |r_m|² + |c|² -
-// 2 r_m·c, the products as dsub multiply-adds over contiguous rows of 256 that the compiler vectorises.
-void FaissIndex::State::scan_pq(const float* queries, std::size_t nq, std::size_t nprobe, std::size_t fetch,
-                                unsigned threads, float* distances, faiss::Index::idx_t* rows) const {
-  const auto& ivfpq = dynamic_cast<const faiss::IndexIVFPQ&>(*index);
-  const faiss::ProductQuantizer& pq = ivfpq.pq;
-  const std::size_t d = static_cast<std::size_t>(ivfpq.d), M = pq.M, ksub = pq.ksub, dsub = pq.dsub;
-  nprobe = std::min(nprobe, ivfpq.nlist);
-  std::vector<float> coarse_distances(nq * nprobe);
-  std::vector<faiss::Index::idx_t> cells(nq * nprobe);
-  ivfpq.quantizer->search(static_cast<faiss::Index::idx_t>(nq), queries,
-                          static_cast<faiss::Index::idx_t>(nprobe), coarse_distances.data(), cells.data());
-  const auto& quantizer = dynamic_cast<const faiss::IndexFlatCodes&>(*ivfpq.quantizer);
-  const auto* centres = reinterpret_cast<const float*>(quantizer.codes.data());
+void FaissIndex::State::add_residual_norms(std::size_t first, const float* vectors, std::size_t n,
+                                           const faiss::Index::idx_t* cells) {
+  const faiss::IndexIVF& ivf_index = *ivf();
+  const auto d = static_cast<std::size_t>(ivf_index.d);
+  const auto& quantizer = dynamic_cast<const faiss::IndexFlatCodes&>(*ivf_index.quantizer);
+  const float* centre = reinterpret_cast<const float*>(quantizer.codes.data());
+  residual_norms.resize(first, 0.0f);
+  for (std::size_t i = 0; i < n; ++i)
+    residual_norms.push_back(recommend_detail::sqeuclidean_distance(
+        vectors + i * d, centre + static_cast<std::size_t>(cells[i]) * d, d));
+}
+
+SearchResults FaissIndex::State::probe_cells(const float* queries, std::size_t nq, std::size_t nprobe,
+                                             float ratio) const {
+  const faiss::IndexIVF& ivf_index = *ivf();
+  SearchResults cells = centres->search({queries, nq * static_cast<std::size_t>(ivf_index.d)},
+                                        std::min(nprobe, ivf_index.nlist));
+  if (ratio > 0)
+    for (std::size_t q = 0; q < nq; ++q) {
+      const float limit = ratio * cells.distances[q * cells.k];
+      for (std::size_t p = 1; p < cells.k; ++p)
+        if (cells.distances[q * cells.k + p] > limit) cells.ids[q * cells.k + p] = -1;
+    }
+  return cells;
+}
+
+// FAISS's own IVF scans, in Debian's build for baseline x86-64 (and ivf-pq's without precomputed tables),
+// spend most of a query on distances without vector instructions, and the coarse assignment on OpenBLAS
+// threads that spin between small products; here the cells come from the exact index's kernel over all
+// queries at once, and each cell's distances from distance.h's kernels, compiled for the CPU's vector width.
+void FaissIndex::State::search_ivf(const float* queries, const SearchResults& cells, std::size_t rerank,
+                                   unsigned threads, float scale, SearchResults& results) const {
+  const faiss::IndexIVF& ivf_index = *ivf();
+  const auto* ivfpq = dynamic_cast<const faiss::IndexIVFPQ*>(&ivf_index);
+  const std::size_t d = static_cast<std::size_t>(ivf_index.d);
+  const std::size_t M = ivfpq ? ivfpq->pq.M : 0, dsub = ivfpq ? ivfpq->pq.dsub : 0;
+  const std::size_t nq = results.ids.size() / std::max<std::size_t>(results.k, 1);
+  const auto& quantizer = dynamic_cast<const faiss::IndexFlatCodes&>(*ivf_index.quantizer);
+  const auto* centre = reinterpret_cast<const float*>(quantizer.codes.data());
+  const std::size_t k = results.k;
   recommend_detail::run_tasks(recommend_detail::resolve_threads(threads), nq, [&](std::size_t q) {
     const float* query = queries + q * d;
-    std::vector<float> residual(d), table(M * ksub);
-    std::vector<Neighbor> heap;  // the worst on top
-    heap.reserve(fetch + 1);
-    for (std::size_t p = 0; p < nprobe; ++p) {
-      const faiss::Index::idx_t cell = cells[q * nprobe + p];
+    std::vector<float> residual(d), table(M * recommend_detail::kPqCentroids), estimates;
+    std::vector<Neighbor> found;  // (distance, row)
+    for (std::size_t p = 0; p < cells.k; ++p) {
+      const std::int64_t cell = cells.ids[q * cells.k + p];
       if (cell < 0) continue;
       const auto list = static_cast<std::size_t>(cell);
-      float base = 0.0f;  // |r|²: the sum over sub-vectors of |r_m|²
-      for (std::size_t j = 0; j < d; ++j) {
-        residual[j] = query[j] - centres[list * d + j];
-        base += residual[j] * residual[j];
-      }
-      for (std::size_t m = 0; m < M; ++m) {
-        float* row = table.data() + m * ksub;
-        std::copy_n(pq_norms.data() + m * ksub, ksub, row);
-        for (std::size_t j = 0; j < dsub; ++j) {
-          const float r = -2.0f * residual[m * dsub + j];
-          const float* column = pq_columns.data() + (m * dsub + j) * ksub;
-          for (std::size_t c = 0; c < ksub; ++c) row[c] += r * column[c];
+      const std::size_t size = ivf_index.invlists->list_size(list);
+      if (size == 0) continue;
+      faiss::InvertedLists::ScopedCodes codes(ivf_index.invlists, list);
+      faiss::InvertedLists::ScopedIds ids(ivf_index.invlists, list);
+      estimates.resize(size);
+      if (ivfpq) {
+        float base = 0.0f;  // |r|²
+        for (std::size_t j = 0; j < d; ++j) {
+          residual[j] = query[j] - centre[list * d + j];
+          base += residual[j] * residual[j];
         }
+        const bool norms = !residual_norms.empty();
+        recommend_detail::pq_distance_table(residual.data(), pq_columns.data(),
+                                            norms ? nullptr : pq_norms.data(), M, dsub, table.data());
+        recommend_detail::pq_code_distances(table.data(), codes.get(), size, M, base, estimates.data());
+        if (norms)
+          for (std::size_t i = 0; i < size; ++i)
+            estimates[i] += residual_norms[static_cast<std::size_t>(ids.get()[i])];
+      } else {
+        const auto* vectors = reinterpret_cast<const float*>(codes.get());
+        for (std::size_t i = 0; i < size; ++i)
+          estimates[i] = recommend_detail::sqeuclidean_distance(query, vectors + i * d, d);
       }
-      const std::size_t size = ivfpq.invlists->list_size(list);
-      faiss::InvertedLists::ScopedCodes codes(ivfpq.invlists, list);
-      faiss::InvertedLists::ScopedIds ids(ivfpq.invlists, list);
-      for (std::size_t i = 0; i < size; ++i) {
-        const std::uint8_t* code = codes.get() + i * M;
-        float distance = base;
-        for (std::size_t m = 0; m < M; ++m) distance += table[m * ksub + code[m]];
-        const Neighbor candidate{distance, ids.get()[i]};
-        if (heap.size() < fetch) {
-          heap.push_back(candidate);
-          std::push_heap(heap.begin(), heap.end(), nearer);
-        } else if (nearer(candidate, heap.front())) {
-          std::pop_heap(heap.begin(), heap.end(), nearer);
-          heap.back() = candidate;
-          std::push_heap(heap.begin(), heap.end(), nearer);
+      for (std::size_t i = 0; i < size; ++i) found.push_back({estimates[i], ids.get()[i]});
+    }
+    if (rerank > 0) {
+      const std::size_t fetch = std::max(rerank, k);
+      if (found.size() > fetch) {
+        std::nth_element(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(fetch), found.end(),
+                         nearer);
+        found.resize(fetch);
+      }
+      // The kept vectors are scattered rows of a mapping: ask for the next ones while this one is summed.
+      constexpr std::size_t kAhead = 4, kLine = 64 / sizeof(float);
+      for (std::size_t j = 0; j < found.size(); ++j) {
+        if (j + kAhead < found.size()) {
+          const float* next = row_vector(static_cast<std::size_t>(found[j + kAhead].id), d);
+          for (std::size_t at = 0; at < d; at += kLine) __builtin_prefetch(next + at);
         }
+        found[j].distance = recommend_detail::sqeuclidean_distance(
+            query, row_vector(static_cast<std::size_t>(found[j].id), d), d);
       }
     }
-    std::sort_heap(heap.begin(), heap.end(), nearer);
-    for (std::size_t j = 0; j < fetch; ++j) {
-      distances[q * fetch + j] = j < heap.size() ? heap[j].distance : std::numeric_limits<float>::infinity();
-      rows[q * fetch + j] = j < heap.size() ? heap[j].id : -1;
+    for (Neighbor& n : found) {
+      n.distance *= scale;
+      n.id = row_ids[static_cast<std::size_t>(n.id)];
     }
+    recommend_detail::write_nearest(found, q, results);
   });
 }
 
@@ -344,6 +415,11 @@ void shrink_lists(faiss::IndexIVF& ivf) {
   }
 }
 
+void check_probe_ratio(float ratio) {
+  if (!(ratio == 0.0f || (ratio >= 1.0f && ratio <= 1e6f)))
+    throw IndexError(IndexErrorKind::Invalid, "probe ratio must be 0 (off) or between 1 and 1e6");
+}
+
 std::string faiss_reason(const faiss::FaissException& e) {
   // FAISS's message ends with the file and line of its own source: keep the message.
   return e.msg;
@@ -364,6 +440,7 @@ FaissIndex::FaissIndex(std::string_view kind, std::size_t dim, Metric metric, co
                                                   ") must divide the dimension " + std::to_string(dim));
   if (options.nprobe < 1) throw IndexError(IndexErrorKind::Invalid, "nprobe must be at least 1");
   if (options.ef_search < 1) throw IndexError(IndexErrorKind::Invalid, "ef_search must be at least 1");
+  check_probe_ratio(options.probe_ratio);
   if (options.ef_construction < 1)
     throw IndexError(IndexErrorKind::Invalid, "ef_construction must be at least 1");
   rerank_ = kind_.rerank;
@@ -374,7 +451,7 @@ FaissIndex::FaissIndex(std::string_view kind, std::size_t dim, Metric metric, co
 FaissIndex::~FaissIndex() = default;
 
 std::size_t FaissIndex::size() const {
-  return state_->sorted_ids.size();
+  return state_->sorted_rows.size();
 }
 
 bool FaissIndex::contains(std::int64_t id) const {
@@ -389,9 +466,19 @@ bool FaissIndex::trained() const {
   return state_->index->is_trained;
 }
 
+void FaissIndex::set_threads(unsigned threads) {
+  options_.threads = threads;
+  if (state_->centres) state_->centres->set_threads(threads);
+}
+
 void FaissIndex::set_nprobe(std::size_t nprobe) {
   if (nprobe < 1) throw IndexError(IndexErrorKind::Invalid, "nprobe must be at least 1");
   options_.nprobe = nprobe;
+}
+
+void FaissIndex::set_probe_ratio(float ratio) {
+  check_probe_ratio(ratio);
+  options_.probe_ratio = ratio;
 }
 
 void FaissIndex::set_ef_search(std::size_t ef_search) {
@@ -432,7 +519,7 @@ void FaissIndex::train(std::span<const float> vectors) {
   const OmpThreads threads(options_.threads);
   try {
     state_->index->train(static_cast<faiss::Index::idx_t>(sample.size() / dim_), sample.data());
-    state_->prepare_pq();
+    state_->prepare_search(options_.threads);
   } catch (const faiss::FaissException& e) {
     throw IndexError(IndexErrorKind::Invalid, name_ + ": training failed: " + faiss_reason(e));
   }
@@ -440,7 +527,6 @@ void FaissIndex::train(std::span<const float> vectors) {
 
 void FaissIndex::reserve(std::size_t capacity) {
   state_->row_ids.reserve(capacity);
-  state_->sorted_ids.reserve(capacity);
   state_->sorted_rows.reserve(capacity);
 }
 
@@ -450,18 +536,16 @@ void FaissIndex::State::drop(std::vector<std::int64_t> ids) {
   std::sort(ids.begin(), ids.end());
   std::vector<faiss::Index::idx_t> rows;
   std::size_t out = 0;
-  for (std::size_t i = 0, d = 0; i < s.sorted_ids.size(); ++i) {
-    while (d < ids.size() && ids[d] < s.sorted_ids[i]) ++d;
-    if (d < ids.size() && ids[d] == s.sorted_ids[i]) {
-      rows.push_back(s.sorted_rows[i]);
-      s.row_ids[s.sorted_rows[i]] = -1;
+  for (std::size_t i = 0, d = 0; i < s.sorted_rows.size(); ++i) {
+    const std::uint32_t row = s.sorted_rows[i];
+    while (d < ids.size() && ids[d] < s.row_ids[row]) ++d;
+    if (d < ids.size() && ids[d] == s.row_ids[row]) {
+      rows.push_back(row);
+      s.row_ids[row] = -1;
       continue;
     }
-    s.sorted_ids[out] = s.sorted_ids[i];
-    s.sorted_rows[out] = s.sorted_rows[i];
-    ++out;
+    s.sorted_rows[out++] = row;
   }
-  s.sorted_ids.resize(out);
   s.sorted_rows.resize(out);
   s.removed += rows.size();
   if (faiss::IndexIVF* ivf = s.ivf()) {
@@ -490,8 +574,11 @@ void FaissIndex::add(std::span<const std::int64_t> ids, std::span<const float> v
   const OmpThreads threads(options_.threads);
   try {
     if (faiss::IndexIVF* ivf = s.ivf()) {
-      ivf->add_with_ids(static_cast<faiss::Index::idx_t>(n), prepared.data(), rows.data());
+      std::vector<faiss::Index::idx_t> cells(n);
+      ivf->quantizer->assign(static_cast<faiss::Index::idx_t>(n), prepared.data(), cells.data());
+      ivf->add_core(static_cast<faiss::Index::idx_t>(n), prepared.data(), rows.data(), cells.data());
       if (n >= kShrinkAfter) shrink_lists(*ivf);
+      if (kind_.rerank > 0) s.add_residual_norms(first, prepared.data(), n, cells.data());
     } else {
       s.index->add(static_cast<faiss::Index::idx_t>(n), prepared.data());  // graph nodes are rows in order
     }
@@ -501,29 +588,20 @@ void FaissIndex::add(std::span<const std::int64_t> ids, std::span<const float> v
   s.row_ids.insert(s.row_ids.end(), ids.begin(), ids.end());
   if (kind_.rerank > 0) s.kept.insert(s.kept.end(), prepared.begin(), prepared.end());
 
-  // Merge the new (id, row) pairs into the sorted maps.
+  // Merge the new rows into the sorted ones.
   std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return ids[a] < ids[b]; });
-  std::vector<std::int64_t> merged_ids;
-  std::vector<std::uint32_t> merged_rows;
-  merged_ids.reserve(s.sorted_ids.size() + n);
-  merged_rows.reserve(s.sorted_ids.size() + n);
+  std::vector<std::uint32_t> merged;
+  merged.reserve(std::max(s.sorted_rows.capacity(), s.sorted_rows.size() + n));
   std::size_t i = 0;
   for (std::size_t j : order) {
-    for (; i < s.sorted_ids.size() && s.sorted_ids[i] < ids[j]; ++i) {
-      merged_ids.push_back(s.sorted_ids[i]);
-      merged_rows.push_back(s.sorted_rows[i]);
-    }
-    merged_ids.push_back(ids[j]);
-    merged_rows.push_back(static_cast<std::uint32_t>(first + j));
+    for (; i < s.sorted_rows.size() && s.row_ids[s.sorted_rows[i]] < ids[j]; ++i)
+      merged.push_back(s.sorted_rows[i]);
+    merged.push_back(static_cast<std::uint32_t>(first + j));
   }
-  merged_ids.insert(merged_ids.end(), s.sorted_ids.begin() + static_cast<std::ptrdiff_t>(i),
-                    s.sorted_ids.end());
-  merged_rows.insert(merged_rows.end(), s.sorted_rows.begin() + static_cast<std::ptrdiff_t>(i),
-                     s.sorted_rows.end());
-  s.sorted_ids = std::move(merged_ids);
-  s.sorted_rows = std::move(merged_rows);
+  merged.insert(merged.end(), s.sorted_rows.begin() + static_cast<std::ptrdiff_t>(i), s.sorted_rows.end());
+  s.sorted_rows = std::move(merged);
 }
 
 bool FaissIndex::remove(std::int64_t id) {
@@ -543,11 +621,15 @@ SearchResults FaissIndex::search(std::span<const float> queries, std::size_t k) 
   std::vector<float> prepared;
   recommend_detail::prepare_vectors(metric_, dim_, queries, "query", prepared);
   const State& s = *state_;
+  const float scale = metric_ == Metric::Cosine ? 0.5f : 1.0f;  // |a - b|² / 2 = 1 - cos for unit vectors
+  if (kind_.family != FaissKind::Family::Hnsw) {
+    const SearchResults cells = s.probe_cells(prepared.data(), nq, options_.nprobe, options_.probe_ratio);
+    s.search_ivf(prepared.data(), cells, rerank_, options_.threads, scale, results);
+    return results;
+  }
 
-  // Candidates asked of FAISS: k; R to re-rank; one more per removed graph node, which the graph still
-  // returns.
-  std::size_t fetch = std::max(k, rerank_);
-  if (kind_.family == FaissKind::Family::Hnsw) fetch = k + s.removed;
+  // Candidates asked of the graph: k, and one more per removed node, which it still returns.
+  std::size_t fetch = k + s.removed;
   fetch = std::min<std::size_t>(fetch, static_cast<std::size_t>(s.index->ntotal));
   std::vector<float> distances(nq * fetch);
   std::vector<faiss::Index::idx_t> rows(nq * fetch);
@@ -555,34 +637,20 @@ SearchResults FaissIndex::search(std::span<const float> queries, std::size_t k) 
     const OmpThreads threads(options_.threads);
     const auto n = static_cast<faiss::Index::idx_t>(nq), f = static_cast<faiss::Index::idx_t>(fetch);
     try {
-      if (kind_.family == FaissKind::Family::IvfPq) {
-        s.scan_pq(prepared.data(), nq, options_.nprobe, fetch, options_.threads, distances.data(),
-                  rows.data());
-      } else if (kind_.family == FaissKind::Family::Hnsw) {
-        faiss::SearchParametersHNSW params;
-        params.efSearch = static_cast<int>(std::max(options_.ef_search, fetch));
-        s.index->search(n, prepared.data(), f, distances.data(), rows.data(), &params);
-      } else {
-        faiss::SearchParametersIVF params;
-        params.nprobe = options_.nprobe;
-        s.index->search(n, prepared.data(), f, distances.data(), rows.data(), &params);
-      }
+      faiss::SearchParametersHNSW params;
+      params.efSearch = static_cast<int>(std::max(options_.ef_search, fetch));
+      s.index->search(n, prepared.data(), f, distances.data(), rows.data(), &params);
     } catch (const faiss::FaissException& e) {
       throw IndexError(IndexErrorKind::Invalid, name_ + ": search failed: " + faiss_reason(e));
     }
   }
-  const float scale = metric_ == Metric::Cosine ? 0.5f : 1.0f;  // |a - b|² / 2 = 1 - cos for unit vectors
   recommend_detail::run_tasks(recommend_detail::resolve_threads(options_.threads), nq, [&](std::size_t q) {
     std::vector<Neighbor> row;
     row.reserve(fetch);
     for (std::size_t j = 0; j < fetch; ++j) {
       const faiss::Index::idx_t r = rows[q * fetch + j];
       if (r < 0 || s.row_ids[static_cast<std::size_t>(r)] < 0) continue;
-      float distance = distances[q * fetch + j];
-      if (rerank_ > 0)
-        distance = recommend_detail::sqeuclidean_distance(
-            prepared.data() + q * dim_, s.row_vector(static_cast<std::size_t>(r), dim_), dim_);
-      row.push_back({distance * scale, s.row_ids[static_cast<std::size_t>(r)]});
+      row.push_back({distances[q * fetch + j] * scale, s.row_ids[static_cast<std::size_t>(r)]});
     }
     recommend_detail::write_nearest(row, q, results);
   });
@@ -682,7 +750,6 @@ void FaissIndex::load(const std::filesystem::path& path) {
   for (std::size_t i = 0; i < order.size(); ++i) {
     if (i > 0 && loaded->row_ids[order[i]] == loaded->row_ids[order[i - 1]])
       corrupt("id " + std::to_string(loaded->row_ids[order[i]]) + " appears twice");
-    loaded->sorted_ids.push_back(loaded->row_ids[order[i]]);
     loaded->sorted_rows.push_back(static_cast<std::uint32_t>(order[i]));
   }
   loaded->removed = rows - order.size();
@@ -751,14 +818,14 @@ void FaissIndex::load(const std::filesystem::path& path) {
         reinterpret_cast<const float*>(loaded->mapping->at(static_cast<std::size_t>(kept_offset)));
     loaded->mapped_rows = rows;
   }
-  loaded->prepare_pq();
+  loaded->prepare_search(options_.threads);
   state_ = std::move(loaded);
 }
 
 std::size_t FaissIndex::memory_bytes() const {
   const State& s = *state_;
-  std::size_t bytes = vector_bytes(s.row_ids) + vector_bytes(s.sorted_ids) + vector_bytes(s.sorted_rows) +
-                      vector_bytes(s.kept);
+  std::size_t bytes = vector_bytes(s.row_ids) + vector_bytes(s.sorted_rows) +
+                      vector_bytes(s.kept) + vector_bytes(s.residual_norms);
   if (const faiss::IndexIVF* ivf = s.ivf()) {
     if (const auto* flat = dynamic_cast<const faiss::IndexFlatCodes*>(ivf->quantizer))
       bytes += vector_bytes(flat->codes);
@@ -768,7 +835,8 @@ std::size_t FaissIndex::memory_bytes() const {
     }
     if (const auto* pq = dynamic_cast<const faiss::IndexIVFPQ*>(ivf))
       bytes += vector_bytes(pq->pq.centroids) + pq->precomputed_table.size() * sizeof(float) +
-               vector_bytes(s.pq_columns) + vector_bytes(s.pq_norms);
+               vector_bytes(s.pq_columns) + vector_bytes(s.pq_norms) +
+               (s.centres ? s.centres->memory_bytes() : 0);
   } else if (const auto* graph = dynamic_cast<const faiss::IndexHNSW*>(s.index.get())) {
     if (const auto* flat = dynamic_cast<const faiss::IndexFlatCodes*>(graph->storage))
       bytes += vector_bytes(flat->codes);

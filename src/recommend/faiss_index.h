@@ -6,18 +6,21 @@
 //   "ivf-flat:N"       N inverted lists (k-means cells); the vectors stored as they are in their cell's list.
 //                      A query scans the `nprobe` cells nearest to it: exact distances, fewer vectors.
 //   "ivf-pq:N:M"       N lists, each vector stored as a product-quantisation code of M bytes (M sub-vectors
-//   of
-//                      dim / M dimensions, 256 centroids each, of the vector's residual from its cell
+//                      of dim / M dimensions, 256 centroids each, of the vector's residual from its cell
 //                      centre). Distances are estimated from the codes (asymmetric: the query stays exact).
 //   "ivf-pq:N:M:R"     the same, and the vectors themselves kept in the index file: the R candidates nearest
-//   by
-//                      code are re-ranked by their exact distance. A saved and loaded index reads those
+//                      by estimate are re-ranked by their exact distance. A saved and loaded index reads those
 //                      vectors through a memory mapping of its file (on disk, in the page cache when memory
-//                      allows; mapped_bytes()), so its memory stays the codes'.
+//                      allows; mapped_bytes()), so its memory stays the codes'. The estimate uses each
+//                      vector's true distance to its cell centre (4 bytes a vector, from the kept vectors)
+//                      where the codes alone would estimate it too: half the error on clustered vectors,
+//                      so fewer candidates reach the same recall.
 //   "hnsw-faiss:M"     FAISS's HNSW graph (IndexHNSWFlat) of degree M, vectors stored as they are.
 //
 // Settings (IndexOptions):
 //   nprobe = 16          cells scanned per query (ivf kinds); more: better recall, slower queries
+//   probe_ratio = 0      of those, only the cells whose centre's squared distance is within probe_ratio
+//                        times the nearest centre's (0: all nprobe); see IndexOptions
 //   ef_search = 32       candidates kept while searching (hnsw-faiss); at least k are kept
 //   ef_construction=128  candidates kept while linking a new vector (hnsw-faiss)
 //   train_size = 0       vectors the ivf kinds train on: 0 picks max(64·N, 16,384), all when fewer are given
@@ -33,16 +36,19 @@
 // reported as 1 - cos = |a - b|² / 2. js is refused (no FAISS index searches by a divergence).
 //
 // Ids: FAISS holds each vector under a row number of ours, handed out in order and never reused; the index
-// maps rows to the caller's ids and back (sorted arrays: 20 bytes a vector). add() of an id already held
-// replaces it: the old row is removed (ivf: taken out of its list; hnsw-faiss: left in the graph as a
-// waypoint and never returned) and the vector added under a new row. Removed rows' kept vectors and graph
-// nodes stay until the index is rebuilt.
+// maps rows to the caller's ids and back (a row → id array and the rows sorted by id: 12 bytes a vector).
+// add() of an id already held replaces it: the old row is removed (ivf: taken out of its list; hnsw-faiss:
+// left in the graph as a waypoint and never returned) and the vector added under a new row. Removed rows'
+// kept vectors and graph nodes stay until the index is rebuilt.
 //
 // Memory (memory_bytes): the lists' codes and row numbers, the centroids, the codebooks, the graph, the id
-// maps and vectors kept in memory; the mapped vectors of ivf-pq:N:M:R are counted by mapped_bytes() instead.
-// ivf-pq uses no precomputed distance tables (N·M·256 floats: 32 MiB at N = 1024, M = 32): each probed cell's
-// table is computed per query, and the cells' codes are scanned by tunelens's own loop over FAISS's lists
-// (faiss_index.cpp says why); training, the coarse assignment, encoding and the files stay FAISS's.
+// maps, the distances to the cell centres and vectors kept in memory; the mapped vectors of ivf-pq:N:M:R are
+// counted by mapped_bytes() instead. ivf-pq uses no precomputed distance tables (N·M·256 floats: 32 MiB at
+// N = 1024, M = 32): each probed cell's table is computed per query.
+//
+// Search: FAISS trains, assigns, encodes and stores (its lists, its files); the ivf kinds' queries are
+// tunelens's own (faiss_index.cpp says why): the cells from the exact index's kernel over the centres, each
+// cell's distances from distance.h's kernels. hnsw-faiss searches with FAISS.
 //
 // FAISS runs on OpenMP. On a machine shared with other work, OMP_WAIT_POLICY=PASSIVE (set before the program
 // starts) keeps its idle threads from spinning: training ivf-pq took 4 times longer without it here.
@@ -91,7 +97,7 @@ class FaissIndex final : public Index {
   void load(const std::filesystem::path& path) override;
   std::size_t memory_bytes() const override;
   unsigned threads() const override { return options_.threads; }
-  void set_threads(unsigned threads) override { options_.threads = threads; }
+  void set_threads(unsigned threads) override;
 
   const FaissKind& faiss_kind() const { return kind_; }
   bool trained() const;
@@ -100,6 +106,8 @@ class FaissIndex final : public Index {
   void train(std::span<const float> vectors);
   std::size_t nprobe() const { return options_.nprobe; }
   void set_nprobe(std::size_t nprobe);
+  float probe_ratio() const { return options_.probe_ratio; }
+  void set_probe_ratio(float ratio);
   std::size_t ef_search() const { return options_.ef_search; }
   void set_ef_search(std::size_t ef_search);
   // Candidates re-ranked by exact distance: R of the kind unless changed.

@@ -101,6 +101,11 @@ struct IndexOptions {
   // Inverted lists (cells) scanned per query by ivf-flat and ivf-pq (faiss_index.h). The recall / speed
   // trade-off of those kinds; changeable with FaissIndex::set_nprobe().
   std::size_t nprobe = 16;
+  // Of those nprobe cells, scan only the ones whose centre's squared distance to the query is at most
+  // probe_ratio times the nearest centre's; 0: all nprobe. Where the vectors form clusters that k-means cut
+  // into several cells, a query's neighbours lie in the cells about as near as its own, and the far ones
+  // add time and nothing else: 1.2 scans those alone (at most nprobe). Changeable with set_probe_ratio().
+  float probe_ratio = 0.0f;
   // Vectors an ivf index trains its cells (and codebooks) on, drawn from its first add(); 0: max(64 × lists,
   // 16,384).
   std::size_t train_size = 0;
