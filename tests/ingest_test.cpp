@@ -372,6 +372,18 @@ TEST_F(Ingest, SavedFaissIndexIsBuiltSearchedUpdatedAndReplaced) {
   EXPECT_EQ(exact.out, faiss.out);
   const ProgramRun json = similar("'low tone 0' -k 2 --format json", "faiss.catalog");
   EXPECT_NE(json.out.find("\"index\":\"ivf-flat:2\""), std::string::npos) << json.out;
+  // --probe-ratio 1 keeps the nearest of the --nprobe lists alone; below 1 it is refused, in one line.
+  const ProgramRun ratio = similar("'low tone 0' -k 15 --nprobe 2 --probe-ratio 1 --format csv", "faiss.catalog");
+  const ProgramRun nearest = similar("'low tone 0' -k 15 --nprobe 1 --format csv", "faiss.catalog");
+  const ProgramRun both = similar("'low tone 0' -k 15 --nprobe 2 --format csv", "faiss.catalog");
+  ASSERT_EQ(ratio.status, 0) << ratio.err;
+  EXPECT_EQ(ratio.out, nearest.out);
+  EXPECT_NE(nearest.out, both.out);  // one list alone holds fewer than the 15 tracks
+  const ProgramRun bad_ratio = similar("'low tone 0' --probe-ratio 0.5", "faiss.catalog");
+  EXPECT_NE(bad_ratio.status, 0);
+  EXPECT_NE(bad_ratio.err.find("--probe-ratio: must be 0 (every list) or a ratio from 1 to 1000000, not 0.5"),
+            std::string::npos)
+      << bad_ratio.err;
 
   ingest_later_into("faiss.catalog", "ivf-flat:2 index of 16 tracks", files);
 

@@ -190,6 +190,7 @@ IngestSummary ingest_files(const fs::path& catalog_file, const fs::path& model_f
   index_options.mode = options.search;
   index_options.faiss_kind = options.faiss_kind;
   index_options.nprobe = options.nprobe;
+  index_options.probe_ratio = options.probe_ratio;
   index_options.ef_search = options.ef_search;
   index_options.threads = options.threads;
   index_options.on_warning = [&](const std::string& line) { message("warning: " + line); };

@@ -32,6 +32,7 @@ struct IngestOptions {
   SearchMode search = SearchMode::Auto;
   std::string faiss_kind;  // SearchMode::Faiss: the FAISS kind
   std::size_t nprobe = IndexOptions{}.nprobe, ef_search = IndexOptions{}.ef_search;  // search settings
+  float probe_ratio = IndexOptions{}.probe_ratio;
   int threads = 0;                                                                   // 0: all cores
   // Lines for the user: "warning: ..." (a damaged stream, a stale index rebuilt, tracks without vectors).
   std::function<void(const std::string&)> on_message;

@@ -102,6 +102,7 @@ IndexOptions CatalogIndexes::index_settings() const {
   IndexOptions settings;
   settings.threads = static_cast<unsigned>(std::max(0, options_.threads));
   settings.nprobe = options_.nprobe;
+  settings.probe_ratio = options_.probe_ratio;
   settings.ef_search = options_.ef_search;
   return settings;
 }

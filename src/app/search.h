@@ -94,6 +94,7 @@ class CatalogIndexes {
     int threads = 0;                     // search threads (0: all cores)
     // Search settings of the approximate kinds (recommend/index.h IndexOptions).
     std::size_t nprobe = IndexOptions{}.nprobe, ef_search = IndexOptions{}.ef_search;
+    float probe_ratio = IndexOptions{}.probe_ratio;
     // A line for the user (a stale HNSW file rebuilt, a file that cannot be saved).
     std::function<void(const std::string&)> on_warning;
   };

@@ -13,6 +13,7 @@ namespace tunelens::cli {
 struct IndexFlags {
   std::string index = "auto";  // --index (also --search): exact, hnsw, auto or a FAISS kind
   std::size_t nprobe = IndexOptions{}.nprobe;
+  float probe_ratio = IndexOptions{}.probe_ratio;
   std::size_t ef_search = IndexOptions{}.ef_search;
   // The mode and FAISS kind --index names; throws IndexError (Invalid) for a bad one.
   IndexChoice choice() const { return parse_index_choice(index); }

@@ -35,6 +35,7 @@ int run_ingest(const IngestArgs& args) {
   options.search = choice.mode;
   options.faiss_kind = choice.faiss_kind;
   options.nprobe = args.index.nprobe;
+  options.probe_ratio = args.index.probe_ratio;
   options.ef_search = args.index.ef_search;
   options.threads = args.threads;
   options.on_message = [](const std::string& line) { std::cerr << "tunelens ingest: " << line << "\n"; };

@@ -22,6 +22,7 @@ int run_serve(ServeArgs& args) {
   args.options.max_upload = static_cast<std::size_t>(args.max_upload_mb * 1024.0 * 1024.0);
   args.options.index = args.index.choice();
   args.options.nprobe = args.index.nprobe;
+  args.options.probe_ratio = args.index.probe_ratio;
   args.options.ef_search = args.index.ef_search;
   args.options.on_log = [](const std::string& line) { std::cerr << "tunelens serve: " << line << std::endl; };
   server::serve(args.options);

@@ -132,6 +132,7 @@ int run_similar(const SimilarArgs& args) {
   index_options.mode = choice.mode;
   index_options.faiss_kind = choice.faiss_kind;
   index_options.nprobe = args.index.nprobe;
+  index_options.probe_ratio = args.index.probe_ratio;
   index_options.ef_search = args.index.ef_search;
   index_options.threads = args.threads;
   index_options.on_warning = [](const std::string& line) {

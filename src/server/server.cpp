@@ -314,6 +314,7 @@ class Service {
     index_options.mode = options.index.mode;
     index_options.faiss_kind = options.index.faiss_kind;
     index_options.nprobe = options.nprobe;
+    index_options.probe_ratio = options.probe_ratio;
     index_options.ef_search = options.ef_search;
     index_options.on_warning = [this](const std::string& line) { log("warning: " + line); };
     indexes_ = std::make_unique<app::CatalogIndexes>(index_catalog_, key_, index_options);

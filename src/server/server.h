@@ -42,6 +42,7 @@ struct ServerOptions {
   // none, exact or HNSW by size, or the kind named) and searched (FAISS IVF's nprobe, HNSW's efSearch).
   IndexChoice index;
   std::size_t nprobe = IndexOptions{}.nprobe, ef_search = IndexOptions{}.ef_search;
+  float probe_ratio = IndexOptions{}.probe_ratio;
   std::function<void(const std::string&)> on_log;  // one line per event (start, stop, errors); may be empty
   std::function<void(int port)> on_listening;      // once bound
 };
