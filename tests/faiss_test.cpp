@@ -213,6 +213,30 @@ TEST(FaissIndex, KeptVectorsSharpenTheCodesEstimate) {
   EXPECT_EQ(loaded.search(queries, 10).ids, estimated.ids);
 }
 
+// hnsw-faiss's ef_search counts, changed on a built index or given to a loaded one: FAISS 1.7.3 sized the
+// search by the ef the index was made with (8 here) whatever was asked after.
+TEST(FaissIndex, GraphEfSearchSetLaterIsTheOneSearchedWith) {
+  ScratchDir dir;
+  const auto data = mixture(4000, 40, 4), queries = mixture(100, 40, 5);
+  ExactIndex exact(kDim, Metric::SqEuclidean, 1);
+  exact.add(ids_from(4000, 0), data);
+  const SearchResults truth = exact.search(queries, 10);
+  IndexOptions options = one_thread();
+  options.ef_search = 8;
+  FaissIndex graph("hnsw-faiss:4", kDim, Metric::SqEuclidean, options);
+  graph.add(ids_from(4000, 0), data);
+  const double narrow = recall_at(graph.search(queries, 10), truth, 10);
+  graph.set_ef_search(256);
+  const double wide = recall_at(graph.search(queries, 10), truth, 10);
+  EXPECT_GT(wide, narrow + 0.05);
+  EXPECT_GE(wide, 0.97);
+  graph.save(dir / "graph.tli");
+  options.ef_search = 256;
+  FaissIndex loaded("hnsw-faiss:4", kDim, Metric::SqEuclidean, options);
+  loaded.load(dir / "graph.tli");
+  EXPECT_EQ(loaded.search(queries, 10).ids, graph.search(queries, 10).ids);
+}
+
 TEST(FaissIndex, AddReplacesAndRemoveForgetsInEveryKind) {
   const auto data = mixture(600, 6, 6);
   for (const char* kind : {"ivf-flat:8", "ivf-pq:8:8:32", "hnsw-faiss:8"}) {

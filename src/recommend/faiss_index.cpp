@@ -213,6 +213,11 @@ struct FaissIndex::State {
     return row < mapped_rows ? mapped + row * dim : kept.data() + (row - mapped_rows) * dim;
   }
   faiss::IndexIVF* ivf() const { return dynamic_cast<faiss::IndexIVF*>(index.get()); }
+  // hnsw-faiss: FAISS 1.7.3 sizes the graph search's candidate list by the index's own efSearch whatever the
+  // search parameters say (changed upstream in 2024: FAISS pull request 3233), so the setting is written there.
+  void set_graph_ef(std::size_t ef) {
+    if (auto* graph = dynamic_cast<faiss::IndexHNSW*>(index.get())) graph->hnsw.efSearch = static_cast<int>(ef);
+  }
   // Takes the rows of these ids out of the sorted maps (one pass) and, for ivf, out of the lists.
   void drop(std::vector<std::int64_t> ids);
 
@@ -484,6 +489,7 @@ void FaissIndex::set_probe_ratio(float ratio) {
 void FaissIndex::set_ef_search(std::size_t ef_search) {
   if (ef_search < 1) throw IndexError(IndexErrorKind::Invalid, "ef_search must be at least 1");
   options_.ef_search = ef_search;
+  state_->set_graph_ef(ef_search);
 }
 
 void FaissIndex::set_rerank(std::size_t rerank) {
@@ -819,6 +825,7 @@ void FaissIndex::load(const std::filesystem::path& path) {
     loaded->mapped_rows = rows;
   }
   loaded->prepare_search(options_.threads);
+  loaded->set_graph_ef(options_.ef_search);
   state_ = std::move(loaded);
 }
 
