@@ -2,7 +2,7 @@
 //
 //   bench_faiss [--n 1000000] [--dim 256] [--clusters 1000] [--spread 0.5] [--queries 500] [--k 10]
 //               [--seed 42] [--lists 1024] [--pq-m 32] [--graph-m 24] [--ef-construction 128]
-//               [--nprobe 1,2,4,8,16] [--probe-ratio 0,1.2] [--rerank 0,64,128,256,512]
+//               [--nprobe 1,2,4,8,16] [--probe-ratio 0,1.2] [--rerank 0,128,256,320,384,512]
 //               [--ef 16,32,64,128] [--rounds 3] [--single 100] [--target 0.90] [--no-graphs] [--no-flat]
 //               [--quick]
 //
@@ -56,7 +56,7 @@ struct Settings : tunelens::bench::MixtureSettings {
     rounds = 3;
   }
   std::size_t lists = 1024, pq_m = 32, graph_m = 24, ef_construction = 128;
-  std::vector<std::size_t> nprobe = {1, 2, 4, 8, 16}, rerank = {0, 64, 128, 256, 512}, ef = {16, 32, 64, 128};
+  std::vector<std::size_t> nprobe = {1, 2, 4, 8, 16}, rerank = {0, 128, 256, 320, 384, 512}, ef = {16, 32, 64, 128};
   std::vector<float> probe_ratio = {0.0f, 1.2f};
   std::size_t single = 100;  // queries timed one at a time
   double target = 0.90;

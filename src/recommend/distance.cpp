@@ -20,6 +20,30 @@
 
 #define TUNELENS_ALWAYS_INLINE inline __attribute__((always_inline))
 
+#ifdef TUNELENS_X86_DISPATCH
+namespace {
+// Whether this CPU runs the x86-64-v3 (AVX2, FMA) and x86-64-v4 (AVX-512) kernels. GCC asks by level; clang 14
+// knows only the features, so it asks for those that define each level.
+bool cpu_has_v3() {
+#ifdef __clang__
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi") &&
+         __builtin_cpu_supports("bmi2");
+#else
+  return __builtin_cpu_supports("x86-64-v3");
+#endif
+}
+bool cpu_has_v4() {
+#ifdef __clang__
+  return cpu_has_v3() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
+         __builtin_cpu_supports("avx512vl");
+#else
+  return __builtin_cpu_supports("x86-64-v4");
+#endif
+}
+}  // namespace
+#endif
+
 namespace tunelens::recommend_detail {
 namespace {
 
@@ -283,11 +307,11 @@ void panel_distances(Metric metric, const float* queries, std::size_t nq, const 
     return;
   }
 #ifdef TUNELENS_X86_DISPATCH
-  if (__builtin_cpu_supports("x86-64-v4")) {
+  if (cpu_has_v4()) {
     dot_panels_avx512(metric, queries, nq, qnorms, panels, npanels, xnorms, dim, out, out_stride);
     return;
   }
-  if (__builtin_cpu_supports("x86-64-v3")) {
+  if (cpu_has_v3()) {
     dot_panels_avx2(metric, queries, nq, qnorms, panels, npanels, xnorms, dim, out, out_stride);
     return;
   }
@@ -297,8 +321,8 @@ void panel_distances(Metric metric, const float* queries, std::size_t nq, const 
 
 std::string_view kernel_level() {
 #ifdef TUNELENS_X86_DISPATCH
-  if (__builtin_cpu_supports("x86-64-v4")) return "avx512";
-  if (__builtin_cpu_supports("x86-64-v3")) return "avx2";
+  if (cpu_has_v4()) return "avx512";
+  if (cpu_has_v3()) return "avx2";
   return "sse2";
 #else
   return "portable";
