@@ -125,6 +125,7 @@ void check_answer(const httplib::Response& res) {
 void routes(Server& http) {
   http.set_payload_max_length(kMaxUpload);
   http.set_error_handler(ts::send_refusal);
+  http.set_pre_routing_handler(ts::ranges_for_audio_only);
   http.Get("/api/tracks", [](const httplib::Request& req, httplib::Response& res) {
     answer(res, [&] {
       const std::size_t offset = ts::number_param(req, "offset", 0, 0, std::numeric_limits<std::int64_t>::max());

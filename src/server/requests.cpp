@@ -63,6 +63,12 @@ void send_refusal(const httplib::Request&, httplib::Response& res) {
   send_json(res, res.status, {{"error", reason}});
 }
 
+httplib::Server::HandlerResponse ranges_for_audio_only(const httplib::Request& req, httplib::Response&) {
+  if (!req.ranges.empty() && !req.path.ends_with("/audio"))
+    const_cast<httplib::Request&>(req).ranges.clear();  // httplib's own object, not const: only passed as such
+  return httplib::Server::HandlerResponse::Unhandled;
+}
+
 void send_file(httplib::Response& res, const fs::path& file, const std::string& type, const std::string& what) {
   std::error_code error;
   const auto size = fs::file_size(file, error);
@@ -145,8 +151,8 @@ std::string safe_name(const std::string& name) {
   std::string out;
   for (const char c : fs::path(name).filename().string())
     out += std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ? c : '_';
-  while (!out.empty() && out.front() == '.') out.erase(out.begin());
-  if (out.size() > 80) out = out.substr(out.size() - 80);
+  if (out.size() > 80) out = out.substr(out.size() - 80);  // the end, with the extension
+  while (!out.empty() && out.front() == '.') out.erase(out.begin());  // after the cut, which may begin at a dot
   return out.empty() ? "upload" : out;
 }
 

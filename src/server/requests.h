@@ -49,6 +49,11 @@ void send_error(httplib::Response& res);
 // error handler.
 void send_refusal(const httplib::Request& req, httplib::Response& res);
 
+// The pre-routing handler: a Range header counts on the audio route alone. Elsewhere httplib would cut the JSON
+// answer to the range, or answer an empty 416 under a JSON content type when the range lies past its end; a
+// server may ignore Range (RFC 9110, 14.2), and these answers are whole.
+httplib::Server::HandlerResponse ranges_for_audio_only(const httplib::Request& req, httplib::Response& res);
+
 // Streams `file` (httplib answers Range requests, 206, from the provider); app::NotFound naming `what` when it
 // cannot be read.
 void send_file(httplib::Response& res, const std::filesystem::path& file, const std::string& type,

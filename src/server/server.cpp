@@ -506,6 +506,7 @@ void serve(const ServerOptions& options) {
       true);  // small JSON answers: Nagle's delay with the client's delayed ACK cost 40 ms each
   service.routes(http);
   http.set_error_handler(send_refusal);
+  http.set_pre_routing_handler(ranges_for_audio_only);
 
   const int port = options.port == 0 ? http.bind_to_any_port(options.host) : options.port;
   if (port < 0 || (options.port != 0 && !http.bind_to_port(options.host, options.port)))
