@@ -96,12 +96,13 @@ void check_upload(const ts::Upload& upload) {
 }
 
 template <typename Body>
-void answer(httplib::Response& res, const Body& body) {
+void answer(const httplib::Request& req, httplib::Response& res, const Body& body) {
   try {
     body();
   } catch (...) {
     ts::send_error(res);
   }
+  ts::ranges_for_streams_only(req, res);
 }
 
 std::int64_t track_id(const std::string& text) {
@@ -125,9 +126,9 @@ void check_answer(const httplib::Response& res) {
 void routes(Server& http) {
   http.set_payload_max_length(kMaxUpload);
   http.set_error_handler(ts::send_refusal);
-  http.set_pre_routing_handler(ts::ranges_for_audio_only);
+  http.set_pre_routing_handler(ts::ranges_for_routes_that_stream);
   http.Get("/api/tracks", [](const httplib::Request& req, httplib::Response& res) {
-    answer(res, [&] {
+    answer(req, res, [&] {
       const std::size_t offset = ts::number_param(req, "offset", 0, 0, std::numeric_limits<std::int64_t>::max());
       const std::size_t limit = ts::number_param(req, "limit", 50, 1, 1000);
       ts::send_json(res, 200,
@@ -138,25 +139,25 @@ void routes(Server& http) {
     });
   });
   http.Get(R"(/api/tracks/(\d+))", [](const httplib::Request& req, httplib::Response& res) {
-    answer(res, [&] {
+    answer(req, res, [&] {
       ts::send_json(res, 200, {{"id", track_id(req.matches[1])}, {"timeline", ts::flag_param(req, "timeline")}});
     });
   });
   http.Get(R"(/api/tracks/(\d+)/similar)", [](const httplib::Request& req, httplib::Response& res) {
-    answer(res, [&] {
+    answer(req, res, [&] {
       const tunelens::app::SimilarRequest similar = ts::similar_request(req);
       ts::send_json(res, 200, {{"id", track_id(req.matches[1])}, {"k", similar.k}, {"by", similar.by}});
     });
   });
   http.Get(R"(/api/tracks/(\d+)/audio)", [](const httplib::Request& req, httplib::Response& res) {
-    answer(res, [&] {
+    answer(req, res, [&] {
       static const fs::path file = tf::write_file("track.wav", std::string(3000, 'a'));
       ts::send_file(res, file, "audio/wav", "track " + std::string(req.matches[1]));
     });
   });
   const auto upload_route = [](bool writes) {
     return [writes](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
-      answer(res, [&] {
+      answer(req, res, [&] {
         if (writes) ts::authorize(req, kToken);
         const bool timeline = ts::flag_param(req, "timeline");
         const tunelens::app::SimilarRequest similar = ts::similar_request(req);

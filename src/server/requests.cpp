@@ -55,18 +55,42 @@ void send_error(httplib::Response& res) {
   }
 }
 
-void send_refusal(const httplib::Request&, httplib::Response& res) {
+namespace {
+
+// httplib hands its handlers its own Request object as const; it is not const itself.
+void drop_ranges(const httplib::Request& req) {
+  const_cast<httplib::Request&>(req).ranges.clear();
+}
+
+// /api/tracks/<digits>/audio
+bool audio_route(const std::string& path) {
+  const std::string prefix = "/api/tracks/", suffix = "/audio";
+  if (!path.starts_with(prefix) || !path.ends_with(suffix) || path.size() <= prefix.size() + suffix.size())
+    return false;
+  const std::string id = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+  return std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+void send_refusal(const httplib::Request& req, httplib::Response& res) {
+  drop_ranges(req);  // a refusal is whole, whatever range was asked
   if (!res.body.empty()) return;
   const char* reason = res.status == 404   ? "no such route"
                        : res.status == 413 ? "the request body is over the upload limit"
+                       : res.status == 416 ? "the range asked for is not in the file"
                                            : "bad request";
   send_json(res, res.status, {{"error", reason}});
 }
 
-httplib::Server::HandlerResponse ranges_for_audio_only(const httplib::Request& req, httplib::Response&) {
-  if (!req.ranges.empty() && !req.path.ends_with("/audio"))
-    const_cast<httplib::Request&>(req).ranges.clear();  // httplib's own object, not const: only passed as such
+
+httplib::Server::HandlerResponse ranges_for_routes_that_stream(const httplib::Request& req, httplib::Response&) {
+  if (!req.ranges.empty() && !audio_route(req.path)) drop_ranges(req);
   return httplib::Server::HandlerResponse::Unhandled;
+}
+
+void ranges_for_streams_only(const httplib::Request& req, const httplib::Response& res) {
+  if (!req.ranges.empty() && !res.content_provider_) drop_ranges(req);
 }
 
 void send_file(httplib::Response& res, const fs::path& file, const std::string& type, const std::string& what) {

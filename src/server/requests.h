@@ -45,14 +45,17 @@ void send_json(httplib::Response& res, int status, const nlohmann::json& body);
 // UnreadableUpload, AudioError and FeatureError, 500 anything else.
 void send_error(httplib::Response& res);
 
-// httplib's own refusals (no such route, a body over the limit, a request it cannot parse) as JSON errors; its
-// error handler.
+// httplib's own refusals (no such route, a body over the limit, a request it cannot parse, a range it cannot
+// satisfy) as JSON errors, whole whatever range was asked; its error handler.
 void send_refusal(const httplib::Request& req, httplib::Response& res);
 
-// The pre-routing handler: a Range header counts on the audio route alone. Elsewhere httplib would cut the JSON
-// answer to the range, or answer an empty 416 under a JSON content type when the range lies past its end; a
-// server may ignore Range (RFC 9110, 14.2), and these answers are whole.
-httplib::Server::HandlerResponse ranges_for_audio_only(const httplib::Request& req, httplib::Response& res);
+// A Range header counts on a streamed file alone (the audio route's answer). On any other answer httplib would
+// cut the JSON to the range, or answer an empty 416 under a JSON content type when the range lies past its end;
+// a server may ignore Range (RFC 9110, 14.2), and these answers stay whole. The pre-routing handler drops the
+// ranges of a request to any other route; ranges_for_streams_only() those of an answer that is not a stream
+// (an error of the audio route), called once the route has answered.
+httplib::Server::HandlerResponse ranges_for_routes_that_stream(const httplib::Request& req, httplib::Response& res);
+void ranges_for_streams_only(const httplib::Request& req, const httplib::Response& res);
 
 // Streams `file` (httplib answers Range requests, 206, from the provider); app::NotFound naming `what` when it
 // cannot be read.

@@ -302,7 +302,7 @@ class Service {
 
   // Runs a handler: its errors become JSON answers, its time and status go to the metrics under `route`.
   template <typename Body>
-  void answer(const char* route, httplib::Response& res, const Body& body) {
+  void answer(const char* route, const httplib::Request& req, httplib::Response& res, const Body& body) {
     const auto start = Clock::now();
     try {
       body();
@@ -310,6 +310,7 @@ class Service {
       send_error(res);
       if (res.status >= 500) log(fmt::format("{} {}: {}", route, res.status, res.body));
     }
+    ranges_for_streams_only(req, res);
     // A handler that only sets content leaves the status to httplib (-1 here, 200 on the wire).
     const int status = res.status == -1 ? 200 : res.status;
     metrics_.record(route, status, std::chrono::duration<double>(Clock::now() - start).count());
@@ -317,14 +318,14 @@ class Service {
   void get(httplib::Server& http, const char* pattern, const char* route, Handler handler) {
     http.Get(pattern, [this, route, handler = std::move(handler)](const httplib::Request& req,
                                                                   httplib::Response& res) {
-      answer(route, res, [&] { handler(req, res); });
+      answer(route, req, res, [&] { handler(req, res); });
     });
   }
   void post(httplib::Server& http, const char* pattern, const char* route, ReadingHandler handler) {
     http.Post(pattern,
               [this, route, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res,
                                                           const httplib::ContentReader& reader) {
-                answer(route, res, [&] { handler(req, res, reader); });
+                answer(route, req, res, [&] { handler(req, res, reader); });
               });
   }
 
@@ -506,7 +507,7 @@ void serve(const ServerOptions& options) {
       true);  // small JSON answers: Nagle's delay with the client's delayed ACK cost 40 ms each
   service.routes(http);
   http.set_error_handler(send_refusal);
-  http.set_pre_routing_handler(ranges_for_audio_only);
+  http.set_pre_routing_handler(ranges_for_routes_that_stream);
 
   const int port = options.port == 0 ? http.bind_to_any_port(options.host) : options.port;
   if (port < 0 || (options.port != 0 && !http.bind_to_port(options.host, options.port)))
