@@ -8,16 +8,17 @@
 //
 // The vectors are bench_index's mixture of Gaussian clusters (mixture.h), the queries fresh draws from it;
 // ground truth is the exact index's answer. The ivf kinds are searched at each nprobe and each probe ratio
-// (IndexOptions::probe_ratio: 0 scans all nprobe cells). For each kind: its build time (training included, all threads),
-// its memory (memory_bytes() per vector; ivf-pq:N:M:R's kept vectors are measured after a save and load,
-// when they are read through a mapping of the file and not held), then a sweep of its search setting, each
-// point's recall@k and queries per second (the whole batch in one search() call on all threads, fastest of
-// `rounds`). A kind's summary row is its fastest setting whose recall reaches --target (its best recall when
-// none does). Exact search is timed again after each kind, and its fastest round is the baseline of the
-// ratios, so that a busy moment of the machine does not flatter the others. Last, one pass of the queries on
-// the re-ranking ivf-pq index right after its file was dropped from the page cache (posix_fadvise): the cost
-// of reading the vectors from disk. Each kind's chosen setting is also timed one query per search() call (the
-// first --single queries), as similar and the service ask: exact search then reads every vector per query.
+// (IndexOptions::probe_ratio: 0 scans all nprobe cells). For each kind: its build time (training included,
+// all threads), its memory (memory_bytes() per vector; ivf-pq:N:M:R's kept vectors are measured after a save
+// and load, when they are read through a mapping of the file and not held), then a sweep of its search
+// setting, each point's recall@k and queries per second (the whole batch in one search() call on all threads,
+// fastest of `rounds`). A kind's summary row is its fastest setting whose recall reaches --target (its best
+// recall when none does). Exact search is timed again after each kind, and its fastest round is the baseline
+// of the ratios, so that a busy moment of the machine does not flatter the others. Last, one pass of the
+// queries on the re-ranking ivf-pq index right after its file was dropped from the page cache
+// (posix_fadvise): the cost of reading the vectors from disk. Each kind's chosen setting is also timed one
+// query per search() call (the first --single queries), as similar and the service ask: exact search then
+// reads every vector per query.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -56,7 +58,8 @@ struct Settings : tunelens::bench::MixtureSettings {
     rounds = 3;
   }
   std::size_t lists = 1024, pq_m = 32, graph_m = 24, ef_construction = 128;
-  std::vector<std::size_t> nprobe = {1, 2, 4, 8, 16}, rerank = {0, 128, 256, 320, 384, 512}, ef = {16, 32, 64, 128};
+  std::vector<std::size_t> nprobe = {1, 2, 4, 8, 16}, rerank = {0, 128, 256, 320, 384, 512},
+                           ef = {16, 32, 64, 128};
   std::vector<float> probe_ratio = {0.0f, 1.2f};
   std::size_t single = 100;  // queries timed one at a time
   double target = 0.90;
@@ -106,7 +109,7 @@ Settings parse(int argc, char** argv) {
 struct Point {
   std::string setting;
   double recall = 0, qps = 0;
-  std::function<void()> apply;  // sets the index to this setting
+  std::function<void(tunelens::Index&)> apply;  // sets an index of the kind to this setting
 };
 
 // A kind's summary row.
@@ -144,7 +147,8 @@ class Bench {
     const double exact_build = timed([&] { exact_->add(ids_, data_); });
     truth_ = exact_->search(queries_, s_.k);
     for (int r = 0; r < s_.rounds; ++r) time_exact();
-    add_row({"exact", exact_build, per_vector(exact_->memory_bytes()), 0, {"every vector", 1.0, 0, {}}}, *exact_);
+    add_row({"exact", exact_build, per_vector(exact_->memory_bytes()), 0, {"every vector", 1.0, 0, {}}},
+            *exact_);
 
     if (s_.flat) ivf_flat();
     ivf_pq();
@@ -156,6 +160,17 @@ class Bench {
   }
 
  private:
+  // Sets an ivf index's cells probed (and, for ivf-pq:N:M:R, its re-ranked candidates).
+  static std::function<void(tunelens::Index&)> ivf_setting(std::size_t nprobe, float ratio,
+                                                           std::optional<std::size_t> rerank = {}) {
+    return [nprobe, ratio, rerank](tunelens::Index& index) {
+      auto& faiss = static_cast<FaissIndex&>(index);
+      faiss.set_nprobe(nprobe);
+      faiss.set_probe_ratio(ratio);
+      if (rerank) faiss.set_rerank(*rerank);
+    };
+  }
+
   static std::string probe_setting(std::size_t nprobe, float ratio) {
     std::string setting = "nprobe " + std::to_string(nprobe);
     if (ratio > 0) {
@@ -175,11 +190,13 @@ class Bench {
   }
 
   // Applies a setting, then times the whole batch of queries in one search() call.
-  Point measure(const std::string& setting, const tunelens::Index& index, std::function<void()> apply) {
-    apply();
+  Point measure(const std::string& setting, tunelens::Index& index,
+                std::function<void(tunelens::Index&)> apply) {
+    apply(index);
     SearchResults found;
     double best = 1e300;
-    for (int r = 0; r < s_.rounds; ++r) best = std::min(best, timed([&] { found = index.search(queries_, s_.k); }));
+    for (int r = 0; r < s_.rounds; ++r)
+      best = std::min(best, timed([&] { found = index.search(queries_, s_.k); }));
     const Point point{setting, tunelens::recall_at(found, truth_, s_.k),
                       static_cast<double>(s_.queries) / best, std::move(apply)};
     std::printf("  %-28s recall@%zu %.4f  %12s queries/s\n", setting.c_str(), s_.k, point.recall,
@@ -201,8 +218,8 @@ class Bench {
   }
 
   // A kind's row: its chosen point, and its queries one at a time at that setting.
-  void add_row(Row row, const tunelens::Index& index) {
-    if (row.point.apply) row.point.apply();
+  void add_row(Row row, tunelens::Index& index) {
+    if (row.point.apply) row.point.apply(index);
     row.single_qps = one_at_a_time(index);
     std::printf("  %s, one query at a time: %s queries/s\n", row.point.setting.c_str(),
                 with_commas(row.single_qps).c_str());
@@ -244,12 +261,8 @@ class Bench {
     const double seconds = build(index, kind.c_str());
     std::vector<Point> points;
     for (float ratio : s_.probe_ratio)
-      for (std::size_t nprobe : s_.nprobe) {
-        points.push_back(measure(probe_setting(nprobe, ratio), index, [&index, nprobe, ratio] {
-          index.set_nprobe(nprobe);
-          index.set_probe_ratio(ratio);
-        }));
-      }
+      for (std::size_t nprobe : s_.nprobe)
+        points.push_back(measure(probe_setting(nprobe, ratio), index, ivf_setting(nprobe, ratio)));
     add_row({kind, seconds, per_vector(index.memory_bytes()), 0, pick(points)}, index);
     time_exact();
   }
@@ -282,11 +295,7 @@ class Bench {
       for (float ratio : s_.probe_ratio)
         for (std::size_t nprobe : s_.nprobe) {
           Point p = measure(probe_setting(nprobe, ratio) + ", re-rank " + std::to_string(rerank), index,
-                            [&index, nprobe, ratio, rerank] {
-                              index.set_nprobe(nprobe);
-                              index.set_probe_ratio(ratio);
-                              index.set_rerank(rerank);
-                            });
+                            ivf_setting(nprobe, ratio, rerank));
           (rerank == 0 ? code_points : rerank_points).push_back(std::move(p));
         }
     const double bytes = per_vector(index.memory_bytes());
@@ -304,15 +313,9 @@ class Bench {
   // One pass of the queries on a freshly loaded index whose file's pages were dropped from the page cache
   // (loading reads the file for its checksum; nothing maps it yet, so the drop takes).
   void cold_pass(const std::string& kind, const std::filesystem::path& file, const Point& chosen) {
-    std::size_t nprobe = 0, rerank = 0;
-    float ratio = 0;
-    if (std::sscanf(chosen.setting.c_str(), "nprobe %zu, ratio %f, re-rank %zu", &nprobe, &ratio, &rerank) != 3)
-      std::sscanf(chosen.setting.c_str(), "nprobe %zu, re-rank %zu", &nprobe, &rerank);
     FaissIndex reloaded(kind, s_.dim, Metric::SqEuclidean, options());
     reloaded.load(file);
-    reloaded.set_nprobe(nprobe);
-    reloaded.set_probe_ratio(ratio);
-    reloaded.set_rerank(rerank);
+    chosen.apply(reloaded);
     // Pages not yet written back cannot be dropped: the file was saved a moment ago.
     const int fd = ::open(file.c_str(), O_RDONLY);
     if (fd < 0 || ::fdatasync(fd) != 0 || ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) != 0) {
@@ -323,29 +326,33 @@ class Bench {
     ::close(fd);
     SearchResults found;
     const double seconds = timed([&] { found = reloaded.search(queries_, s_.k); });
-    cold_ = {chosen.setting + ", page cache dropped", tunelens::recall_at(found, truth_, s_.k),
-             static_cast<double>(s_.queries) / seconds, {}};
+    cold_ = {chosen.setting + ", page cache dropped",
+             tunelens::recall_at(found, truth_, s_.k),
+             static_cast<double>(s_.queries) / seconds,
+             {}};
     std::printf("  cold pass (%s): %s queries/s\n", cold_.setting.c_str(), with_commas(cold_.qps).c_str());
   }
 
   void hnswlib() {
     HnswIndex index(s_.dim, Metric::SqEuclidean, options());
     graph("hnsw (hnswlib, M " + std::to_string(s_.graph_m) + ")", index,
-          [&](std::size_t ef) { index.set_ef_search(ef); });
+          [](tunelens::Index& i, std::size_t ef) { static_cast<HnswIndex&>(i).set_ef_search(ef); });
   }
 
   void hnsw_faiss() {
     FaissIndex index("hnsw-faiss:" + std::to_string(s_.graph_m), s_.dim, Metric::SqEuclidean, options());
-    graph(std::string(index.kind()), index, [&](std::size_t ef) { index.set_ef_search(ef); });
+    graph(std::string(index.kind()), index,
+          [](tunelens::Index& i, std::size_t ef) { static_cast<FaissIndex&>(i).set_ef_search(ef); });
   }
 
   // A graph index: built, then searched at each ef_search.
   void graph(const std::string& kind, tunelens::Index& index,
-             const std::function<void(std::size_t)>& set_ef) {
+             const std::function<void(tunelens::Index&, std::size_t)>& set_ef) {
     const double seconds = build(index, kind.c_str());
     std::vector<Point> points;
     for (std::size_t ef : s_.ef)
-      points.push_back(measure("ef_search " + std::to_string(ef), index, [&set_ef, ef] { set_ef(ef); }));
+      points.push_back(measure("ef_search " + std::to_string(ef), index,
+                               [set_ef, ef](tunelens::Index& i) { set_ef(i, ef); }));
     add_row({kind, seconds, per_vector(index.memory_bytes()), 0, pick(points)}, index);
     time_exact();
   }
@@ -355,12 +362,14 @@ class Bench {
     rows_.front().point.qps = exact_qps;
     const double exact_bytes = rows_.front().bytes, exact_single = rows_.front().single_qps;
     std::printf(
-        "\nsummary (each kind at its fastest setting with recall@%zu >= %.2f, else its best recall; %u threads; "
+        "\nsummary (each kind at its fastest setting with recall@%zu >= %.2f, else its best recall; %u "
+        "threads; "
         "batch: the %zu queries in one search() call, exact's the fastest of all its rounds; one at a time: "
         "the first %zu queries, a search() call each)\n\n",
         s_.k, s_.target, all_, s_.queries, std::min(s_.single, s_.queries));
     std::printf(
-        "| index | setting | build | memory / vector | memory vs exact | batch queries/s | vs exact | one at a "
+        "| index | setting | build | memory / vector | memory vs exact | batch queries/s | vs exact | one at "
+        "a "
         "time | vs exact | recall@%zu |\n",
         s_.k);
     std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
@@ -369,25 +378,27 @@ class Bench {
       if (r.mapped_bytes > 0) memory += " (+" + with_commas(r.mapped_bytes) + " B mapped)";
       std::printf("| %s | %s | %.1f s | %s | 1/%.1f | %s | %.1f x | %s | %.1f x | %.4f |\n", r.kind.c_str(),
                   r.point.setting.c_str(), r.build_seconds, memory.c_str(), exact_bytes / r.bytes,
-                  with_commas(r.point.qps).c_str(), r.point.qps / exact_qps, with_commas(r.single_qps).c_str(),
-                  r.single_qps / exact_single, r.point.recall);
+                  with_commas(r.point.qps).c_str(), r.point.qps / exact_qps,
+                  with_commas(r.single_qps).c_str(), r.single_qps / exact_single, r.point.recall);
     }
     if (cold_.qps > 0)
-      std::printf("| ... first pass, file dropped from the page cache | %s | | | | %s | %.1f x | | | %.4f |\n",
-                  cold_.setting.c_str(), with_commas(cold_.qps).c_str(), cold_.qps / exact_qps, cold_.recall);
+      std::printf(
+          "| ... first pass, file dropped from the page cache | %s | | | | %s | %.1f x | | | %.4f |\n",
+          cold_.setting.c_str(), with_commas(cold_.qps).c_str(), cold_.qps / exact_qps, cold_.recall);
     for (const Row& r : rows_) {
       if (r.kind.find("re-ranked") == std::string::npos) continue;
       const double batch = r.point.qps / exact_qps, single = r.single_qps / exact_single;
       const bool recall = r.point.recall >= 0.90, memory = r.bytes * 16 <= exact_bytes;
       std::printf(
-          "\ntarget (issue 15): IVF-PQ recall@10 >= 0.90: %s (%.4f); >= 50x exact queries/s: batch %s (%.1fx), "
-          "one at a time %s (%.1fx); <= 1/16 of exact memory: %s (1/%.1f, the kept vectors read from the file's "
+          "\ntarget (issue 15): IVF-PQ recall@10 >= 0.90: %s (%.4f); >= 50x exact queries/s: batch %s "
+          "(%.1fx), "
+          "one at a time %s (%.1fx); <= 1/16 of exact memory: %s (1/%.1f, the kept vectors read from the "
+          "file's "
           "mapping)\n",
           recall ? "met" : "MISSED", r.point.recall, batch >= 50 ? "met" : "MISSED", batch,
           single >= 50 ? "met" : "MISSED", single, memory ? "met" : "MISSED", exact_bytes / r.bytes);
     }
   }
-
 
   const Settings& s_;
   unsigned all_;

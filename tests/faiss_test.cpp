@@ -38,6 +38,20 @@ std::vector<std::int64_t> ids_from(std::size_t n, std::int64_t first) {
   return ids;
 }
 
+// 4,000 vectors of the mixture in 40 clusters, `nq` fresh queries from it, and exact search's 10 nearest of
+// each: the ground truth of the recall tests.
+struct MixtureWithTruth {
+  std::vector<float> data, queries;
+  SearchResults truth;
+};
+MixtureWithTruth mixture_with_truth(std::size_t nq) {
+  MixtureWithTruth m{mixture(4000, 40, 4), mixture(nq, 40, 5), {}};
+  ExactIndex exact(kDim, Metric::SqEuclidean, 1);
+  exact.add(ids_from(4000, 0), m.data);
+  m.truth = exact.search(m.queries, 10);
+  return m;
+}
+
 IndexOptions one_thread() {
   IndexOptions options;
   options.threads = 1;
@@ -133,10 +147,7 @@ TEST(FaissIndex, IvfFlatProbingEveryListIsExactSearch) {
 }
 
 TEST(FaissIndex, RecallAgainstExactOnAMixture) {
-  const auto data = mixture(4000, 40, 4), queries = mixture(100, 40, 5);
-  ExactIndex exact(kDim, Metric::SqEuclidean, 1);
-  exact.add(ids_from(4000, 0), data);
-  const SearchResults truth = exact.search(queries, 10);
+  const auto [data, queries, truth] = mixture_with_truth(100);
   struct Case {
     const char* kind;
     double floor;
@@ -163,10 +174,7 @@ TEST(FaissIndex, RecallAgainstExactOnAMixture) {
 // Probing by distance ratio: cells much farther than the nearest add nothing on separated clusters, so a
 // ratio keeps nprobe's recall; ratio 1 keeps the nearest cell alone; a ratio below 1 is refused.
 TEST(FaissIndex, ProbeRatioScansTheCellsAsNearAsTheNearest) {
-  const auto data = mixture(4000, 40, 4), queries = mixture(100, 40, 5);
-  ExactIndex exact(kDim, Metric::SqEuclidean, 1);
-  exact.add(ids_from(4000, 0), data);
-  const SearchResults truth = exact.search(queries, 10);
+  const auto [data, queries, truth] = mixture_with_truth(100);
   for (const char* kind : {"ivf-flat:128", "ivf-pq:128:8:64"}) {
     IndexOptions options = one_thread();
     options.nprobe = 8;
@@ -195,10 +203,7 @@ TEST(FaissIndex, ProbeRatioScansTheCellsAsNearAsTheNearest) {
 // saved and loaded (the distances then come from the mapped vectors).
 TEST(FaissIndex, KeptVectorsSharpenTheCodesEstimate) {
   ScratchDir dir;
-  const auto data = mixture(4000, 40, 4), queries = mixture(200, 40, 5);
-  ExactIndex exact(kDim, Metric::SqEuclidean, 1);
-  exact.add(ids_from(4000, 0), data);
-  const SearchResults truth = exact.search(queries, 10);
+  const auto [data, queries, truth] = mixture_with_truth(200);
   FaissIndex codes("ivf-pq:64:8", kDim, Metric::SqEuclidean, one_thread());
   codes.add(ids_from(4000, 0), data);
   FaissIndex kept("ivf-pq:64:8:64", kDim, Metric::SqEuclidean, one_thread());
@@ -217,10 +222,7 @@ TEST(FaissIndex, KeptVectorsSharpenTheCodesEstimate) {
 // search by the ef the index was made with (8 here) whatever was asked after.
 TEST(FaissIndex, GraphEfSearchSetLaterIsTheOneSearchedWith) {
   ScratchDir dir;
-  const auto data = mixture(4000, 40, 4), queries = mixture(100, 40, 5);
-  ExactIndex exact(kDim, Metric::SqEuclidean, 1);
-  exact.add(ids_from(4000, 0), data);
-  const SearchResults truth = exact.search(queries, 10);
+  const auto [data, queries, truth] = mixture_with_truth(100);
   IndexOptions options = one_thread();
   options.ef_search = 8;
   FaissIndex graph("hnsw-faiss:4", kDim, Metric::SqEuclidean, options);

@@ -204,8 +204,9 @@ struct FaissIndex::State {
   std::size_t mapped_rows = 0;
 
   std::optional<std::size_t> position(std::int64_t id) const {
-    const auto it = std::lower_bound(sorted_rows.begin(), sorted_rows.end(), id,
-                                     [&](std::uint32_t row, std::int64_t value) { return row_ids[row] < value; });
+    const auto it =
+        std::lower_bound(sorted_rows.begin(), sorted_rows.end(), id,
+                         [&](std::uint32_t row, std::int64_t value) { return row_ids[row] < value; });
     if (it == sorted_rows.end() || row_ids[*it] != id) return std::nullopt;
     return static_cast<std::size_t>(it - sorted_rows.begin());
   }
@@ -214,9 +215,11 @@ struct FaissIndex::State {
   }
   faiss::IndexIVF* ivf() const { return dynamic_cast<faiss::IndexIVF*>(index.get()); }
   // hnsw-faiss: FAISS 1.7.3 sizes the graph search's candidate list by the index's own efSearch whatever the
-  // search parameters say (changed upstream in 2024: FAISS pull request 3233), so the setting is written there.
+  // search parameters say (changed upstream in 2024: FAISS pull request 3233), so the setting is written
+  // there.
   void set_graph_ef(std::size_t ef) {
-    if (auto* graph = dynamic_cast<faiss::IndexHNSW*>(index.get())) graph->hnsw.efSearch = static_cast<int>(ef);
+    if (auto* graph = dynamic_cast<faiss::IndexHNSW*>(index.get()))
+      graph->hnsw.efSearch = static_cast<int>(ef);
   }
   // Takes the rows of these ids out of the sorted maps (one pass) and, for ivf, out of the lists.
   void drop(std::vector<std::int64_t> ids);
@@ -225,10 +228,10 @@ struct FaissIndex::State {
   // (the queries' cells), and for ivf-pq the codebooks laid out for pq_distance_table() (distance.h).
   std::unique_ptr<ExactIndex> centres;
   std::vector<float> pq_columns, pq_norms;
-  // ivf-pq:N:M:R: |v − c|² of every row's kept vector v and its cell's centre c (0 for removed rows). A code's
-  // estimate of |q − v|² is |q − c|² + |v − c|² − 2 (q − c)·(v − c) with the code standing in for v − c in
-  // all but the first term; the true |v − c|² in the second halves the estimate's error on clustered vectors,
-  // so that fewer candidates need re-ranking for the same recall.
+  // ivf-pq:N:M:R: |v − c|² of every row's kept vector v and its cell's centre c (0 for removed rows). A
+  // code's estimate of |q − v|² is |q − c|² + |v − c|² − 2 (q − c)·(v − c) with the code standing in for v −
+  // c in all but the first term; the true |v − c|² in the second halves the estimate's error on clustered
+  // vectors, so that fewer candidates need re-ranking for the same recall.
   std::vector<float> residual_norms;
   // Appends the norms of rows [first, first + n), these vectors in these cells.
   void add_residual_norms(std::size_t first, const float* vectors, std::size_t n,
@@ -240,8 +243,8 @@ struct FaissIndex::State {
   // The ivf kinds' search: the vectors of each query's cells, by their distance (ivf-flat) or their code's
   // (ivf-pq); with `rerank` > 0 the `rerank` nearest by code re-ranked by their kept vectors. Distances are
   // multiplied by `scale`.
-  void search_ivf(const float* queries, const SearchResults& cells, std::size_t rerank, unsigned threads,
-                 float scale, SearchResults& results) const;
+  void search_ivf(const float* queries, std::size_t nq, const SearchResults& cells, std::size_t rerank,
+                  unsigned threads, float scale, SearchResults& results) const;
 };
 
 void FaissIndex::State::prepare_search(unsigned threads) {
@@ -277,7 +280,8 @@ void FaissIndex::State::prepare_search(unsigned threads) {
       const faiss::Index::idx_t* rows = ivfpq->invlists->get_ids(list);
       for (std::size_t i = 0; i < size; ++i) {
         const auto row = static_cast<std::size_t>(rows[i]);
-        residual_norms[row] = recommend_detail::sqeuclidean_distance(row_vector(row, d), centre + list * d, d);
+        residual_norms[row] =
+            recommend_detail::sqeuclidean_distance(row_vector(row, d), centre + list * d, d);
       }
     }
   }
@@ -313,13 +317,13 @@ SearchResults FaissIndex::State::probe_cells(const float* queries, std::size_t n
 // spend most of a query on distances without vector instructions, and the coarse assignment on OpenBLAS
 // threads that spin between small products; here the cells come from the exact index's kernel over all
 // queries at once, and each cell's distances from distance.h's kernels, compiled for the CPU's vector width.
-void FaissIndex::State::search_ivf(const float* queries, const SearchResults& cells, std::size_t rerank,
-                                   unsigned threads, float scale, SearchResults& results) const {
+void FaissIndex::State::search_ivf(const float* queries, std::size_t nq, const SearchResults& cells,
+                                   std::size_t rerank, unsigned threads, float scale,
+                                   SearchResults& results) const {
   const faiss::IndexIVF& ivf_index = *ivf();
   const auto* ivfpq = dynamic_cast<const faiss::IndexIVFPQ*>(&ivf_index);
   const std::size_t d = static_cast<std::size_t>(ivf_index.d);
   const std::size_t M = ivfpq ? ivfpq->pq.M : 0, dsub = ivfpq ? ivfpq->pq.dsub : 0;
-  const std::size_t nq = results.ids.size() / std::max<std::size_t>(results.k, 1);
   const auto& quantizer = dynamic_cast<const faiss::IndexFlatCodes&>(*ivf_index.quantizer);
   const auto* centre = reinterpret_cast<const float*>(quantizer.codes.data());
   const std::size_t k = results.k;
@@ -630,7 +634,7 @@ SearchResults FaissIndex::search(std::span<const float> queries, std::size_t k) 
   const float scale = metric_ == Metric::Cosine ? 0.5f : 1.0f;  // |a - b|² / 2 = 1 - cos for unit vectors
   if (kind_.family != FaissKind::Family::Hnsw) {
     const SearchResults cells = s.probe_cells(prepared.data(), nq, options_.nprobe, options_.probe_ratio);
-    s.search_ivf(prepared.data(), cells, rerank_, options_.threads, scale, results);
+    s.search_ivf(prepared.data(), nq, cells, rerank_, options_.threads, scale, results);
     return results;
   }
 
@@ -831,8 +835,8 @@ void FaissIndex::load(const std::filesystem::path& path) {
 
 std::size_t FaissIndex::memory_bytes() const {
   const State& s = *state_;
-  std::size_t bytes = vector_bytes(s.row_ids) + vector_bytes(s.sorted_rows) +
-                      vector_bytes(s.kept) + vector_bytes(s.residual_norms);
+  std::size_t bytes = vector_bytes(s.row_ids) + vector_bytes(s.sorted_rows) + vector_bytes(s.kept) +
+                      vector_bytes(s.residual_norms);
   if (const faiss::IndexIVF* ivf = s.ivf()) {
     if (const auto* flat = dynamic_cast<const faiss::IndexFlatCodes*>(ivf->quantizer))
       bytes += vector_bytes(flat->codes);
